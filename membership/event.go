@@ -1,0 +1,78 @@
+package membership
+
+import "time"
+
+// EventType names what an audit [Event] records.
+type EventType string
+
+// Event types.
+const (
+	EventMemberAdded           EventType = "member.added"
+	EventMemberUpdated         EventType = "member.updated"
+	EventMemberActivated       EventType = "member.activated"
+	EventMemberDeactivated     EventType = "member.deactivated"
+	EventMemberRemoved         EventType = "member.removed"
+	EventMemberRestored        EventType = "member.restored"
+	EventMemberRoleChanged     EventType = "member.role_changed"
+	EventMemberPasswordChanged EventType = "member.password_changed"
+	EventMemberLoggedIn        EventType = "member.logged_in"
+	EventRoleCreated           EventType = "role.created"
+	EventRoleUpdated           EventType = "role.updated"
+	EventRoleDeleted           EventType = "role.deleted"
+	EventInvitationSent        EventType = "invitation.sent"
+	EventInvitationResent      EventType = "invitation.resent"
+	EventInvitationCanceled    EventType = "invitation.canceled"
+	EventInvitationAccepted    EventType = "invitation.accepted"
+	EventInvitationExpired     EventType = "invitation.expired_refused"
+	EventCSVImported           EventType = "csv.imported"
+	EventOrgUpdated            EventType = "org.updated"
+)
+
+// Event is an audit record appended in the same transaction as the change
+// it describes. It never carries a password or a hash.
+type Event struct {
+	ID        string
+	OrgID     string
+	At        time.Time
+	Type      EventType
+	Actor     string // Actor.String() of who did it
+	SubjectID string // member, invitation or role concerned
+
+	RoleBefore, RoleAfter     string
+	StatusBefore, StatusAfter Status
+	Detail                    string // free text: which fields changed, why
+}
+
+// Actor is who performs a mutating call: a member of the org, whose role
+// must grant the permission, or the system (host automation, imports run by
+// the host), which is always allowed.
+type Actor struct {
+	MemberID string
+	System   string // label of the automation when MemberID is empty
+}
+
+// ActorMember is the actor for a member acting in their own org.
+func ActorMember(memberID string) Actor { return Actor{MemberID: memberID} }
+
+// SystemActor is the actor for host automation; label says which
+// ("nightly-sync", "signup"); it is recorded in events.
+func SystemActor(label string) Actor {
+	if label == "" {
+		label = "system"
+	}
+	return Actor{System: label}
+}
+
+// IsSystem reports whether the actor is host automation.
+func (a Actor) IsSystem() bool { return a.MemberID == "" && a.System != "" }
+
+// String returns "member:<id>" or "system:<label>", as recorded in events.
+func (a Actor) String() string {
+	if a.MemberID != "" {
+		return "member:" + a.MemberID
+	}
+	if a.System != "" {
+		return "system:" + a.System
+	}
+	return "nobody"
+}

@@ -1,0 +1,77 @@
+package membership
+
+import (
+	"slices"
+	"time"
+)
+
+// Plan is an org's subscription as far as seats go.
+type Plan struct {
+	// Name is the host's label for the plan ("free", "premium", …).
+	Name string
+	// MemberLimit caps the seats (active members plus pending, unexpired
+	// invitations). 0 means unlimited.
+	MemberLimit int
+}
+
+// FreeMemberLimit is the seat limit of the Free plan.
+const FreeMemberLimit = 3
+
+// FreePlan returns the Free plan: 3 seats.
+func FreePlan() Plan { return Plan{Name: "free", MemberLimit: FreeMemberLimit} }
+
+// PremiumPlan returns a Premium plan with the seats of the offer; 0 means
+// unlimited.
+func PremiumPlan(memberLimit int) Plan { return Plan{Name: "premium", MemberLimit: memberLimit} }
+
+// Unlimited reports whether the plan has no seat limit.
+func (p Plan) Unlimited() bool { return p.MemberLimit <= 0 }
+
+// Feature is an optional capability switched on per org.
+type Feature string
+
+// Features the library checks.
+const (
+	// FeatureCSV enables CSV export and import (package csvsync).
+	FeatureCSV Feature = "csv"
+)
+
+// Org is a tenant: a customer company whose members memberkit manages.
+type Org struct {
+	ID        string
+	Name      string
+	Plan      Plan
+	Features  []Feature // sorted, no duplicates once stored
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Has reports whether the feature is enabled for the org.
+func (o Org) Has(f Feature) bool { return slices.Contains(o.Features, f) }
+
+// ValidateOrg checks an org before it is stored and normalises its
+// features (sorted, deduplicated).
+func ValidateOrg(o *Org) error {
+	if o.ID == "" {
+		return invalid("id", "must not be empty")
+	}
+	if len(o.ID) > 64 {
+		return invalid("id", "longer than 64 bytes")
+	}
+	name, err := ValidateName("org_name", o.Name)
+	if err != nil {
+		return err
+	}
+	o.Name = name
+	if o.Plan.MemberLimit < 0 {
+		return invalid("member_limit", "must be 0 (unlimited) or more")
+	}
+	for _, f := range o.Features {
+		if f == "" || len(f) > 32 {
+			return invalid("features", "feature names are 1 to 32 bytes")
+		}
+	}
+	slices.Sort(o.Features)
+	o.Features = slices.Compact(o.Features)
+	return nil
+}

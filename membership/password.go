@@ -1,0 +1,216 @@
+package membership
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// MinPasswordLen is the shortest password memberkit accepts, in characters.
+const MinPasswordLen = 8
+
+// MaxPasswordLen bounds the work a hostile password can cause, in bytes.
+const MaxPasswordLen = 1024
+
+// ValidatePassword checks a plaintext password: [MinPasswordLen] to
+// [MaxPasswordLen], valid UTF-8. The password never appears in the error.
+func ValidatePassword(pw string) error {
+	if !utf8.ValidString(pw) {
+		return invalid("password", "not valid UTF-8")
+	}
+	if utf8.RuneCountInString(pw) < MinPasswordLen {
+		return invalid("password", "at least %d characters", MinPasswordLen)
+	}
+	if len(pw) > MaxPasswordLen {
+		return invalid("password", "at most %d bytes", MaxPasswordLen)
+	}
+	return nil
+}
+
+// Hasher hashes and verifies passwords. Implementations must be safe for
+// concurrent use and compare in constant time.
+type Hasher interface {
+	// Hash returns a PHC string for the password.
+	Hash(password string) (PasswordHash, error)
+	// Verify reports whether password matches hash, and whether the hash
+	// should be replaced by a fresh Hash (other algorithm or parameters).
+	// A malformed hash is an error, not a mismatch.
+	Verify(hash PasswordHash, password string) (ok, rehash bool, err error)
+}
+
+// Argon2Params are argon2id parameters.
+type Argon2Params struct {
+	Memory  uint32 // KiB
+	Time    uint32 // iterations
+	Threads uint8
+	SaltLen uint32 // bytes
+	KeyLen  uint32 // bytes
+}
+
+// DefaultArgon2Params are OWASP's recommendation: m=19 MiB, t=2, p=1.
+func DefaultArgon2Params() Argon2Params {
+	return Argon2Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+}
+
+// Argon2Hasher hashes with argon2id and verifies argon2id and bcrypt PHC
+// strings, so hashes imported from another system keep working; those in
+// another algorithm or with other parameters are reported for rehash.
+type Argon2Hasher struct {
+	p Argon2Params
+}
+
+// NewArgon2Hasher returns a hasher with the given parameters; nil means
+// [DefaultArgon2Params].
+func NewArgon2Hasher(p *Argon2Params) *Argon2Hasher {
+	d := DefaultArgon2Params()
+	if p != nil {
+		d = *p
+		if d.SaltLen == 0 {
+			d.SaltLen = 16
+		}
+		if d.KeyLen == 0 {
+			d.KeyLen = 32
+		}
+		if d.Threads == 0 {
+			d.Threads = 1
+		}
+		if d.Time == 0 {
+			d.Time = 1
+		}
+		if d.Memory < 8*uint32(d.Threads) {
+			d.Memory = 8 * uint32(d.Threads)
+		}
+	}
+	return &Argon2Hasher{p: d}
+}
+
+var b64 = base64.RawStdEncoding
+
+// Hash returns "$argon2id$v=19$m=…,t=…,p=…$salt$key".
+func (h *Argon2Hasher) Hash(password string) (PasswordHash, error) {
+	if len(password) > MaxPasswordLen {
+		return "", invalid("password", "at most %d bytes", MaxPasswordLen)
+	}
+	salt := make([]byte, h.p.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("memberkit: reading random salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(password), salt, h.p.Time, h.p.Memory, h.p.Threads, h.p.KeyLen)
+	return PasswordHash(fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, h.p.Memory, h.p.Time, h.p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))), nil
+}
+
+// ErrMalformedHash reports a stored hash that is not a supported PHC string.
+var ErrMalformedHash = errors.New("memberkit: malformed password hash")
+
+// Verify checks password against an argon2id or bcrypt hash in constant time.
+func (h *Argon2Hasher) Verify(hash PasswordHash, password string) (ok, rehash bool, err error) {
+	if len(password) > MaxPasswordLen {
+		password = password[:MaxPasswordLen] // still spend the work
+	}
+	s := string(hash)
+	switch {
+	case strings.HasPrefix(s, "$argon2id$"):
+		p, salt, key, err := parseArgon2(s)
+		if err != nil {
+			return false, false, err
+		}
+		got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+		ok = subtle.ConstantTimeCompare(got, key) == 1
+		rehash = p.Memory != h.p.Memory || p.Time != h.p.Time || p.Threads != h.p.Threads ||
+			uint32(len(key)) != h.p.KeyLen || uint32(len(salt)) != h.p.SaltLen
+		return ok, ok && rehash, nil
+	case isBcrypt(s):
+		err := bcrypt.CompareHashAndPassword([]byte(s), []byte(password))
+		switch {
+		case err == nil:
+			return true, true, nil
+		case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+			return false, false, nil
+		default:
+			return false, false, fmt.Errorf("%w: %v", ErrMalformedHash, err)
+		}
+	}
+	return false, false, ErrMalformedHash
+}
+
+func isBcrypt(s string) bool {
+	return strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") || strings.HasPrefix(s, "$2y$")
+}
+
+// IsPasswordHash reports whether s is a PHC string memberkit can verify
+// (argon2id or bcrypt). CSV imports store such values as they are.
+func IsPasswordHash(s string) bool {
+	if strings.HasPrefix(s, "$argon2id$") {
+		_, _, _, err := parseArgon2(s)
+		return err == nil
+	}
+	if isBcrypt(s) {
+		_, err := bcrypt.Cost([]byte(s))
+		return err == nil && len(s) == 60
+	}
+	return false
+}
+
+func parseArgon2(s string) (Argon2Params, []byte, []byte, error) {
+	var p Argon2Params
+	parts := strings.Split(s, "$")
+	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, key
+	if len(parts) != 6 {
+		return p, nil, nil, ErrMalformedHash
+	}
+	var v int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return p, nil, nil, ErrMalformedHash
+	}
+	var threads uint32
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &threads); err != nil {
+		return p, nil, nil, ErrMalformedHash
+	}
+	// Refuse parameters that would let a stored value exhaust the machine.
+	if p.Time < 1 || p.Time > 64 || threads < 1 || threads > 64 || p.Memory < 8*threads || p.Memory > 4<<20 {
+		return p, nil, nil, ErrMalformedHash
+	}
+	p.Threads = uint8(threads)
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil || len(salt) < 8 || len(salt) > 64 {
+		return p, nil, nil, ErrMalformedHash
+	}
+	key, err := b64.DecodeString(parts[5])
+	if err != nil || len(key) < 16 || len(key) > 128 {
+		return p, nil, nil, ErrMalformedHash
+	}
+	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key))
+	return p, salt, key, nil
+}
+
+// RandomPassword returns a random password of n characters (at least 12)
+// from an alphabet without look-alike characters, for temporary passwords.
+func RandomPassword(n int) (string, error) {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	if n < 12 {
+		n = 12
+	}
+	out := make([]byte, 0, n)
+	buf := make([]byte, 2*n)
+	for len(out) < n {
+		if _, err := rand.Read(buf); err != nil {
+			return "", fmt.Errorf("memberkit: reading random bytes: %w", err)
+		}
+		for _, b := range buf {
+			// Rejection sampling: 224 = 4*56, so every letter is equally likely.
+			if int(b) < 4*len(alphabet) && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
+	}
+	buf = out
+	return string(buf), nil
+}

@@ -1,0 +1,231 @@
+package membership
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Field length limits.
+const (
+	MaxNameLen  = 100 // runes, first and last names, role and org names
+	MaxLoginLen = 64  // bytes (logins are ASCII)
+	MaxEmailLen = 254 // bytes
+	MaxGroupLen = 64  // runes per group label
+	MaxGroups   = 32  // labels per member
+)
+
+// ValidateName trims a person, role or org name and checks it: not empty,
+// at most [MaxNameLen] characters, valid UTF-8, no control characters.
+// Punctuation is allowed (O'Brien, Lefèvre-Dubois). field names the field in
+// the error.
+func ValidateName(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", invalid(field, "required")
+	}
+	if !utf8.ValidString(s) {
+		return "", invalid(field, "not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(s); n > MaxNameLen {
+		return "", invalid(field, "%d characters, at most %d allowed", n, MaxNameLen)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return "", invalid(field, "contains a control character")
+		}
+	}
+	return s, nil
+}
+
+// ValidateEmail trims and lower-cases an email address and checks its
+// shape: one @, a local part of at most 64 bytes without spaces or control
+// characters, and a domain of dot-separated labels of letters, digits and
+// hyphens. It does not resolve the domain.
+func ValidateEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "", invalid("email", "required")
+	}
+	if len(s) > MaxEmailLen {
+		return "", invalid("email", "longer than %d bytes", MaxEmailLen)
+	}
+	if !utf8.ValidString(s) {
+		return "", invalid("email", "not valid UTF-8")
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return "", invalid("email", "%q is not an address of the form name@domain", s)
+	}
+	local, domain := s[:at], s[at+1:]
+	if len(local) > 64 {
+		return "", invalid("email", "local part longer than 64 bytes")
+	}
+	if strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
+		return "", invalid("email", "%q has misplaced dots", s)
+	}
+	for _, r := range local {
+		if r <= ' ' || r == 0x7f || r == '@' || r == '"' || r == '\\' || r == ',' || r == ';' || r == '<' || r == '>' || r == '(' || r == ')' || r == '[' || r == ']' || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "", invalid("email", "%q contains a character not allowed in an address", s)
+		}
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return "", invalid("email", "domain %q needs a dot", domain)
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+			return "", invalid("email", "domain %q is malformed", domain)
+		}
+		for _, r := range l {
+			if !(r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+				return "", invalid("email", "domain %q contains %q", domain, r)
+			}
+		}
+	}
+	return s, nil
+}
+
+// ValidateLogin lower-cases and checks a login: 1 to [MaxLoginLen] bytes of
+// a-z, 0-9 and . _ - @ +, starting and ending with a letter or digit.
+func ValidateLogin(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "", invalid("login", "required")
+	}
+	if len(s) > MaxLoginLen {
+		return "", invalid("login", "longer than %d characters", MaxLoginLen)
+	}
+	for i, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
+		if !ok && (i == 0 || i == len(s)-1 || !strings.ContainsRune("._-@+", r)) {
+			return "", invalid("login", "%q: only a-z, 0-9 and . _ - @ + inside, a letter or digit at each end", s)
+		}
+	}
+	return s, nil
+}
+
+// ValidateGroups trims group labels, drops empty ones and duplicates
+// (compared without regard to case, first spelling kept) and checks each:
+// at most [MaxGroupLen] characters, no control characters, at most
+// [MaxGroups] labels.
+func ValidateGroups(groups []string) ([]string, error) {
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	out := make([]string, 0, len(groups))
+	seen := make(map[string]bool, len(groups))
+	for _, g := range groups {
+		g = strings.TrimSpace(g)
+		if g == "" {
+			continue
+		}
+		if !utf8.ValidString(g) || utf8.RuneCountInString(g) > MaxGroupLen {
+			return nil, invalid("groups", "label %q: valid UTF-8, at most %d characters", g, MaxGroupLen)
+		}
+		for _, r := range g {
+			if unicode.IsControl(r) {
+				return nil, invalid("groups", "label %q contains a control character", g)
+			}
+		}
+		k := strings.ToLower(g)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, g)
+	}
+	if len(out) > MaxGroups {
+		return nil, invalid("groups", "%d labels, at most %d allowed", len(out), MaxGroups)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// specialFold maps the letters that Unicode decomposition leaves alone.
+var specialFold = strings.NewReplacer(
+	"ß", "ss", "ẞ", "ss", "æ", "ae", "Æ", "ae", "œ", "oe", "Œ", "oe",
+	"ø", "o", "Ø", "o", "ł", "l", "Ł", "l", "đ", "d", "Đ", "d",
+	"ð", "d", "Ð", "d", "þ", "th", "Þ", "th", "ı", "i", "ŀ", "l", "Ŀ", "l",
+)
+
+// Fold lower-cases s, folds accents (é→e, ß→ss, œ→oe, ø→o, ł→l, đ→d…)
+// and collapses runs of white space to one space. It is the comparison key
+// for names, CSV headers and status words.
+func Fold(s string) string {
+	s = specialFold.Replace(s)
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	if r, _, err := transform.String(t, s); err == nil {
+		s = r
+	}
+	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+}
+
+func foldKey(s string) string { return Fold(s) }
+
+// loginPart turns one name into a login fragment: folded, apostrophes
+// dropped, inner spaces and underscores to hyphens, anything outside
+// [a-z0-9.-] dropped, no leading, trailing or doubled separators.
+func loginPart(s string) string {
+	s = Fold(s)
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '_' || r == '-':
+			b.WriteByte('-')
+		case r == '.':
+			b.WriteByte('.')
+		}
+		// apostrophes (' ’ ʼ `) and everything else: dropped
+	}
+	out := b.String()
+	for strings.Contains(out, "--") {
+		out = strings.ReplaceAll(out, "--", "-")
+	}
+	for strings.Contains(out, "..") {
+		out = strings.ReplaceAll(out, "..", ".")
+	}
+	out = strings.ReplaceAll(out, ".-", ".")
+	out = strings.ReplaceAll(out, "-.", ".")
+	return strings.Trim(out, "-.")
+}
+
+// DefaultLogin derives the default login "prenom.nom" from a first and a
+// last name: lower case, accents folded (Zoé Lefèvre-Dubois →
+// zoe.lefevre-dubois), ß→ss, æ→ae, œ→oe, ø→o, ł→l, đ→d, apostrophes
+// dropped (D'Artagnan → dartagnan), inner spaces to hyphens, restricted to
+// [a-z0-9.-]. It is deterministic. When one name has nothing usable the
+// other alone is used; when neither has, the result is "" and callers
+// report a validation error. The result is cut to [MaxLoginLen] bytes.
+func DefaultLogin(first, last string) string {
+	f, l := loginPart(first), loginPart(last)
+	var s string
+	switch {
+	case f != "" && l != "":
+		s = f + "." + l
+	default:
+		s = f + l
+	}
+	if len(s) > MaxLoginLen-4 { // leave room for a numeric suffix
+		s = strings.TrimRight(s[:MaxLoginLen-4], ".-")
+	}
+	return s
+}
+
+// LoginCandidate returns the n-th candidate for a base login: the base
+// itself for n ≤ 1, then base2, base3, … ("prenom.nom2").
+func LoginCandidate(base string, n int) string {
+	if n <= 1 {
+		return base
+	}
+	return base + strconv.Itoa(n)
+}
