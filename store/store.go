@@ -1,0 +1,251 @@
+// Package store is the contract between memberkit's services and the
+// databases that keep their data. This file is everything an implementer
+// needs: the [Store] and [Tx] interfaces, their parameter types, and on each
+// method the sentinel error it must return.
+//
+// The contract is executable: package storetest runs it against any Store,
+// ours (memstore, sqlstore) or a host app's own.
+//
+// # Transactions
+//
+// Every read and write happens inside [Store.Update] or [Store.View], scoped
+// to one org. Update runs its function in one transaction serialised with
+// every other Update of the same org — across processes on SQL databases —
+// and rolls back everything when the function returns an error. View reads a
+// consistent snapshot. The org's invariants (seats, last admin) are checked
+// by the services inside Update; the store enforces uniqueness of logins and
+// emails on its own as a backstop.
+//
+// # Errors
+//
+// Stores return [ErrNotFound] for a missing org, member, role or
+// invitation, a [*membership.DuplicateError] (matching [ErrDuplicate]) that
+// names the key for a uniqueness violation, and [ErrConflict] for a stale
+// [membership.Member.Version]. Context errors are returned as they are, so
+// errors.Is(err, context.Canceled) works. After a Tx method returns an error
+// other than ErrNotFound, fn should return an error: on some databases the
+// transaction can no longer be used.
+//
+// # Times
+//
+// Stores keep times in UTC at microsecond precision; [Time] normalises a
+// time the same way so that what a service returns equals what it stored.
+package store
+
+import (
+	"context"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/memberkit/memberkit/membership"
+)
+
+// Errors a Store returns; they are the membership sentinels, so a caller
+// can test either name.
+var (
+	ErrNotFound  = membership.ErrNotFound
+	ErrDuplicate = membership.ErrDuplicate
+	ErrConflict  = membership.ErrConflict
+)
+
+// Store keeps orgs and everything in them.
+type Store interface {
+	// CreateOrg stores a new org. An org with the same ID gives a
+	// *membership.DuplicateError with Key "org".
+	CreateOrg(ctx context.Context, org membership.Org) error
+	// Org returns an org, or ErrNotFound.
+	Org(ctx context.Context, orgID string) (membership.Org, error)
+	// Update runs fn in a read-write transaction on one org, serialised
+	// with every other Update of that org. fn's error rolls back every
+	// write and is returned as it is. ErrNotFound when the org does not
+	// exist. fn may run more than once when the database asks for a retry
+	// (serialization failure, deadlock), so it must not have effects
+	// outside the transaction.
+	Update(ctx context.Context, orgID string, fn func(tx Tx) error) error
+	// View runs fn in a read-only transaction that sees a consistent
+	// snapshot: never part of an Update. ErrNotFound when the org does
+	// not exist. Write methods of the Tx fail.
+	View(ctx context.Context, orgID string, fn func(tx Tx) error) error
+	// InvitationByTokenHash finds an invitation of any org by the SHA-256
+	// of its token, or returns ErrNotFound. It is the only lookup across
+	// orgs; callers re-read the invitation inside Update.
+	InvitationByTokenHash(ctx context.Context, tokenHash []byte) (membership.Invitation, error)
+}
+
+// Tx reads and writes one org inside [Store.Update] or [Store.View]. A Tx
+// must not be used after fn returns, nor from several goroutines at once.
+// Iterators returned by a Tx may be interleaved with other calls on it.
+type Tx interface {
+	// OrgID is the org the transaction is scoped to.
+	OrgID() string
+	// Org returns the org itself.
+	Org(ctx context.Context) (membership.Org, error)
+	// PutOrg updates the org's name, plan and features. Its ID must be
+	// OrgID().
+	PutOrg(ctx context.Context, org membership.Org) error
+
+	// Member returns a member of this org by ID, or ErrNotFound (also
+	// when the ID belongs to another org).
+	Member(ctx context.Context, id string) (membership.Member, error)
+	// MemberByLogin finds a member by login, without regard to case.
+	MemberByLogin(ctx context.Context, login string) (membership.Member, error)
+	// MemberByEmail finds a member by email, without regard to case.
+	MemberByEmail(ctx context.Context, email string) (membership.Member, error)
+	// Members streams the members matching q in ascending login order,
+	// starting after q.After, at most q.Limit of them (0: all).
+	Members(ctx context.Context, q MemberQuery) iter.Seq2[membership.Member, error]
+	// CountMembers counts the members matching f.
+	CountMembers(ctx context.Context, f MemberFilter) (int, error)
+	// Counts returns what the seat and last-admin rules need; invitations
+	// count when pending and ExpiresAt is after now.
+	Counts(ctx context.Context, now time.Time) (membership.Counts, error)
+	// InsertMembers adds members in one batch. Each must have an ID, this
+	// org's OrgID and Version 0; each is stored with Version 1. A login or
+	// email taken in the org (by a stored member or another of the batch)
+	// gives a *membership.DuplicateError naming the key.
+	InsertMembers(ctx context.Context, ms []membership.Member) error
+	// UpdateMembers replaces members in one batch. Each carries the
+	// Version it was read with; the store writes Version+1, or fails the
+	// batch with ErrConflict when the stored version differs, ErrNotFound
+	// when a member does not exist, a *membership.DuplicateError when a
+	// login or email would collide.
+	UpdateMembers(ctx context.Context, ms []membership.Member) error
+
+	// Role returns a custom role of this org, or ErrNotFound. Built-in
+	// roles are not stored; services resolve them from package membership.
+	Role(ctx context.Context, id string) (membership.Role, error)
+	// Roles lists the org's custom roles by ID.
+	Roles(ctx context.Context) ([]membership.Role, error)
+	// PutRole inserts or replaces a custom role.
+	PutRole(ctx context.Context, r membership.Role) error
+	// DeleteRole deletes a custom role, or returns ErrNotFound.
+	DeleteRole(ctx context.Context, id string) error
+
+	// Invitation returns an invitation of this org by ID, or ErrNotFound.
+	Invitation(ctx context.Context, id string) (membership.Invitation, error)
+	// Invitations streams the org's invitations matching q by ascending ID.
+	Invitations(ctx context.Context, q InvitationQuery) iter.Seq2[membership.Invitation, error]
+	// InsertInvitation stores a new invitation; a token hash already
+	// stored gives a *membership.DuplicateError with Key "token".
+	InsertInvitation(ctx context.Context, inv membership.Invitation) error
+	// UpdateInvitation replaces an invitation, or returns ErrNotFound.
+	UpdateInvitation(ctx context.Context, inv membership.Invitation) error
+
+	// AppendEvents adds audit events.
+	AppendEvents(ctx context.Context, evs []membership.Event) error
+	// Events streams the org's events matching q by ascending ID (which
+	// is time order for IDs from membership.NewID).
+	Events(ctx context.Context, q EventQuery) iter.Seq2[membership.Event, error]
+}
+
+// MemberFilter selects members. Zero fields do not filter.
+type MemberFilter struct {
+	Statuses []membership.Status // any of these
+	RoleID   string
+	Group    string   // carries this group label (case-insensitive)
+	Text     string   // in first name, last name, login or email; case and accents ignored
+	IDs      []string // one of these IDs
+}
+
+// MemberQuery is a filter plus a keyset page: members sorted by login,
+// starting strictly after the login After.
+type MemberQuery struct {
+	MemberFilter
+	After string // login of the last member already seen; "" starts at the beginning
+	Limit int    // at most this many; 0 means all
+}
+
+// InvitationQuery selects invitations. Zero fields do not filter.
+type InvitationQuery struct {
+	States []membership.InvitationState
+	Email  string // case-insensitive
+	After  string // ID of the last invitation already seen
+	Limit  int
+}
+
+// EventQuery selects audit events. Zero fields do not filter.
+type EventQuery struct {
+	SubjectID string
+	Types     []membership.EventType
+	After     string // ID of the last event already seen
+	Limit     int
+}
+
+// Time normalises t the way stores keep it: UTC, microsecond precision.
+// The zero time stays zero.
+func Time(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// LoginKey is the case-insensitive comparison key of a login.
+func LoginKey(login string) string { return strings.ToLower(strings.TrimSpace(login)) }
+
+// EmailKey is the case-insensitive comparison key of an email; "" for none.
+func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// GroupKey is the case-insensitive comparison key of a group label.
+func GroupKey(g string) string { return strings.ToLower(strings.TrimSpace(g)) }
+
+// SearchText is the text a MemberFilter.Text is looked for in: first name,
+// last name, login and email, folded (lower case, no accents).
+func SearchText(m membership.Member) string {
+	return membership.Fold(m.FirstName + " " + m.LastName + " " + m.Login + " " + m.Email)
+}
+
+// SearchQuery folds a MemberFilter.Text the same way as [SearchText].
+func SearchQuery(text string) string { return membership.Fold(text) }
+
+// Matches reports whether m passes the filter. Stores that filter in
+// memory use it, so that every store filters the same way.
+func (f MemberFilter) Matches(m membership.Member) bool {
+	if len(f.Statuses) > 0 && !containsStatus(f.Statuses, m.Status) {
+		return false
+	}
+	if f.RoleID != "" && m.RoleID != f.RoleID {
+		return false
+	}
+	if f.Group != "" && !m.HasGroup(strings.TrimSpace(f.Group)) {
+		return false
+	}
+	if f.Text != "" && !strings.Contains(SearchText(m), SearchQuery(f.Text)) {
+		return false
+	}
+	if len(f.IDs) > 0 {
+		found := false
+		for _, id := range f.IDs {
+			if id == m.ID {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func containsStatus(ss []membership.Status, s membership.Status) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Collect drains an iterator into a slice, stopping at the first error.
+func Collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	var out []T
+	for v, err := range seq {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

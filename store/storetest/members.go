@@ -1,0 +1,260 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+func testMemberRoundTrip(t *testing.T, s store.Store) {
+	o := newOrg(t, s, "Acme")
+	m := membership.Member{
+		ID: membership.NewID(), OrgID: o.ID, UserID: "host-user-42",
+		Login: "zoe.lefevre-dubois", Email: "Zoe.Lefevre@Example.com",
+		FirstName: "Zoé", LastName: "Lefèvre-Dubois",
+		RoleID: "custom-role", Status: membership.StatusDeactivated,
+		Groups:             []string{"Paris", "Équipe B"},
+		LastLoginAt:        t0.Add(-time.Hour),
+		PasswordHash:       "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U",
+		MustChangePassword: true,
+		CreatedAt:          t0, UpdatedAt: t0.Add(time.Minute),
+	}
+	insert(t, s, o.ID, m)
+	got, err := get(t, s, o.ID, m.ID)
+	require.NoError(t, err)
+	m.Version = 1
+	memberEqual(t, m, got)
+
+	// A member with every optional field empty round-trips too.
+	bare := member(o.ID, "Jean", "Dupont")
+	insert(t, s, o.ID, bare)
+	got, err = get(t, s, o.ID, bare.ID)
+	require.NoError(t, err)
+	bare.Version = 1
+	memberEqual(t, bare, got)
+	assert.True(t, got.LastLoginAt.IsZero(), "a member who never logged in has a zero LastLoginAt")
+}
+
+func testMemberNotFound(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	_, err := get(t, s, o.ID, membership.NewID())
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		_, err := tx.MemberByLogin(ctx, "nobody")
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		_, err = tx.MemberByEmail(ctx, "nobody@example.com")
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		_, err = tx.MemberByEmail(ctx, "")
+		assert.ErrorIs(t, err, store.ErrNotFound, "the empty email matches nobody")
+		return nil
+	}))
+	err = s.Update(ctx, o.ID, func(tx store.Tx) error {
+		m := member(o.ID, "Ghost", "Writer")
+		m.Version = 1
+		return tx.UpdateMembers(ctx, []membership.Member{m})
+	})
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testHostileText(t *testing.T, s store.Store) {
+	o := newOrg(t, s, "Robert'); DROP TABLE orgs;--")
+	m := member(o.ID, "O'Brien; DROP TABLE members;--", `Back\slash "quoted" %_ wildcards`)
+	m.Login = "o-brien"
+	m.Groups = []string{"a'b", `c"d`, "e;f", "100%", "x_y"}
+	m.UserID = "'; DELETE FROM memberkit_members; --"
+	m = insert(t, s, o.ID, m)[0]
+	got, err := get(t, s, o.ID, m.ID)
+	require.NoError(t, err)
+	memberEqual(t, m, got)
+	org, err := s.Org(context.Background(), o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, o.Name, org.Name)
+	// LIKE wildcards in a search are literal.
+	assert.Len(t, all(t, s, o.ID, store.MemberQuery{MemberFilter: store.MemberFilter{Text: "%_"}}), 1)
+	assert.Len(t, all(t, s, o.ID, store.MemberQuery{MemberFilter: store.MemberFilter{Text: "_%"}}), 0)
+	assert.Len(t, all(t, s, o.ID, store.MemberQuery{MemberFilter: store.MemberFilter{Group: "100%"}}), 1)
+	assert.Len(t, all(t, s, o.ID, store.MemberQuery{MemberFilter: store.MemberFilter{Group: "100_"}}), 0)
+}
+
+func testLoginUnique(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	insert(t, s, o.ID, member(o.ID, "Jean", "Dupont"))
+	dup := member(o.ID, "Jean", "Dupont")
+	dup.Login = "JEAN.DUPONT"
+	err := s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.InsertMembers(ctx, []membership.Member{dup}) })
+	requireDuplicate(t, err, "login")
+	assert.Len(t, all(t, s, o.ID, store.MemberQuery{}), 1)
+}
+
+func testEmailUnique(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	a := member(o.ID, "Jean", "Dupont")
+	a.Email = "jean@example.com"
+	insert(t, s, o.ID, a)
+	b := member(o.ID, "Jeanne", "Dupont")
+	b.Email = "JEAN@Example.COM"
+	err := s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.InsertMembers(ctx, []membership.Member{b}) })
+	requireDuplicate(t, err, "email")
+}
+
+func testNoEmail(t *testing.T, s store.Store) {
+	o := newOrg(t, s, "Acme")
+	var ms []membership.Member
+	for i := range 5 {
+		ms = append(ms, member(o.ID, "Sans", fmt.Sprintf("Mail%d", i)))
+	}
+	insert(t, s, o.ID, ms...)
+	assert.Len(t, all(t, s, o.ID, store.MemberQuery{}), 5, "members without an email never collide")
+}
+
+func testAcrossOrgs(t *testing.T, s store.Store) {
+	a := newOrg(t, s, "A")
+	b := newOrg(t, s, "B")
+	ma := member(a.ID, "Jean", "Dupont")
+	ma.Email = "jean@example.com"
+	mb := member(b.ID, "Jean", "Dupont")
+	mb.Email = "jean@example.com"
+	insert(t, s, a.ID, ma)
+	insert(t, s, b.ID, mb)
+	assert.Len(t, all(t, s, a.ID, store.MemberQuery{}), 1)
+	assert.Len(t, all(t, s, b.ID, store.MemberQuery{}), 1)
+}
+
+func testLookupCase(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	m := member(o.ID, "Jean", "Dupont")
+	m.Email = "Jean.Dupont@Example.com"
+	insert(t, s, o.ID, m)
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		got, err := tx.MemberByLogin(ctx, "JEAN.Dupont")
+		require.NoError(t, err)
+		assert.Equal(t, m.ID, got.ID)
+		got, err = tx.MemberByEmail(ctx, "jean.dupont@EXAMPLE.com")
+		require.NoError(t, err)
+		assert.Equal(t, m.ID, got.ID)
+		return nil
+	}))
+}
+
+func testBatchAllOrNothing(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	var batch []membership.Member
+	for i := range 700 { // more than one SQL statement's worth
+		batch = append(batch, member(o.ID, "Batch", fmt.Sprintf("N%04d", i)))
+	}
+	batch = append(batch, member(o.ID, "Batch", "N0003")) // same login as row 3
+	err := s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.InsertMembers(ctx, batch) })
+	requireDuplicate(t, err, "login")
+	assert.Empty(t, all(t, s, o.ID, store.MemberQuery{}), "a failed batch leaves nothing behind")
+
+	insert(t, s, o.ID, batch[:700]...)
+	assert.Len(t, all(t, s, o.ID, store.MemberQuery{}), 700)
+}
+
+func testUpdateVersion(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	m := insert(t, s, o.ID, member(o.ID, "Jean", "Dupont"))[0]
+	m.Status = membership.StatusDeactivated
+	m.Groups = []string{"Lyon"}
+	m.UpdatedAt = t0.Add(time.Hour)
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.UpdateMembers(ctx, []membership.Member{m}) }))
+	got, err := get(t, s, o.ID, m.ID)
+	require.NoError(t, err)
+	m.Version = 2
+	memberEqual(t, m, got)
+
+	stale := m
+	stale.Version = 1
+	err = s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.UpdateMembers(ctx, []membership.Member{stale}) })
+	assert.ErrorIs(t, err, store.ErrConflict)
+	got, _ = get(t, s, o.ID, m.ID)
+	assert.Equal(t, int64(2), got.Version)
+}
+
+func testUpdateUniqueness(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	a := member(o.ID, "Jean", "Dupont")
+	a.Email = "a@example.com"
+	b := member(o.ID, "Paul", "Martin")
+	b.Email = "b@example.com"
+	ms := insert(t, s, o.ID, a, b)
+	b = ms[1]
+	b.Login = "Jean.Dupont"
+	err := s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.UpdateMembers(ctx, []membership.Member{b}) })
+	requireDuplicate(t, err, "login")
+	b = ms[1]
+	b.Email = "A@example.com"
+	err = s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.UpdateMembers(ctx, []membership.Member{b}) })
+	requireDuplicate(t, err, "email")
+	// Freeing a key and taking it in a later batch of the same transaction works.
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error {
+		a, b := ms[0], ms[1]
+		a.Email = ""
+		if err := tx.UpdateMembers(ctx, []membership.Member{a}); err != nil {
+			return err
+		}
+		b.Email = "a@example.com"
+		return tx.UpdateMembers(ctx, []membership.Member{b})
+	}))
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		got, err := tx.MemberByEmail(ctx, "a@example.com")
+		require.NoError(t, err)
+		assert.Equal(t, ms[1].ID, got.ID)
+		return nil
+	}))
+}
+
+func testSwapLogins(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	ms := insert(t, s, o.ID, member(o.ID, "Jean", "Dupont"), member(o.ID, "Paul", "Martin"))
+	err := s.Update(ctx, o.ID, func(tx store.Tx) error {
+		a, b := ms[0], ms[1]
+		a.Login, b.Login = b.Login, a.Login
+		// Through a free name first, as a careful caller would on any store.
+		tmp := a
+		tmp.Login = "swap.tmp"
+		if err := tx.UpdateMembers(ctx, []membership.Member{tmp}); err != nil {
+			return err
+		}
+		if err := tx.UpdateMembers(ctx, []membership.Member{b}); err != nil {
+			return err
+		}
+		a.Version = tmp.Version + 1
+		return tx.UpdateMembers(ctx, []membership.Member{a})
+	})
+	require.NoError(t, err)
+	got, _ := get(t, s, o.ID, ms[0].ID)
+	assert.Equal(t, "paul.martin", got.Login)
+	got, _ = get(t, s, o.ID, ms[1].ID)
+	assert.Equal(t, "jean.dupont", got.Login)
+	assert.Equal(t, []string{"jean.dupont", "paul.martin"}, logins(all(t, s, o.ID, store.MemberQuery{})))
+}
+
+func testTimes(t *testing.T, s store.Store) {
+	o := newOrg(t, s, "Acme")
+	paris := time.FixedZone("Paris", 3600)
+	m := member(o.ID, "Jean", "Dupont")
+	m.CreatedAt = time.Date(2026, 6, 1, 12, 0, 0, 123456789, paris)
+	m.LastLoginAt = time.Date(2026, 6, 2, 12, 0, 0, 999, paris)
+	m = insert(t, s, o.ID, m)[0]
+	got, err := get(t, s, o.ID, m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, time.UTC, got.CreatedAt.Location(), "times come back in UTC")
+	assert.True(t, got.CreatedAt.Equal(time.Date(2026, 6, 1, 11, 0, 0, 123456000, time.UTC)), "microsecond precision: %v", got.CreatedAt)
+	assert.True(t, got.LastLoginAt.Equal(store.Time(m.LastLoginAt)))
+}

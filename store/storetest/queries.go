@@ -1,0 +1,258 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// roster inserts n members with a spread of statuses, roles and groups.
+func roster(t *testing.T, s store.Store, orgID string, n int) []membership.Member {
+	t.Helper()
+	ms := make([]membership.Member, n)
+	groups := []string{"Paris", "Lyon", "Équipe Nord"}
+	for i := range ms {
+		m := member(orgID, fmt.Sprintf("Prénom%d", i%37), fmt.Sprintf("Nom%05d", i))
+		m.Email = fmt.Sprintf("user%05d@example.com", i)
+		switch i % 10 {
+		case 0:
+			m.RoleID = membership.RoleAdmin
+		case 1, 2:
+			m.RoleID = "support"
+		}
+		switch i % 7 {
+		case 0:
+			m.Status = membership.StatusDeactivated
+		case 1:
+			m.Status = membership.StatusRemoved
+		}
+		m.Groups = []string{groups[i%3]}
+		if i%4 == 0 {
+			m.Groups = append(m.Groups, "Cadres")
+		}
+		ms[i] = m
+	}
+	for i := 0; i < n; i += 1000 {
+		insert(t, s, orgID, ms[i:min(i+1000, n)]...)
+	}
+	return ms
+}
+
+func count(ms []membership.Member, f store.MemberFilter) int {
+	n := 0
+	for _, m := range ms {
+		if f.Matches(m) {
+			n++
+		}
+	}
+	return n
+}
+
+func testFilters(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	ms := roster(t, s, o.ID, 500)
+	filters := []store.MemberFilter{
+		{},
+		{Statuses: []membership.Status{membership.StatusActive}},
+		{Statuses: []membership.Status{membership.StatusActive, membership.StatusDeactivated}},
+		{RoleID: membership.RoleAdmin},
+		{Group: "lyon"},
+		{Group: "ÉQUIPE NORD"},
+		{Group: "Cadres", Statuses: []membership.Status{membership.StatusActive}, RoleID: "support"},
+		{Text: "nom0001"},
+		{Text: "USER0004"},
+		{IDs: []string{ms[3].ID, ms[10].ID, ms[499].ID, membership.NewID()}},
+		{Group: "nowhere"},
+	}
+	for _, f := range filters {
+		want := count(ms, f)
+		got := all(t, s, o.ID, store.MemberQuery{MemberFilter: f})
+		assert.Len(t, got, want, "filter %+v", f)
+		for _, m := range got {
+			assert.True(t, f.Matches(m), "member %s does not match %+v", m.Login, f)
+		}
+		require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+			n, err := tx.CountMembers(ctx, f)
+			require.NoError(t, err)
+			assert.Equal(t, want, n, "CountMembers %+v", f)
+			return nil
+		}))
+	}
+	assert.Greater(t, count(ms, store.MemberFilter{Group: "Cadres", Statuses: []membership.Status{membership.StatusActive}, RoleID: "support"}), 0)
+}
+
+func testTextSearch(t *testing.T, s store.Store) {
+	o := newOrg(t, s, "Acme")
+	z := member(o.ID, "Zoé", "Lefèvre-Dubois")
+	z.Email = "zoe@example.com"
+	insert(t, s, o.ID, z, member(o.ID, "Jean", "Dupont"), member(o.ID, "Søren", "Straße"))
+	for q, want := range map[string]int{"zoe": 1, "LEFEVRE": 1, "Lefèvre": 1, "dupont": 1, "strasse": 1, "soren": 1, "e": 3, "example.com": 1, "xyz": 0} {
+		got := all(t, s, o.ID, store.MemberQuery{MemberFilter: store.MemberFilter{Text: q}})
+		assert.Len(t, got, want, "text %q", q)
+	}
+}
+
+func testPagination(t *testing.T, s store.Store) {
+	o := newOrg(t, s, "Acme")
+	ms := roster(t, s, o.ID, 3000)
+	for _, f := range []store.MemberFilter{{}, {Group: "Paris"}, {Statuses: []membership.Status{membership.StatusActive}}} {
+		want := make([]string, 0)
+		for _, m := range ms {
+			if f.Matches(m) {
+				want = append(want, m.Login)
+			}
+		}
+		sort.Strings(want)
+		var got []string
+		after := ""
+		for pages := 0; ; pages++ {
+			require.Less(t, pages, 1000, "pagination does not end")
+			page := all(t, s, o.ID, store.MemberQuery{MemberFilter: f, After: after, Limit: 97})
+			if len(page) == 0 {
+				break
+			}
+			require.LessOrEqual(t, len(page), 97)
+			got = append(got, logins(page)...)
+			after = page[len(page)-1].Login
+		}
+		assert.Equal(t, want, got, "pages of %+v are complete, ordered, without duplicates", f)
+		assert.Equal(t, want, logins(all(t, s, o.ID, store.MemberQuery{MemberFilter: f})), "one stream equals the pages")
+	}
+}
+
+// testPaginationConcurrent walks pages while other members are added and
+// deactivated: every member present for the whole walk appears exactly
+// once, in order.
+func testPaginationConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	ms := roster(t, s, o.ID, 2000)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			err := s.Update(ctx, o.ID, func(tx store.Tx) error {
+				nm := member(o.ID, "Nouveau", fmt.Sprintf("N%05d", i))
+				if err := tx.InsertMembers(ctx, []membership.Member{nm}); err != nil {
+					return err
+				}
+				cur, err := tx.Member(ctx, ms[(i*7)%len(ms)].ID)
+				if err != nil {
+					return err
+				}
+				cur.Status = membership.StatusDeactivated
+				return tx.UpdateMembers(ctx, []membership.Member{cur})
+			})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	seen := map[string]int{}
+	var order []string
+	after := ""
+	for {
+		page := all(t, s, o.ID, store.MemberQuery{After: after, Limit: 50})
+		if len(page) == 0 {
+			break
+		}
+		for _, m := range page {
+			seen[m.ID]++
+			order = append(order, m.Login)
+		}
+		after = page[len(page)-1].Login
+	}
+	close(stop)
+	wg.Wait()
+	for _, m := range ms {
+		assert.Equal(t, 1, seen[m.ID], "member %s seen once", m.Login)
+	}
+	assert.True(t, slices.IsSorted(order), "pages keep login order")
+	for id, n := range seen {
+		assert.Equal(t, 1, n, "no member twice: %s", id)
+	}
+}
+
+func testStreaming(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	roster(t, s, o.ID, 2500)
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error {
+		n := 0
+		for m, err := range tx.Members(ctx, store.MemberQuery{}) {
+			require.NoError(t, err)
+			n++
+			// Calls on the same Tx while the stream is open.
+			if n%500 == 0 {
+				got, err := tx.Member(ctx, m.ID)
+				require.NoError(t, err)
+				got.Groups = append(got.Groups, "Touched")
+				require.NoError(t, tx.UpdateMembers(ctx, []membership.Member{got}))
+			}
+			if n == 2100 {
+				break
+			}
+		}
+		assert.Equal(t, 2100, n, "breaking out of the stream stops it")
+		return nil
+	}))
+	assert.Len(t, all(t, s, o.ID, store.MemberQuery{MemberFilter: store.MemberFilter{Group: "touched"}}), 4)
+	assert.Len(t, all(t, s, o.ID, store.MemberQuery{Limit: 10}), 10)
+}
+
+func testCounts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	ms := roster(t, s, o.ID, 140)
+	wantActive, wantAdmins := 0, 0
+	for _, m := range ms {
+		if m.Status == membership.StatusActive {
+			wantActive++
+			if m.RoleID == membership.RoleAdmin {
+				wantAdmins++
+			}
+		}
+	}
+	open := invitation(o.ID, "open@example.com")
+	expired := invitation(o.ID, "old@example.com")
+	expired.ExpiresAt = t0.Add(-1)
+	canceled := invitation(o.ID, "gone@example.com")
+	canceled.State = membership.InvitationCanceled
+	accepted := invitation(o.ID, "in@example.com")
+	accepted.State = membership.InvitationAccepted
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error {
+		for _, inv := range []membership.Invitation{open, expired, canceled, accepted} {
+			if err := tx.InsertInvitation(ctx, inv); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		c, err := tx.Counts(ctx, t0)
+		require.NoError(t, err)
+		assert.Equal(t, membership.Counts{ActiveMembers: wantActive, ActiveAdmins: wantAdmins, PendingInvitations: 1}, c)
+		c, err = tx.Counts(ctx, open.ExpiresAt)
+		require.NoError(t, err)
+		assert.Equal(t, 0, c.PendingInvitations, "an invitation stops counting at its expiry")
+		return nil
+	}))
+}
