@@ -1,0 +1,200 @@
+// Package testdb gives tests a fresh store of every kind: memstore,
+// SQLite in a temporary file, and PostgreSQL and MariaDB/MySQL when
+// MEMBERKIT_POSTGRES_DSN and MEMBERKIT_MYSQL_DSN are set. It is the one
+// place test code imports SQL drivers, so that every service test runs on
+// every store through one matrix.
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	_ "modernc.org/sqlite"             // SQLite driver "sqlite"
+
+	"github.com/memberkit/memberkit/store"
+	"github.com/memberkit/memberkit/store/memstore"
+	"github.com/memberkit/memberkit/store/sqlstore"
+)
+
+// Environment variables naming the test servers.
+const (
+	PostgresEnv = "MEMBERKIT_POSTGRES_DSN" // e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+	MySQLEnv    = "MEMBERKIT_MYSQL_DSN"    // e.g. root@tcp(127.0.0.1:3306)/test
+)
+
+// Kind is one store implementation under test.
+type Kind struct {
+	Name string
+	// New returns a fresh, empty store; it skips the test when the
+	// server is not configured.
+	New func(t testing.TB) store.Store
+	// SQL is true for the database/sql stores.
+	SQL bool
+}
+
+// Kinds lists every store kind. Kinds needing a server skip the test with
+// a message naming the variable when it is unset.
+func Kinds() []Kind {
+	return []Kind{
+		{Name: "memstore", New: func(t testing.TB) store.Store { return memstore.New() }},
+		{Name: "sqlite", New: func(t testing.TB) store.Store { return SQLite(t) }, SQL: true},
+		{Name: "postgres", New: func(t testing.TB) store.Store { return Postgres(t) }, SQL: true},
+		{Name: "mysql", New: func(t testing.TB) store.Store { return MySQL(t) }, SQL: true},
+	}
+}
+
+// Each runs f once per store kind, as subtests named after the kind.
+func Each(t *testing.T, f func(t *testing.T, newStore func(t testing.TB) store.Store)) {
+	for _, k := range Kinds() {
+		t.Run(k.Name, func(t *testing.T) { f(t, k.New) })
+	}
+}
+
+func randomName() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "mk_" + hex.EncodeToString(b)
+}
+
+func migrate(t testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.New(db, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate %s: %v", d, err)
+	}
+	return s
+}
+
+// SQLiteDSN returns the DSN memberkit recommends for a SQLite file: WAL,
+// a busy timeout, foreign keys on.
+func SQLiteDSN(path string) string {
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+}
+
+// SQLite returns a migrated store on a new SQLite file in t's temp dir.
+func SQLite(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	db, err := sql.Open("sqlite", SQLiteDSN(filepath.Join(t.TempDir(), "memberkit.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return migrate(t, db, sqlstore.SQLite)
+}
+
+// PostgresDB opens a new schema on the server of MEMBERKIT_POSTGRES_DSN and
+// returns a pool whose search_path is that schema, and the schema's DSN
+// for opening more pools ("processes"). The schema is dropped at cleanup.
+func PostgresDB(t testing.TB) (*sql.DB, string) {
+	t.Helper()
+	dsn := os.Getenv(PostgresEnv)
+	if dsn == "" {
+		t.Skipf("PostgreSQL tests skipped: set %s (for example postgres://postgres@127.0.0.1:5432/test?sslmode=disable); .ci/run sets it", PostgresEnv)
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := randomName()
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		admin.Close()
+		t.Fatalf("postgres: %v", err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("%s: %v", PostgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	sdsn := u.String()
+	db, err := sql.Open("pgx", sdsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(20)
+	t.Cleanup(func() {
+		db.Close()
+		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	})
+	return db, sdsn
+}
+
+// Postgres returns a migrated store in a new schema.
+func Postgres(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	db, _ := PostgresDB(t)
+	return migrate(t, db, sqlstore.Postgres)
+}
+
+// MySQLDB creates a new database on the server of MEMBERKIT_MYSQL_DSN and
+// returns a pool on it and its DSN. The database is dropped at cleanup.
+func MySQLDB(t testing.TB) (*sql.DB, string) {
+	t.Helper()
+	dsn := os.Getenv(MySQLEnv)
+	if dsn == "" {
+		t.Skipf("MySQL/MariaDB tests skipped: set %s (for example root@tcp(127.0.0.1:3306)/test); .ci/run sets it", MySQLEnv)
+	}
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatalf("%s: %v", MySQLEnv, err)
+	}
+	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := randomName()
+	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+		admin.Close()
+		t.Fatalf("mysql: %v", err)
+	}
+	cfg.DBName = name
+	sdsn := cfg.FormatDSN()
+	db, err := sql.Open("mysql", sdsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(20)
+	t.Cleanup(func() {
+		db.Close()
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name)
+		admin.Close()
+	})
+	return db, sdsn
+}
+
+// MySQL returns a migrated store in a new database.
+func MySQL(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	db, _ := MySQLDB(t)
+	return migrate(t, db, sqlstore.MySQL)
+}
+
+// Open opens a second pool on the same database ("another process").
+func Open(t testing.TB, d sqlstore.Dialect, dsn string) *sqlstore.Store {
+	t.Helper()
+	driver := map[sqlstore.Dialect]string{sqlstore.Postgres: "pgx", sqlstore.MySQL: "mysql", sqlstore.SQLite: "sqlite"}[d]
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := sqlstore.New(db, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+

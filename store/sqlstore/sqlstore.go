@@ -1,0 +1,332 @@
+// Package sqlstore is the database/sql [store.Store]: one adapter for
+// SQLite, PostgreSQL and MySQL/MariaDB. The host opens the *sql.DB with the
+// driver of its choice and names the [Dialect]; this package imports no
+// driver.
+//
+//	db, err := sql.Open("sqlite", "file:members.db?_pragma=journal_mode(WAL)")
+//	s, err := sqlstore.New(db, sqlstore.SQLite, nil)
+//	err = s.Migrate(ctx)
+//
+// # Transactions and locking
+//
+// [Store.Update] serialises the writers of one org across processes: on
+// PostgreSQL and MySQL it locks the org's row (SELECT … FOR UPDATE) in a
+// READ COMMITTED transaction; on SQLite, which has one writer per database,
+// it opens an IMMEDIATE transaction. Serialization failures, deadlocks and
+// busy databases are retried with backoff a bounded number of times
+// ([Options.MaxRetries]). [Store.View] reads a snapshot (REPEATABLE READ on
+// PostgreSQL and MySQL; a deferred transaction in WAL mode on SQLite).
+//
+// # Schema
+//
+// [Store.Migrate] applies the embedded, versioned migrations, one
+// transaction per version with its bookkeeping row, under a lock
+// (pg_advisory_xact_lock, GET_LOCK, BEGIN IMMEDIATE) so that several
+// processes may run it at once. Teams that run their own migration tool
+// read the same files from [Migrations]. Tables are prefixed memberkit_;
+// times are stored as microseconds since the Unix epoch (UTC).
+//
+// # SQLite
+//
+// Use a file database in WAL mode (journal_mode(WAL)); an in-memory SQLite
+// database is private to one connection and needs db.SetMaxOpenConns(1).
+// Writers wait for each other inside the process and retry BEGIN IMMEDIATE
+// while another process writes, until the context ends.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Options tune a Store. The zero value (or nil) is a good default.
+type Options struct {
+	// MaxRetries bounds how often Update runs again after a serialization
+	// failure, a deadlock or a busy database. Default 8.
+	MaxRetries int
+	// Logger receives retries at debug level. Default: silent.
+	Logger *slog.Logger
+}
+
+// Store is a database/sql store. It is safe for concurrent use.
+type Store struct {
+	db         *sql.DB
+	d          Dialect
+	maxRetries int
+	log        *slog.Logger
+	writer     chan struct{} // SQLite: one writer per process at a time
+}
+
+// New returns a store on db. Call [Store.Migrate] once before use (or apply
+// the files of [Migrations] with your own tool).
+func New(db *sql.DB, d Dialect, opts *Options) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: nil *sql.DB")
+	}
+	if !d.valid() {
+		return nil, fmt.Errorf("sqlstore: unknown dialect %q (want sqlite, postgres or mysql)", d)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxRetries <= 0 {
+		o.MaxRetries = 8
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{db: db, d: d, maxRetries: o.MaxRetries, log: o.Logger}
+	if d == SQLite {
+		s.writer = make(chan struct{}, 1)
+	}
+	return s, nil
+}
+
+// DB returns the database the store works on.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the store's dialect.
+func (s *Store) Dialect() Dialect { return s.d }
+
+// ctxErr prefers the context's error: a query interrupted by a canceled
+// context surfaces as context.Canceled, not as a driver message.
+func ctxErr(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%v)", cerr, err)
+	}
+	return err
+}
+
+// CreateOrg stores a new org.
+func (s *Store) CreateOrg(ctx context.Context, org membership.Org) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := membership.ValidateOrg(&org); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, s.d.rebind(`INSERT INTO memberkit_orgs (id, name, plan_name, member_limit, features, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		org.ID, org.Name, org.Plan.Name, org.Plan.MemberLimit, joinFeatures(org.Features), micros(org.CreatedAt), micros(org.UpdatedAt))
+	if err != nil {
+		if s.d.isUnique(err) {
+			return duplicate(err, "org", org.ID)
+		}
+		return ctxErr(ctx, fmt.Errorf("sqlstore: create org: %w", err))
+	}
+	return nil
+}
+
+// Org returns an org.
+func (s *Store) Org(ctx context.Context, orgID string) (membership.Org, error) {
+	if err := ctx.Err(); err != nil {
+		return membership.Org{}, err
+	}
+	return readOrg(ctx, s.d, s.db, orgID, "")
+}
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+func readOrg(ctx context.Context, d Dialect, q querier, orgID, suffix string) (membership.Org, error) {
+	var o membership.Org
+	var features string
+	var created, updated int64
+	err := q.QueryRowContext(ctx, d.rebind(`SELECT id, name, plan_name, member_limit, features, created_at, updated_at FROM memberkit_orgs WHERE id = ?`+suffix), orgID).
+		Scan(&o.ID, &o.Name, &o.Plan.Name, &o.Plan.MemberLimit, &features, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, fmt.Errorf("org %q: %w", orgID, store.ErrNotFound)
+	}
+	if err != nil {
+		return o, ctxErr(ctx, fmt.Errorf("sqlstore: read org: %w", err))
+	}
+	o.Features = splitFeatures(features)
+	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return o, nil
+}
+
+// Update runs fn in a transaction holding the org's lock; see the package
+// documentation.
+func (s *Store) Update(ctx context.Context, orgID string, fn func(tx store.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := s.update(ctx, orgID, fn)
+		if err == nil || attempt >= s.maxRetries || ctx.Err() != nil || !s.d.isRetryable(err) {
+			return err
+		}
+		wait := time.Duration(1<<min(attempt, 8))*2*time.Millisecond + rand.N(5*time.Millisecond)
+		s.log.DebugContext(ctx, "memberkit: retrying transaction", "org", orgID, "attempt", attempt+1, "wait", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (s *Store) update(ctx context.Context, orgID string, fn func(tx store.Tx) error) (err error) {
+	if s.d == SQLite {
+		return s.updateSQLite(ctx, orgID, fn)
+	}
+	sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: begin: %w", err))
+	}
+	t := &tx{s: s, q: sqlTx, orgID: orgID}
+	defer func() {
+		t.close()
+		if err != nil {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if _, err := readOrg(ctx, s.d, sqlTx, orgID, " FOR UPDATE"); err != nil {
+		return err
+	}
+	if err := fn(t); err != nil {
+		return err
+	}
+	t.close()
+	if err := sqlTx.Commit(); err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: commit: %w", err))
+	}
+	return nil
+}
+
+func (s *Store) updateSQLite(ctx context.Context, orgID string, fn func(tx store.Tx) error) (err error) {
+	// One writer per process at a time, waiting in Go rather than in
+	// SQLite's busy handler, so that a context ends the wait.
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.writer }()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: connection: %w", err))
+	}
+	defer conn.Close()
+	// Another process may hold the write lock: retry BEGIN IMMEDIATE until
+	// the context ends.
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+		if err == nil {
+			break
+		}
+		if !s.d.isRetryable(err) || ctx.Err() != nil {
+			return ctxErr(ctx, fmt.Errorf("sqlstore: begin immediate: %w", err))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	t := &tx{s: s, q: conn, orgID: orgID}
+	defer func() {
+		t.close()
+		if err != nil {
+			// Roll back even when ctx is done: the connection returns to
+			// the pool and must not keep an open transaction.
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	if _, err := readOrg(ctx, s.d, conn, orgID, ""); err != nil {
+		return err
+	}
+	if err := fn(t); err != nil {
+		return err
+	}
+	t.close()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: commit: %w", err))
+	}
+	return nil
+}
+
+// View runs fn in a read-only snapshot of the org.
+func (s *Store) View(ctx context.Context, orgID string, fn func(tx store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	opts := &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	if s.d == SQLite {
+		opts = nil
+	}
+	sqlTx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: begin: %w", err))
+	}
+	defer func() { _ = sqlTx.Rollback() }()
+	t := &tx{s: s, q: sqlTx, orgID: orgID, readOnly: true}
+	defer t.close()
+	if _, err := readOrg(ctx, s.d, sqlTx, orgID, ""); err != nil {
+		return err
+	}
+	return fn(t)
+}
+
+// InvitationByTokenHash finds an invitation of any org by its token hash.
+func (s *Store) InvitationByTokenHash(ctx context.Context, tokenHash []byte) (membership.Invitation, error) {
+	if err := ctx.Err(); err != nil {
+		return membership.Invitation{}, err
+	}
+	if len(tokenHash) == 0 {
+		return membership.Invitation{}, fmt.Errorf("invitation: %w", store.ErrNotFound)
+	}
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+invCols+` FROM memberkit_invitations WHERE token_hash = ?`), hexHash(tokenHash))
+	if err != nil {
+		return membership.Invitation{}, ctxErr(ctx, fmt.Errorf("sqlstore: invitation by token: %w", err))
+	}
+	invs, err := scanInvitations(rows)
+	if err != nil {
+		return membership.Invitation{}, ctxErr(ctx, err)
+	}
+	if len(invs) == 0 {
+		return membership.Invitation{}, fmt.Errorf("invitation: %w", store.ErrNotFound)
+	}
+	return invs[0], nil
+}
+
+func joinFeatures(fs []membership.Feature) string {
+	ss := make([]string, len(fs))
+	for i, f := range fs {
+		ss[i] = string(f)
+	}
+	return strings.Join(ss, ",")
+}
+
+func splitFeatures(s string) []membership.Feature {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ",")
+	out := make([]membership.Feature, len(parts))
+	for i, p := range parts {
+		out[i] = membership.Feature(p)
+	}
+	return out
+}

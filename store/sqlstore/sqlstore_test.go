@@ -1,0 +1,23 @@
+package sqlstore_test
+
+import (
+	"testing"
+
+	"github.com/memberkit/memberkit/internal/testdb"
+	"github.com/memberkit/memberkit/store"
+	"github.com/memberkit/memberkit/store/storetest"
+)
+
+func TestContractSQLite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return testdb.SQLite(t) })
+}
+
+func TestContractPostgres(t *testing.T) {
+	testdb.PostgresDB(t) // skips with a message when the DSN is unset
+	storetest.Run(t, func(t *testing.T) store.Store { return testdb.Postgres(t) })
+}
+
+func TestContractMySQL(t *testing.T) {
+	testdb.MySQLDB(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return testdb.MySQL(t) })
+}

@@ -1,0 +1,979 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// chunk is how many rows a streaming read fetches per query. Each chunk
+// is read whole before it is yielded, so callers may use the Tx while
+// iterating, on every driver.
+const chunk = 1000
+
+type tx struct {
+	s        *Store
+	q        querier
+	orgID    string
+	readOnly bool
+	done     bool
+	stmts    map[string]*sql.Stmt
+}
+
+func (t *tx) close() {
+	if t.done {
+		return
+	}
+	t.done = true
+	for _, st := range t.stmts {
+		_ = st.Close()
+	}
+	t.stmts = nil
+}
+
+func (t *tx) check(ctx context.Context, write bool) error {
+	if t.done {
+		return errors.New("sqlstore: transaction used after it ended")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if write && t.readOnly {
+		return errors.New("sqlstore: write in a View")
+	}
+	return nil
+}
+
+// stmt returns a statement prepared once per transaction.
+func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.q.PrepareContext(ctx, t.s.d.rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = make(map[string]*sql.Stmt)
+	}
+	t.stmts[query] = st
+	return st, nil
+}
+
+func (t *tx) fail(ctx context.Context, what string, err error) error {
+	return ctxErr(ctx, fmt.Errorf("sqlstore: %s: %w", what, err))
+}
+
+func (t *tx) OrgID() string { return t.orgID }
+
+func (t *tx) Org(ctx context.Context) (membership.Org, error) {
+	if err := t.check(ctx, false); err != nil {
+		return membership.Org{}, err
+	}
+	return readOrg(ctx, t.s.d, t.q, t.orgID, "")
+}
+
+func (t *tx) PutOrg(ctx context.Context, org membership.Org) error {
+	if err := t.check(ctx, true); err != nil {
+		return err
+	}
+	if org.ID != t.orgID {
+		return fmt.Errorf("org %q: %w", org.ID, store.ErrNotFound)
+	}
+	if err := membership.ValidateOrg(&org); err != nil {
+		return err
+	}
+	_, err := t.q.ExecContext(ctx, t.s.d.rebind(`UPDATE memberkit_orgs SET name = ?, plan_name = ?, member_limit = ?, features = ?, updated_at = ? WHERE id = ?`),
+		org.Name, org.Plan.Name, org.Plan.MemberLimit, joinFeatures(org.Features), micros(org.UpdatedAt), t.orgID)
+	if err != nil {
+		return t.fail(ctx, "update org", err)
+	}
+	return nil
+}
+
+// ---- members ----
+
+const memberCols = `m.id, m.org_id, m.user_id, m.login, m.email, m.first_name, m.last_name, m.role_id, m.status, m.groups_text, m.last_login_at, m.password_hash, m.must_change_password, m.created_at, m.updated_at, m.version`
+
+const insertMemberCols = `org_id, id, user_id, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, created_at, updated_at, version`
+
+const nInsertMemberCols = 19
+
+func memberArgs(m *membership.Member, version int64) []any {
+	return []any{m.OrgID, m.ID, m.UserID, m.Login, store.LoginKey(m.Login), m.Email, nullString(store.EmailKey(m.Email)),
+		m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), store.SearchText(*m),
+		nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.CreatedAt), micros(m.UpdatedAt), version}
+}
+
+func scanMembers(rows *sql.Rows) ([]membership.Member, error) {
+	defer rows.Close()
+	var out []membership.Member
+	for rows.Next() {
+		var m membership.Member
+		var status, groups, hash string
+		var lastLogin sql.NullInt64
+		var created, updated int64
+		if err := rows.Scan(&m.ID, &m.OrgID, &m.UserID, &m.Login, &m.Email, &m.FirstName, &m.LastName, &m.RoleID,
+			&status, &groups, &lastLogin, &hash, &m.MustChangePassword, &created, &updated, &m.Version); err != nil {
+			return nil, fmt.Errorf("sqlstore: scan member: %w", err)
+		}
+		m.Status = membership.Status(status)
+		m.Groups = splitGroups(groups)
+		m.PasswordHash = membership.PasswordHash(hash)
+		if lastLogin.Valid {
+			m.LastLoginAt = fromMicros(lastLogin.Int64)
+		}
+		m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: read members: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) oneMember(ctx context.Context, where string, arg any, what string) (membership.Member, error) {
+	if err := t.check(ctx, false); err != nil {
+		return membership.Member{}, err
+	}
+	rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+memberCols+` FROM memberkit_members m WHERE m.org_id = ? AND `+where), t.orgID, arg)
+	if err != nil {
+		return membership.Member{}, t.fail(ctx, "read member", err)
+	}
+	ms, err := scanMembers(rows)
+	if err != nil {
+		return membership.Member{}, ctxErr(ctx, err)
+	}
+	if len(ms) == 0 {
+		return membership.Member{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return ms[0], nil
+}
+
+func (t *tx) Member(ctx context.Context, id string) (membership.Member, error) {
+	return t.oneMember(ctx, "m.id = ?", id, fmt.Sprintf("member %q", id))
+}
+
+func (t *tx) MemberByLogin(ctx context.Context, login string) (membership.Member, error) {
+	return t.oneMember(ctx, "m.login_key = ?", store.LoginKey(login), fmt.Sprintf("member with login %q", login))
+}
+
+func (t *tx) MemberByEmail(ctx context.Context, email string) (membership.Member, error) {
+	k := store.EmailKey(email)
+	if k == "" {
+		return membership.Member{}, fmt.Errorf("member with email %q: %w", email, store.ErrNotFound)
+	}
+	return t.oneMember(ctx, "m.email_key = ?", k, fmt.Sprintf("member with email %q", email))
+}
+
+// likeEscape escapes LIKE wildcards with '!'.
+func likeEscape(s string) string {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
+}
+
+// memberQuery builds the FROM … WHERE of a member query and the column the
+// result is ordered by. ids, when not nil, restricts to those IDs.
+func (t *tx) memberQuery(f store.MemberFilter, ids []string, after string) (string, string, []any) {
+	var b strings.Builder
+	var args []any
+	order := "m.login_key"
+	if f.Group != "" {
+		b.WriteString(` FROM memberkit_member_groups g JOIN memberkit_members m ON m.org_id = g.org_id AND m.id = g.member_id WHERE g.org_id = ? AND g.group_key = ?`)
+		args = append(args, t.orgID, store.GroupKey(f.Group))
+		order = "g.login_key"
+	} else {
+		b.WriteString(` FROM memberkit_members m WHERE m.org_id = ?`)
+		args = append(args, t.orgID)
+	}
+	if after != "" {
+		b.WriteString(" AND " + order + " > ?")
+		args = append(args, store.LoginKey(after))
+	}
+	if len(f.Statuses) > 0 {
+		b.WriteString(" AND m.status IN (" + placeholders(len(f.Statuses)) + ")")
+		for _, s := range f.Statuses {
+			args = append(args, string(s))
+		}
+	}
+	if f.RoleID != "" {
+		b.WriteString(" AND m.role_id = ?")
+		args = append(args, f.RoleID)
+	}
+	if f.Text != "" {
+		b.WriteString(" AND m.search_text LIKE ? ESCAPE '!'")
+		args = append(args, "%"+likeEscape(store.SearchQuery(f.Text))+"%")
+	}
+	if ids != nil {
+		b.WriteString(" AND m.id IN (" + placeholders(len(ids)) + ")")
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	return b.String(), order, args
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[membership.Member, error] {
+	return func(yield func(membership.Member, error) bool) {
+		if err := t.check(ctx, false); err != nil {
+			yield(membership.Member{}, err)
+			return
+		}
+		if len(q.IDs) > 0 {
+			ms, err := t.membersByIDs(ctx, q)
+			if err != nil {
+				yield(membership.Member{}, err)
+				return
+			}
+			for _, m := range ms {
+				if !yield(m, nil) {
+					return
+				}
+			}
+			return
+		}
+		after, n := q.After, 0
+		for {
+			size := chunk
+			if q.Limit > 0 {
+				size = min(size, q.Limit-n)
+			}
+			from, order, args := t.memberQuery(q.MemberFilter, nil, after)
+			rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+memberCols+from+` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, size)), args...)
+			if err != nil {
+				yield(membership.Member{}, t.fail(ctx, "list members", err))
+				return
+			}
+			ms, err := scanMembers(rows)
+			if err != nil {
+				yield(membership.Member{}, ctxErr(ctx, err))
+				return
+			}
+			for _, m := range ms {
+				if !yield(m, nil) {
+					return
+				}
+			}
+			n += len(ms)
+			if len(ms) < size || (q.Limit > 0 && n >= q.Limit) {
+				return
+			}
+			after = ms[len(ms)-1].Login
+			if err := t.check(ctx, false); err != nil {
+				yield(membership.Member{}, err)
+				return
+			}
+		}
+	}
+}
+
+func (t *tx) membersByIDs(ctx context.Context, q store.MemberQuery) ([]membership.Member, error) {
+	ids := slices.Clone(q.IDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var out []membership.Member
+	for part := range slices.Chunk(ids, 500) {
+		from, _, args := t.memberQuery(q.MemberFilter, part, q.After)
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+memberCols+from), args...)
+		if err != nil {
+			return nil, t.fail(ctx, "list members", err)
+		}
+		ms, err := scanMembers(rows)
+		if err != nil {
+			return nil, ctxErr(ctx, err)
+		}
+		out = append(out, ms...)
+	}
+	slices.SortFunc(out, func(a, b membership.Member) int { return cmp.Compare(store.LoginKey(a.Login), store.LoginKey(b.Login)) })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+func (t *tx) CountMembers(ctx context.Context, f store.MemberFilter) (int, error) {
+	if err := t.check(ctx, false); err != nil {
+		return 0, err
+	}
+	parts := [][]string{nil}
+	if len(f.IDs) > 0 {
+		ids := slices.Clone(f.IDs)
+		slices.Sort(ids)
+		parts = slices.Collect(slices.Chunk(slices.Compact(ids), 500))
+	}
+	total := 0
+	for _, part := range parts {
+		from, _, args := t.memberQuery(f, part, "")
+		var n int
+		if err := t.q.QueryRowContext(ctx, t.s.d.rebind(`SELECT COUNT(*)`+from), args...).Scan(&n); err != nil {
+			return 0, t.fail(ctx, "count members", err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func (t *tx) Counts(ctx context.Context, now time.Time) (membership.Counts, error) {
+	if err := t.check(ctx, false); err != nil {
+		return membership.Counts{}, err
+	}
+	var c membership.Counts
+	var admins sql.NullInt64
+	err := t.q.QueryRowContext(ctx, t.s.d.rebind(`SELECT COUNT(*), SUM(CASE WHEN role_id = ? THEN 1 ELSE 0 END) FROM memberkit_members WHERE org_id = ? AND status = ?`),
+		membership.RoleAdmin, t.orgID, string(membership.StatusActive)).Scan(&c.ActiveMembers, &admins)
+	if err != nil {
+		return c, t.fail(ctx, "count members", err)
+	}
+	c.ActiveAdmins = int(admins.Int64)
+	err = t.q.QueryRowContext(ctx, t.s.d.rebind(`SELECT COUNT(*) FROM memberkit_invitations WHERE org_id = ? AND state = ? AND expires_at > ?`),
+		t.orgID, string(membership.InvitationPending), micros(now)).Scan(&c.PendingInvitations)
+	if err != nil {
+		return c, t.fail(ctx, "count invitations", err)
+	}
+	return c, nil
+}
+
+func (t *tx) checkOwn(ms []membership.Member) error {
+	for i := range ms {
+		if ms[i].ID == "" || ms[i].OrgID != t.orgID {
+			return fmt.Errorf("sqlstore: member %q of org %q written in org %q: %w", ms[i].ID, ms[i].OrgID, t.orgID, store.ErrNotFound)
+		}
+	}
+	return nil
+}
+
+// batchDuplicates finds two members of one batch sharing a login or email.
+func batchDuplicates(ms []membership.Member) error {
+	logins := make(map[string]bool, len(ms))
+	emails := make(map[string]bool, len(ms))
+	ids := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		if ids[m.ID] {
+			return &membership.DuplicateError{Key: "id", Value: m.ID}
+		}
+		ids[m.ID] = true
+		lk := store.LoginKey(m.Login)
+		if lk == "" || logins[lk] {
+			return &membership.DuplicateError{Key: "login", Value: m.Login}
+		}
+		logins[lk] = true
+		if ek := store.EmailKey(m.Email); ek != "" {
+			if emails[ek] {
+				return &membership.DuplicateError{Key: "email", Value: m.Email}
+			}
+			emails[ek] = true
+		}
+	}
+	return nil
+}
+
+func (t *tx) InsertMembers(ctx context.Context, ms []membership.Member) error {
+	if err := t.check(ctx, true); err != nil {
+		return err
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	if err := t.checkOwn(ms); err != nil {
+		return err
+	}
+	if err := batchDuplicates(ms); err != nil {
+		return err
+	}
+	if err := t.insertRows(ctx, "memberkit_members", insertMemberCols, nInsertMemberCols, len(ms), func(i int) []any {
+		return memberArgs(&ms[i], 1)
+	}); err != nil {
+		if t.s.d.isUnique(err) {
+			return duplicate(err, "id", "")
+		}
+		return t.fail(ctx, "insert members", err)
+	}
+	var groups [][4]string
+	for i := range ms {
+		groups = appendGroupRows(groups, &ms[i])
+	}
+	return t.insertGroups(ctx, groups)
+}
+
+func appendGroupRows(rows [][4]string, m *membership.Member) [][4]string {
+	seen := map[string]bool{}
+	lk := store.LoginKey(m.Login)
+	for _, g := range m.Groups {
+		k := store.GroupKey(g)
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		rows = append(rows, [4]string{m.OrgID, k, lk, m.ID})
+	}
+	return rows
+}
+
+func (t *tx) insertGroups(ctx context.Context, rows [][4]string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	err := t.insertRows(ctx, "memberkit_member_groups", "org_id, group_key, login_key, member_id", 4, len(rows), func(i int) []any {
+		return []any{rows[i][0], rows[i][1], rows[i][2], rows[i][3]}
+	})
+	if err != nil {
+		return t.fail(ctx, "insert member groups", err)
+	}
+	return nil
+}
+
+// insertRows writes n rows: a prepared single-row INSERT reused on SQLite
+// (faster there than multi-row statements), multi-row INSERTs elsewhere.
+func (t *tx) insertRows(ctx context.Context, table, cols string, ncols, n int, row func(i int) []any) error {
+	one := "(" + placeholders(ncols) + ")"
+	if t.s.d == SQLite {
+		st, err := t.stmt(ctx, "INSERT INTO "+table+" ("+cols+") VALUES "+one)
+		if err != nil {
+			return err
+		}
+		for i := range n {
+			if i%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if _, err := st.ExecContext(ctx, row(i)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	per := t.s.d.maxBatch(ncols)
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		args := make([]any, 0, (end-start)*ncols)
+		for i := start; i < end; i++ {
+			args = append(args, row(i)...)
+		}
+		q := "INSERT INTO " + table + " (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", ")
+		var err error
+		if end-start == per {
+			var st *sql.Stmt
+			if st, err = t.stmt(ctx, q); err == nil {
+				_, err = st.ExecContext(ctx, args...)
+			}
+		} else {
+			_, err = t.q.ExecContext(ctx, t.s.d.rebind(q), args...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type current struct {
+	version  int64
+	loginKey string
+	groups   string
+}
+
+func (t *tx) currentVersions(ctx context.Context, ids []string) (map[string]current, error) {
+	out := make(map[string]current, len(ids))
+	for part := range slices.Chunk(ids, 500) {
+		args := make([]any, 0, len(part)+1)
+		args = append(args, t.orgID)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT id, version, login_key, groups_text FROM memberkit_members WHERE org_id = ? AND id IN (`+placeholders(len(part))+`)`), args...)
+		if err != nil {
+			return nil, t.fail(ctx, "read versions", err)
+		}
+		for rows.Next() {
+			var id string
+			var c current
+			if err := rows.Scan(&id, &c.version, &c.loginKey, &c.groups); err != nil {
+				rows.Close()
+				return nil, t.fail(ctx, "read versions", err)
+			}
+			out[id] = c
+		}
+		if err := rows.Close(); err != nil {
+			return nil, t.fail(ctx, "read versions", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, t.fail(ctx, "read versions", err)
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
+	if err := t.check(ctx, true); err != nil {
+		return err
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		if m.OrgID != t.orgID {
+			return fmt.Errorf("member %q: %w", m.ID, store.ErrNotFound)
+		}
+		ids[i] = m.ID
+	}
+	cur, err := t.currentVersions(ctx, ids)
+	if err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		c, ok := cur[m.ID]
+		if !ok {
+			return fmt.Errorf("member %q: %w", m.ID, store.ErrNotFound)
+		}
+		if seen[m.ID] {
+			return fmt.Errorf("sqlstore: member %q twice in one batch", m.ID)
+		}
+		seen[m.ID] = true
+		if c.version != m.Version {
+			return fmt.Errorf("member %q has version %d, write carries %d: %w", m.ID, c.version, m.Version, store.ErrConflict)
+		}
+	}
+	st, err := t.stmt(ctx, `UPDATE memberkit_members SET user_id = ?, login = ?, login_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?, role_id = ?, status = ?, groups_text = ?, search_text = ?, last_login_at = ?, password_hash = ?, must_change_password = ?, updated_at = ?, version = ? WHERE org_id = ? AND id = ? AND version = ?`)
+	if err != nil {
+		return t.fail(ctx, "update members", err)
+	}
+	for i := range ms {
+		m := &ms[i]
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		res, err := st.ExecContext(ctx, m.UserID, m.Login, store.LoginKey(m.Login), m.Email, nullString(store.EmailKey(m.Email)),
+			m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), store.SearchText(*m),
+			nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.Version+1,
+			t.orgID, m.ID, m.Version)
+		if err != nil {
+			if t.s.d.isUnique(err) {
+				v := m.Login
+				if strings.Contains(err.Error(), "email") {
+					v = m.Email
+				}
+				return duplicate(err, "id", v)
+			}
+			return t.fail(ctx, "update member", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n != 1 {
+			return fmt.Errorf("member %q changed meanwhile: %w", m.ID, store.ErrConflict)
+		}
+		c := cur[m.ID]
+		if c.loginKey != store.LoginKey(m.Login) || c.groups != joinGroups(m.Groups) {
+			del, err := t.stmt(ctx, `DELETE FROM memberkit_member_groups WHERE org_id = ? AND member_id = ?`)
+			if err != nil {
+				return t.fail(ctx, "update member groups", err)
+			}
+			if _, err := del.ExecContext(ctx, t.orgID, m.ID); err != nil {
+				return t.fail(ctx, "update member groups", err)
+			}
+			if err := t.insertGroups(ctx, appendGroupRows(nil, m)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ---- roles ----
+
+func (t *tx) scanRoles(ctx context.Context, where string, args ...any) ([]membership.Role, error) {
+	rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT id, org_id, name, permissions, created_at, updated_at FROM memberkit_roles WHERE org_id = ?`+where+` ORDER BY id`), append([]any{t.orgID}, args...)...)
+	if err != nil {
+		return nil, t.fail(ctx, "read roles", err)
+	}
+	defer rows.Close()
+	var out []membership.Role
+	for rows.Next() {
+		var r membership.Role
+		var perms string
+		var created, updated int64
+		if err := rows.Scan(&r.ID, &r.OrgID, &r.Name, &perms, &created, &updated); err != nil {
+			return nil, t.fail(ctx, "read roles", err)
+		}
+		if perms != "" {
+			for _, p := range strings.Split(perms, ",") {
+				r.Permissions = append(r.Permissions, membership.Permission(p))
+			}
+		}
+		r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(ctx, "read roles", err)
+	}
+	return out, nil
+}
+
+func (t *tx) Role(ctx context.Context, id string) (membership.Role, error) {
+	if err := t.check(ctx, false); err != nil {
+		return membership.Role{}, err
+	}
+	rs, err := t.scanRoles(ctx, " AND id = ?", id)
+	if err != nil {
+		return membership.Role{}, err
+	}
+	if len(rs) == 0 {
+		return membership.Role{}, fmt.Errorf("role %q: %w", id, store.ErrNotFound)
+	}
+	return rs[0], nil
+}
+
+func (t *tx) Roles(ctx context.Context) ([]membership.Role, error) {
+	if err := t.check(ctx, false); err != nil {
+		return nil, err
+	}
+	return t.scanRoles(ctx, "")
+}
+
+func (t *tx) PutRole(ctx context.Context, r membership.Role) error {
+	if err := t.check(ctx, true); err != nil {
+		return err
+	}
+	if r.ID == "" {
+		return errors.New("sqlstore: role without ID")
+	}
+	perms := make([]string, len(r.Permissions))
+	for i, p := range r.Permissions {
+		perms[i] = string(p)
+	}
+	res, err := t.q.ExecContext(ctx, t.s.d.rebind(`UPDATE memberkit_roles SET name = ?, permissions = ?, updated_at = ? WHERE org_id = ? AND id = ?`),
+		r.Name, strings.Join(perms, ","), micros(r.UpdatedAt), t.orgID, r.ID)
+	if err != nil {
+		return t.fail(ctx, "update role", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	if _, err := t.Role(ctx, r.ID); err == nil {
+		return nil // MySQL reports 0 rows when nothing changed
+	}
+	_, err = t.q.ExecContext(ctx, t.s.d.rebind(`INSERT INTO memberkit_roles (org_id, id, name, permissions, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`),
+		t.orgID, r.ID, r.Name, strings.Join(perms, ","), micros(r.CreatedAt), micros(r.UpdatedAt))
+	if err != nil {
+		if t.s.d.isUnique(err) {
+			return duplicate(err, "role", r.ID)
+		}
+		return t.fail(ctx, "insert role", err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteRole(ctx context.Context, id string) error {
+	if err := t.check(ctx, true); err != nil {
+		return err
+	}
+	res, err := t.q.ExecContext(ctx, t.s.d.rebind(`DELETE FROM memberkit_roles WHERE org_id = ? AND id = ?`), t.orgID, id)
+	if err != nil {
+		return t.fail(ctx, "delete role", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("role %q: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// ---- invitations ----
+
+const invCols = `id, org_id, email, role_id, token_hash, state, invited_by, send_count, member_id, created_at, sent_at, expires_at, accepted_at, updated_at`
+
+func scanInvitations(rows *sql.Rows) ([]membership.Invitation, error) {
+	defer rows.Close()
+	var out []membership.Invitation
+	for rows.Next() {
+		var inv membership.Invitation
+		var token sql.NullString
+		var state string
+		var created, expires, updated int64
+		var sent, accepted sql.NullInt64
+		if err := rows.Scan(&inv.ID, &inv.OrgID, &inv.Email, &inv.RoleID, &token, &state, &inv.InvitedBy, &inv.SendCount, &inv.MemberID,
+			&created, &sent, &expires, &accepted, &updated); err != nil {
+			return nil, fmt.Errorf("sqlstore: scan invitation: %w", err)
+		}
+		if token.Valid {
+			h, err := hex.DecodeString(token.String)
+			if err != nil {
+				return nil, fmt.Errorf("sqlstore: invitation %s: bad token hash: %w", inv.ID, err)
+			}
+			inv.TokenHash = h
+		}
+		inv.State = membership.InvitationState(state)
+		inv.CreatedAt, inv.ExpiresAt, inv.UpdatedAt = fromMicros(created), fromMicros(expires), fromMicros(updated)
+		if sent.Valid {
+			inv.SentAt = fromMicros(sent.Int64)
+		}
+		if accepted.Valid {
+			inv.AcceptedAt = fromMicros(accepted.Int64)
+		}
+		out = append(out, inv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: read invitations: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) Invitation(ctx context.Context, id string) (membership.Invitation, error) {
+	if err := t.check(ctx, false); err != nil {
+		return membership.Invitation{}, err
+	}
+	rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+invCols+` FROM memberkit_invitations WHERE org_id = ? AND id = ?`), t.orgID, id)
+	if err != nil {
+		return membership.Invitation{}, t.fail(ctx, "read invitation", err)
+	}
+	invs, err := scanInvitations(rows)
+	if err != nil {
+		return membership.Invitation{}, ctxErr(ctx, err)
+	}
+	if len(invs) == 0 {
+		return membership.Invitation{}, fmt.Errorf("invitation %q: %w", id, store.ErrNotFound)
+	}
+	return invs[0], nil
+}
+
+func (t *tx) Invitations(ctx context.Context, q store.InvitationQuery) iter.Seq2[membership.Invitation, error] {
+	return func(yield func(membership.Invitation, error) bool) {
+		if err := t.check(ctx, false); err != nil {
+			yield(membership.Invitation{}, err)
+			return
+		}
+		after, n := q.After, 0
+		for {
+			size := chunk
+			if q.Limit > 0 {
+				size = min(size, q.Limit-n)
+			}
+			where := ` WHERE org_id = ?`
+			args := []any{t.orgID}
+			if after != "" {
+				where += ` AND id > ?`
+				args = append(args, after)
+			}
+			if len(q.States) > 0 {
+				where += ` AND state IN (` + placeholders(len(q.States)) + `)`
+				for _, s := range q.States {
+					args = append(args, string(s))
+				}
+			}
+			if k := store.EmailKey(q.Email); k != "" {
+				where += ` AND email_key = ?`
+				args = append(args, k)
+			}
+			rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+invCols+` FROM memberkit_invitations`+where+fmt.Sprintf(` ORDER BY id LIMIT %d`, size)), args...)
+			if err != nil {
+				yield(membership.Invitation{}, t.fail(ctx, "list invitations", err))
+				return
+			}
+			invs, err := scanInvitations(rows)
+			if err != nil {
+				yield(membership.Invitation{}, ctxErr(ctx, err))
+				return
+			}
+			for _, inv := range invs {
+				if !yield(inv, nil) {
+					return
+				}
+			}
+			n += len(invs)
+			if len(invs) < size || (q.Limit > 0 && n >= q.Limit) {
+				return
+			}
+			after = invs[len(invs)-1].ID
+		}
+	}
+}
+
+func invArgs(inv *membership.Invitation) []any {
+	return []any{inv.Email, store.EmailKey(inv.Email), inv.RoleID, nullString(hexHash(inv.TokenHash)), string(inv.State), inv.InvitedBy,
+		inv.SendCount, inv.MemberID, nullMicros(inv.SentAt), micros(inv.ExpiresAt), nullMicros(inv.AcceptedAt), micros(inv.UpdatedAt)}
+}
+
+func (t *tx) InsertInvitation(ctx context.Context, inv membership.Invitation) error {
+	if err := t.check(ctx, true); err != nil {
+		return err
+	}
+	if inv.ID == "" || inv.OrgID != t.orgID {
+		return fmt.Errorf("sqlstore: invitation %q of org %q inserted in org %q", inv.ID, inv.OrgID, t.orgID)
+	}
+	args := append([]any{t.orgID, inv.ID, micros(inv.CreatedAt)}, invArgs(&inv)...)
+	_, err := t.q.ExecContext(ctx, t.s.d.rebind(`INSERT INTO memberkit_invitations (org_id, id, created_at, email, email_key, role_id, token_hash, state, invited_by, send_count, member_id, sent_at, expires_at, accepted_at, updated_at) VALUES (`+placeholders(15)+`)`), args...)
+	if err != nil {
+		if t.s.d.isUnique(err) {
+			return duplicate(err, "id", "")
+		}
+		return t.fail(ctx, "insert invitation", err)
+	}
+	return nil
+}
+
+func (t *tx) UpdateInvitation(ctx context.Context, inv membership.Invitation) error {
+	if err := t.check(ctx, true); err != nil {
+		return err
+	}
+	if inv.OrgID != t.orgID {
+		return fmt.Errorf("invitation %q: %w", inv.ID, store.ErrNotFound)
+	}
+	if _, err := t.Invitation(ctx, inv.ID); err != nil {
+		return err
+	}
+	args := append(invArgs(&inv), t.orgID, inv.ID)
+	_, err := t.q.ExecContext(ctx, t.s.d.rebind(`UPDATE memberkit_invitations SET email = ?, email_key = ?, role_id = ?, token_hash = ?, state = ?, invited_by = ?, send_count = ?, member_id = ?, sent_at = ?, expires_at = ?, accepted_at = ?, updated_at = ? WHERE org_id = ? AND id = ?`), args...)
+	if err != nil {
+		if t.s.d.isUnique(err) {
+			return duplicate(err, "token", "")
+		}
+		return t.fail(ctx, "update invitation", err)
+	}
+	return nil
+}
+
+// ---- events ----
+
+func (t *tx) AppendEvents(ctx context.Context, evs []membership.Event) error {
+	if err := t.check(ctx, true); err != nil {
+		return err
+	}
+	for _, e := range evs {
+		if e.ID == "" {
+			return errors.New("sqlstore: event without ID")
+		}
+	}
+	err := t.insertRows(ctx, "memberkit_events", "org_id, id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail", 11, len(evs), func(i int) []any {
+		e := &evs[i]
+		return []any{t.orgID, e.ID, micros(e.At), string(e.Type), e.Actor, e.SubjectID, e.RoleBefore, e.RoleAfter, string(e.StatusBefore), string(e.StatusAfter), e.Detail}
+	})
+	if err != nil {
+		if t.s.d.isUnique(err) {
+			return duplicate(err, "id", "")
+		}
+		return t.fail(ctx, "append events", err)
+	}
+	return nil
+}
+
+func (t *tx) Events(ctx context.Context, q store.EventQuery) iter.Seq2[membership.Event, error] {
+	return func(yield func(membership.Event, error) bool) {
+		if err := t.check(ctx, false); err != nil {
+			yield(membership.Event{}, err)
+			return
+		}
+		after, n := q.After, 0
+		for {
+			size := chunk
+			if q.Limit > 0 {
+				size = min(size, q.Limit-n)
+			}
+			where := ` WHERE org_id = ?`
+			args := []any{t.orgID}
+			if after != "" {
+				where += ` AND id > ?`
+				args = append(args, after)
+			}
+			if q.SubjectID != "" {
+				where += ` AND subject_id = ?`
+				args = append(args, q.SubjectID)
+			}
+			if len(q.Types) > 0 {
+				where += ` AND type IN (` + placeholders(len(q.Types)) + `)`
+				for _, ty := range q.Types {
+					args = append(args, string(ty))
+				}
+			}
+			rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT id, org_id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail FROM memberkit_events`+where+fmt.Sprintf(` ORDER BY id LIMIT %d`, size)), args...)
+			if err != nil {
+				yield(membership.Event{}, t.fail(ctx, "list events", err))
+				return
+			}
+			var evs []membership.Event
+			for rows.Next() {
+				var e membership.Event
+				var at int64
+				var typ, sb, sa string
+				if err := rows.Scan(&e.ID, &e.OrgID, &at, &typ, &e.Actor, &e.SubjectID, &e.RoleBefore, &e.RoleAfter, &sb, &sa, &e.Detail); err != nil {
+					rows.Close()
+					yield(membership.Event{}, t.fail(ctx, "scan event", err))
+					return
+				}
+				e.At, e.Type, e.StatusBefore, e.StatusAfter = fromMicros(at), membership.EventType(typ), membership.Status(sb), membership.Status(sa)
+				evs = append(evs, e)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				yield(membership.Event{}, t.fail(ctx, "list events", err))
+				return
+			}
+			for _, e := range evs {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			n += len(evs)
+			if len(evs) < size || (q.Limit > 0 && n >= q.Limit) {
+				return
+			}
+			after = evs[len(evs)-1].ID
+		}
+	}
+}
+
+// ---- encoding ----
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func hexHash(h []byte) string {
+	if len(h) == 0 {
+		return ""
+	}
+	return hex.EncodeToString(h)
+}
+
+// Groups are stored joined by a newline; labels never contain control
+// characters (membership.ValidateGroups).
+func joinGroups(gs []string) string { return strings.Join(gs, "\n") }
+
+func splitGroups(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
