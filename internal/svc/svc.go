@@ -1,0 +1,98 @@
+// Package svc holds the few steps every service (roster, invite, csvsync)
+// takes inside a store transaction: resolve the actor and check a
+// permission, resolve a role, stamp an event, strip secrets before a
+// member leaves the library. The rules themselves live in membership.
+package svc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// Authorize loads the actor's record and role inside tx and checks p. It
+// returns the actor's member record (nil for the system actor).
+func Authorize(ctx context.Context, tx store.Tx, actor membership.Actor, p membership.Permission) (*membership.Member, error) {
+	if actor.IsSystem() {
+		return nil, nil
+	}
+	if actor.MemberID == "" {
+		return nil, membership.Authorize(actor, nil, nil, p)
+	}
+	m, err := tx.Member(ctx, actor.MemberID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, membership.Authorize(actor, nil, nil, p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	role, err := Role(ctx, tx, m.RoleID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	var rp *membership.Role
+	if err == nil {
+		rp = &role
+	}
+	if err := membership.Authorize(actor, &m, rp, p); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Role resolves a role ID: a built-in role, or a custom role of the org.
+func Role(ctx context.Context, tx store.Tx, id string) (membership.Role, error) {
+	if r, ok := membership.BuiltinRole(id); ok {
+		return r, nil
+	}
+	if id == "" {
+		return membership.Role{}, fmt.Errorf("role %q: %w", id, store.ErrNotFound)
+	}
+	return tx.Role(ctx, id)
+}
+
+// Event stamps a new event.
+func Event(now time.Time, typ membership.EventType, actor membership.Actor, subject string) membership.Event {
+	return membership.Event{ID: membership.NewID(), At: store.Time(now), Type: typ, Actor: actor.String(), SubjectID: subject}
+}
+
+// MemberEvent is an event about a member's change from before to after.
+func MemberEvent(now time.Time, typ membership.EventType, actor membership.Actor, before, after membership.Member) membership.Event {
+	e := Event(now, typ, actor, after.ID)
+	e.RoleBefore, e.RoleAfter = before.RoleID, after.RoleID
+	e.StatusBefore, e.StatusAfter = before.Status, after.Status
+	return e
+}
+
+// Public strips the password hash from a member about to be returned.
+func Public(m membership.Member) membership.Member {
+	m.PasswordHash = ""
+	return m
+}
+
+// Now returns the clock's time normalised for storage.
+func Now(c membership.Clock) time.Time { return store.Time(c.Now()) }
+
+// Hook is called after a transaction commits with the events it wrote.
+type Hook func(ctx context.Context, events []membership.Event)
+
+// Emit calls hook (if any) with events, recovering from nothing: the
+// hook is the host's and runs in the caller's goroutine.
+func Emit(ctx context.Context, hook Hook, events []membership.Event) {
+	if hook != nil && len(events) > 0 {
+		hook(ctx, events)
+	}
+}
+
+// Logger returns l or a silent logger.
+func Logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}

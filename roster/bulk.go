@@ -1,0 +1,209 @@
+package roster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/memberkit/memberkit/internal/svc"
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// Refusal says why one member of a bulk action was refused.
+type Refusal struct {
+	MemberID string
+	Err      error
+}
+
+// BulkError reports a bulk action refused as a whole: nothing changed.
+// Refused lists each refused ID with its reason; errors.Is matches any of
+// the reasons (membership.ErrLastAdmin, store.ErrNotFound, …).
+type BulkError struct {
+	Refused []Refusal
+}
+
+func (e *BulkError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "roster: bulk action refused, nothing changed: %d member(s) refused", len(e.Refused))
+	for i, r := range e.Refused {
+		if i == 5 {
+			fmt.Fprintf(&b, "; and %d more", len(e.Refused)-5)
+			break
+		}
+		fmt.Fprintf(&b, "; %s: %v", r.MemberID, r.Err)
+	}
+	return b.String()
+}
+
+// Unwrap returns the reasons, so errors.Is and errors.As see them.
+func (e *BulkError) Unwrap() []error {
+	out := make([]error, len(e.Refused))
+	for i, r := range e.Refused {
+		out[i] = r.Err
+	}
+	return out
+}
+
+// BulkResult reports a bulk action that was applied.
+type BulkResult struct {
+	Changed   []string  // IDs of the members changed
+	Unchanged []string  // IDs already in the wanted state
+	Skipped   []Refusal // members a filter matched but that were left alone (the actor)
+}
+
+// bulkBatch is how many members a bulk action writes per store call.
+const bulkBatch = 1000
+
+// DeactivateMany deactivates the members with the given IDs (permission
+// members.manage), all or nothing: if any ID is unknown, removed, the
+// actor themselves, or if the change would leave no active admin, nothing
+// changes and the error is a [*BulkError] with the reason for each refused
+// ID. Members already deactivated are reported as unchanged.
+func (s *Service) DeactivateMany(ctx context.Context, actor membership.Actor, orgID string, ids []string) (BulkResult, error) {
+	var res BulkResult
+	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
+		res = BulkResult{}
+		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage); err != nil {
+			return err
+		}
+		found := make(map[string]membership.Member, len(ids))
+		for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: store.MemberFilter{IDs: ids}}) {
+			if err != nil {
+				return err
+			}
+			found[m.ID] = m
+		}
+		var refused []Refusal
+		var targets []membership.Member
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			m, ok := found[id]
+			switch {
+			case !ok:
+				refused = append(refused, Refusal{id, fmt.Errorf("member %s: %w", id, store.ErrNotFound)})
+			case m.Status == membership.StatusRemoved:
+				refused = append(refused, Refusal{id, removedErr(&m)})
+			case id == actor.MemberID:
+				refused = append(refused, Refusal{id, &membership.ForbiddenError{ActorID: actor.String(), Reason: "cannot deactivate themselves in a bulk action"}})
+			case m.Status == membership.StatusDeactivated:
+				res.Unchanged = append(res.Unchanged, id)
+			default:
+				targets = append(targets, m)
+			}
+		}
+		if len(refused) == 0 {
+			if err := s.checkBulkAdmins(ctx, tx, targets, &refused); err != nil {
+				return err
+			}
+		}
+		if len(refused) > 0 {
+			return &BulkError{Refused: refused}
+		}
+		return s.writeDeactivations(ctx, tx, actor, targets, &res, emit, "bulk")
+	})
+	if err != nil {
+		return BulkResult{}, err
+	}
+	return res, nil
+}
+
+// DeactivateWhere deactivates every active member matching the filter
+// (permission members.manage) — the seed's "filter by group, select all,
+// deactivate". The actor is skipped, not refused. If the change would
+// leave no active admin, nothing changes: a [*BulkError] names the admins.
+func (s *Service) DeactivateWhere(ctx context.Context, actor membership.Actor, orgID string, f store.MemberFilter) (BulkResult, error) {
+	var res BulkResult
+	f.Statuses = []membership.Status{membership.StatusActive}
+	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
+		res = BulkResult{}
+		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage); err != nil {
+			return err
+		}
+		var targets []membership.Member
+		for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: f}) {
+			if err != nil {
+				return err
+			}
+			if m.ID == actor.MemberID {
+				res.Skipped = append(res.Skipped, Refusal{m.ID, &membership.ForbiddenError{ActorID: actor.String(), Reason: "cannot deactivate themselves in a bulk action"}})
+				continue
+			}
+			targets = append(targets, m)
+		}
+		var refused []Refusal
+		if err := s.checkBulkAdmins(ctx, tx, targets, &refused); err != nil {
+			return err
+		}
+		if len(refused) > 0 {
+			return &BulkError{Refused: refused}
+		}
+		detail := "filter"
+		if f.Group != "" {
+			detail = fmt.Sprintf("filter: group %q", f.Group)
+		}
+		return s.writeDeactivations(ctx, tx, actor, targets, &res, emit, detail)
+	})
+	if err != nil {
+		return BulkResult{}, err
+	}
+	return res, nil
+}
+
+// checkBulkAdmins refuses every active admin of targets when deactivating
+// them all would leave the org without one.
+func (s *Service) checkBulkAdmins(ctx context.Context, tx store.Tx, targets []membership.Member, refused *[]Refusal) error {
+	var admins []string
+	for _, m := range targets {
+		if m.IsActiveAdmin() {
+			admins = append(admins, m.ID)
+		}
+	}
+	if len(admins) == 0 {
+		return nil
+	}
+	c, err := tx.Counts(ctx, svc.Now(s.clock))
+	if err != nil {
+		return err
+	}
+	if err := membership.CheckAdmins(c.ActiveAdmins - len(admins)); err != nil {
+		for _, id := range admins {
+			*refused = append(*refused, Refusal{id, fmt.Errorf("member %s is an active admin: %w", id, err)})
+		}
+	}
+	return nil
+}
+
+func (s *Service) writeDeactivations(ctx context.Context, tx store.Tx, actor membership.Actor, targets []membership.Member, res *BulkResult, emit func(...membership.Event), detail string) error {
+	now := svc.Now(s.clock)
+	for start := 0; start < len(targets); start += bulkBatch {
+		batch := targets[start:min(start+bulkBatch, len(targets))]
+		after := make([]membership.Member, len(batch))
+		events := make([]membership.Event, len(batch))
+		for i, m := range batch {
+			a := m
+			a.Status = membership.StatusDeactivated
+			a.UpdatedAt = now
+			after[i] = a
+			events[i] = svc.MemberEvent(now, membership.EventMemberDeactivated, actor, m, a)
+			events[i].Detail = detail
+			res.Changed = append(res.Changed, m.ID)
+		}
+		if err := tx.UpdateMembers(ctx, after); err != nil {
+			return err
+		}
+		emit(events...)
+	}
+	return nil
+}
+
+// IsBulkRefusal reports whether err is a [*BulkError].
+func IsBulkRefusal(err error) bool {
+	var be *BulkError
+	return errors.As(err, &be)
+}

@@ -1,0 +1,182 @@
+package roster
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/memberkit/memberkit/internal/svc"
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// DefaultPageSize is the page size of [Service.List] when none is given.
+const DefaultPageSize = 50
+
+// MaxPageSize bounds a page.
+const MaxPageSize = 1000
+
+// ListQuery selects a page of the roster.
+type ListQuery struct {
+	// Filter by status, role, group and text. No status means active and
+	// deactivated members (removed members leave the normal list); add
+	// membership.StatusPending to list pending invitations too.
+	store.MemberFilter
+	// After is the Next cursor of the previous page; "" for the first.
+	After string
+	// Limit is the page size; default DefaultPageSize, at most MaxPageSize.
+	Limit int
+}
+
+// Row is one line of the roster as the product pages show it: name,
+// email, role, status, last login. Pending invitations are rows too.
+type Row struct {
+	MemberID     string // empty for an invitation
+	InvitationID string // empty for a member
+	Login        string
+	Name         string
+	Email        string
+	RoleID       string
+	Status       membership.Status // StatusPending for an invitation
+	Groups       []string
+	LastLoginAt  time.Time
+	ExpiresAt    time.Time // invitations only
+}
+
+// StatusLabel returns the status as shown to users ("Activé", "En attente"…).
+func (r Row) StatusLabel(lang membership.Lang) string { return r.Status.Label(lang) }
+
+// Page is one page of the roster.
+type Page struct {
+	Members []membership.Member
+	// Pending holds the pending, unexpired invitations matching the
+	// query, on the first page only, when the query asks for them.
+	Pending []membership.Invitation
+	// Next is the cursor of the next page; "" when this is the last.
+	Next string
+}
+
+// Rows returns the page as display rows: pending invitations first, then
+// members.
+func (p Page) Rows() []Row {
+	rows := make([]Row, 0, len(p.Pending)+len(p.Members))
+	for _, inv := range p.Pending {
+		rows = append(rows, Row{InvitationID: inv.ID, Email: inv.Email, RoleID: inv.RoleID, Status: membership.StatusPending, ExpiresAt: inv.ExpiresAt})
+	}
+	for _, m := range p.Members {
+		rows = append(rows, Row{MemberID: m.ID, Login: m.Login, Name: m.FullName(), Email: m.Email, RoleID: m.RoleID,
+			Status: m.Status, Groups: m.Groups, LastLoginAt: m.LastLoginAt})
+	}
+	return rows
+}
+
+// List returns a page of the roster (permission members.read), members in
+// login order, with keyset pagination: pages stay complete and free of
+// duplicates while the roster changes.
+func (s *Service) List(ctx context.Context, actor membership.Actor, orgID string, q ListQuery) (Page, error) {
+	var page Page
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultPageSize
+	}
+	limit = min(limit, MaxPageSize)
+	f := q.MemberFilter
+	wantPending := false
+	if len(f.Statuses) == 0 {
+		f.Statuses = []membership.Status{membership.StatusActive, membership.StatusDeactivated}
+	} else if slices.Contains(f.Statuses, membership.StatusPending) {
+		wantPending = true
+		f.Statuses = slices.DeleteFunc(slices.Clone(f.Statuses), func(s membership.Status) bool { return s == membership.StatusPending })
+	}
+	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
+			return err
+		}
+		if wantPending && q.After == "" && f.Group == "" && len(f.IDs) == 0 {
+			now := s.clock.Now()
+			text := store.SearchQuery(f.Text)
+			for inv, err := range tx.Invitations(ctx, store.InvitationQuery{States: []membership.InvitationState{membership.InvitationPending}}) {
+				if err != nil {
+					return err
+				}
+				if !inv.Open(now) || (f.RoleID != "" && inv.RoleID != f.RoleID) || (text != "" && !strings.Contains(store.SearchQuery(inv.Email), text)) {
+					continue
+				}
+				inv.TokenHash = nil
+				page.Pending = append(page.Pending, inv)
+			}
+		}
+		if len(f.Statuses) == 0 { // only pending asked for
+			return nil
+		}
+		for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: f, After: q.After, Limit: limit + 1}) {
+			if err != nil {
+				return err
+			}
+			page.Members = append(page.Members, svc.Public(m))
+		}
+		return nil
+	})
+	if err != nil {
+		return Page{}, err
+	}
+	if len(page.Members) > limit {
+		page.Members = page.Members[:limit]
+		page.Next = page.Members[limit-1].Login
+	}
+	return page, nil
+}
+
+// Count counts the members matching f (permission members.read); no
+// status means active and deactivated.
+func (s *Service) Count(ctx context.Context, actor membership.Actor, orgID string, f store.MemberFilter) (int, error) {
+	if len(f.Statuses) == 0 {
+		f.Statuses = []membership.Status{membership.StatusActive, membership.StatusDeactivated}
+	}
+	var n int
+	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
+			return err
+		}
+		var err error
+		n, err = tx.CountMembers(ctx, f)
+		return err
+	})
+	return n, err
+}
+
+// Seats reports the seats used and the plan's limit (permission
+// members.read).
+func (s *Service) Seats(ctx context.Context, actor membership.Actor, orgID string) (used, limit int, err error) {
+	err = s.st.View(ctx, orgID, func(tx store.Tx) error {
+		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
+			return err
+		}
+		org, err := tx.Org(ctx)
+		if err != nil {
+			return err
+		}
+		c, err := tx.Counts(ctx, s.clock.Now())
+		if err != nil {
+			return err
+		}
+		used, limit = c.SeatsUsed(), org.Plan.MemberLimit
+		return nil
+	})
+	return used, limit, err
+}
+
+// Events streams the org's audit events (permission audit.read).
+func (s *Service) Events(ctx context.Context, actor membership.Actor, orgID string, q store.EventQuery) ([]membership.Event, error) {
+	var out []membership.Event
+	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		if _, err := svc.Authorize(ctx, tx, actor, membership.PermAuditRead); err != nil {
+			return err
+		}
+		var err error
+		out, err = store.Collect(tx.Events(ctx, q))
+		return err
+	})
+	return out, err
+}

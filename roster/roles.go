@@ -1,0 +1,168 @@
+package roster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/memberkit/memberkit/internal/svc"
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// Roles lists the built-in roles, then the org's custom roles (permission
+// members.read).
+func (s *Service) Roles(ctx context.Context, actor membership.Actor, orgID string) ([]membership.Role, error) {
+	var out []membership.Role
+	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
+			return err
+		}
+		custom, err := tx.Roles(ctx)
+		if err != nil {
+			return err
+		}
+		out = append(membership.BuiltinRoles(), custom...)
+		return nil
+	})
+	return out, err
+}
+
+// CreateRole creates a custom role with no permission — least privilege —
+// (permission roles.manage). Grant permissions with [Service.UpdateRole].
+func (s *Service) CreateRole(ctx context.Context, actor membership.Actor, orgID, name string) (membership.Role, error) {
+	var out membership.Role
+	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
+		if _, err := svc.Authorize(ctx, tx, actor, membership.PermRolesManage); err != nil {
+			return err
+		}
+		now := svc.Now(s.clock)
+		r := membership.Role{ID: membership.NewID(), OrgID: orgID, Name: name, CreatedAt: now, UpdatedAt: now}
+		if err := membership.ValidateRole(&r); err != nil {
+			return err
+		}
+		if err := s.uniqueRoleName(ctx, tx, r); err != nil {
+			return err
+		}
+		if err := tx.PutRole(ctx, r); err != nil {
+			return err
+		}
+		e := svc.Event(now, membership.EventRoleCreated, actor, r.ID)
+		e.Detail = "name: " + r.Name
+		emit(e)
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) uniqueRoleName(ctx context.Context, tx store.Tx, r membership.Role) error {
+	roles, err := tx.Roles(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range append(membership.BuiltinRoles(), roles...) {
+		if o.ID != r.ID && membership.Fold(o.Name) == membership.Fold(r.Name) {
+			return &membership.DuplicateError{Key: "role", Value: r.Name}
+		}
+	}
+	return nil
+}
+
+// UpdateRole renames a custom role and sets its permissions (permission
+// roles.manage). An actor can only grant permissions their own role has,
+// so roles.manage cannot be used to escalate privileges. Built-in roles
+// cannot be changed: [membership.ErrBuiltinRole].
+func (s *Service) UpdateRole(ctx context.Context, actor membership.Actor, orgID, roleID, name string, perms []membership.Permission) (membership.Role, error) {
+	var out membership.Role
+	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
+		me, err := svc.Authorize(ctx, tx, actor, membership.PermRolesManage)
+		if err != nil {
+			return err
+		}
+		if membership.IsBuiltinRole(roleID) {
+			return membership.ErrBuiltinRole
+		}
+		r, err := tx.Role(ctx, roleID)
+		if err != nil {
+			return err
+		}
+		if me != nil {
+			mine, err := svc.Role(ctx, tx, me.RoleID)
+			if err != nil {
+				return err
+			}
+			for _, p := range perms {
+				if !mine.Has(p) {
+					return &membership.ForbiddenError{ActorID: actor.String(), Permission: p, Reason: fmt.Sprintf("cannot grant %s, which the actor's role lacks", p)}
+				}
+			}
+		}
+		before := strings.Join(permStrings(r.Permissions), ",")
+		r.Name, r.Permissions, r.UpdatedAt = name, perms, svc.Now(s.clock)
+		if err := membership.ValidateRole(&r); err != nil {
+			return err
+		}
+		if err := s.uniqueRoleName(ctx, tx, r); err != nil {
+			return err
+		}
+		if err := tx.PutRole(ctx, r); err != nil {
+			return err
+		}
+		e := svc.Event(r.UpdatedAt, membership.EventRoleUpdated, actor, r.ID)
+		e.Detail = fmt.Sprintf("name: %s; permissions: [%s] → [%s]", r.Name, before, strings.Join(permStrings(r.Permissions), ","))
+		emit(e)
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+func permStrings(ps []membership.Permission) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(p)
+	}
+	return out
+}
+
+// DeleteRole deletes a custom role (permission roles.manage). A role still
+// held by any member (removed ones included, since they can come back) or
+// offered by a pending invitation is refused with [membership.ErrRoleInUse].
+func (s *Service) DeleteRole(ctx context.Context, actor membership.Actor, orgID, roleID string) error {
+	return s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
+		if _, err := svc.Authorize(ctx, tx, actor, membership.PermRolesManage); err != nil {
+			return err
+		}
+		if membership.IsBuiltinRole(roleID) {
+			return membership.ErrBuiltinRole
+		}
+		if _, err := tx.Role(ctx, roleID); err != nil {
+			return err
+		}
+		n, err := tx.CountMembers(ctx, store.MemberFilter{RoleID: roleID})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("role %s is held by %d member(s): %w", roleID, n, membership.ErrRoleInUse)
+		}
+		for inv, err := range tx.Invitations(ctx, store.InvitationQuery{States: []membership.InvitationState{membership.InvitationPending}}) {
+			if err != nil {
+				return err
+			}
+			if inv.RoleID == roleID {
+				return fmt.Errorf("role %s is offered by a pending invitation: %w", roleID, membership.ErrRoleInUse)
+			}
+		}
+		if err := tx.DeleteRole(ctx, roleID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			return err
+		}
+		emit(svc.Event(svc.Now(s.clock), membership.EventRoleDeleted, actor, roleID))
+		return nil
+	})
+}
