@@ -197,4 +197,3 @@ func Open(t testing.TB, d sqlstore.Dialect, dsn string) *sqlstore.Store {
 	}
 	return s
 }
-
