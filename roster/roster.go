@@ -341,25 +341,18 @@ func (s *Service) placeMember(ctx context.Context, tx store.Tx, cand membership.
 		}
 		return cand, nil, nil
 	}
-	base := cand.Login
-	for n := 1; ; n++ {
-		login := membership.LoginCandidate(base, n)
-		old, err := tx.MemberByLogin(ctx, login)
-		if errors.Is(err, store.ErrNotFound) {
-			cand.Login = login
-			return cand, nil, nil
-		}
-		if err != nil {
-			return membership.Member{}, nil, err
-		}
-		if old.Status == membership.StatusRemoved && old.Email == "" && cand.Email == "" &&
-			membership.Fold(old.FirstName) == membership.Fold(cand.FirstName) && membership.Fold(old.LastName) == membership.Fold(cand.LastName) {
-			return restore(old)
-		}
-		if n > 10000 {
-			return membership.Member{}, nil, &membership.DuplicateError{Key: "login", Value: base}
-		}
+	login, old, err := svc.FreeLogin(ctx, tx, cand.Login, func(old membership.Member) bool {
+		return old.Status == membership.StatusRemoved && old.Email == "" && cand.Email == "" &&
+			membership.Fold(old.FirstName) == membership.Fold(cand.FirstName) && membership.Fold(old.LastName) == membership.Fold(cand.LastName)
+	})
+	if err != nil {
+		return membership.Member{}, nil, err
 	}
+	if old != nil {
+		return restore(*old)
+	}
+	cand.Login = login
+	return cand, nil, nil
 }
 
 func roleErr(id string, err error) error {

@@ -96,3 +96,24 @@ func Logger(l *slog.Logger) *slog.Logger {
 	}
 	return l
 }
+
+// FreeLogin returns the first login of base, base2, base3… that no member
+// of the org holds. taken, when not nil, is asked first for each candidate
+// and may return a member to reuse instead (a removed record): FreeLogin
+// then returns that member's login and reuse=true.
+func FreeLogin(ctx context.Context, tx store.Tx, base string, reuse func(m membership.Member) bool) (string, *membership.Member, error) {
+	for n := 1; n <= 10000; n++ {
+		login := membership.LoginCandidate(base, n)
+		old, err := tx.MemberByLogin(ctx, login)
+		if errors.Is(err, store.ErrNotFound) {
+			return login, nil, nil
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		if reuse != nil && reuse(old) {
+			return login, &old, nil
+		}
+	}
+	return "", nil, &membership.DuplicateError{Key: "login", Value: base}
+}

@@ -1,0 +1,27 @@
+// Package invite sends, resends, cancels and accepts invitations: an admin
+// invites a collaborator by email with a role; the collaborator follows
+// the link, creates an account if needed, and joins the org with that
+// role.
+//
+// # Tokens
+//
+// Each invitation carries a token of 32 bytes from crypto/rand, written as
+// 43 URL-safe characters. Only its SHA-256 is stored, and it is compared in
+// constant time; the token says nothing about the org or the member. The
+// host's [Sender] receives the token once, after the invitation is
+// committed, to put it in the link of the email. Resending issues a new
+// token and a new expiry and kills the old token at once; canceling kills
+// it too; accepting uses it up.
+//
+// Unknown, tampered, canceled and already used tokens all give
+// [membership.ErrInvitationInvalid]. An expired token gives an error that
+// matches both ErrInvitationInvalid and [membership.ErrInvitationExpired],
+// so the invitee can be told to ask for a new link.
+//
+// # Seats
+//
+// A pending, unexpired invitation holds a seat: [Service.Send] refuses
+// past the plan's limit with [membership.ErrMemberLimit], and
+// [Service.Accept] checks again inside its transaction. Expired
+// invitations stop holding a seat.
+package invite
