@@ -1,0 +1,288 @@
+package csvsync
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/memberkit/memberkit/internal/svc"
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// ApplyOptions shape an apply. A nil *ApplyOptions is fine.
+type ApplyOptions struct {
+	// Progress, when set, is told how the writes advance.
+	Progress func(done, total int)
+}
+
+// Outcome is what happened to one row or absent member.
+type Outcome struct {
+	Line     int // 0 for an absent member
+	Kind     Kind
+	MemberID string
+	Login    string
+	Changes  []Change
+}
+
+// Result reports an applied import.
+type Result struct {
+	Added, Updated, Reactivated, Deactivated, Unchanged int
+	// Outcomes lists every row that changed something, then the absent
+	// members deactivated; rows not listed were unchanged.
+	Outcomes []Outcome
+	// TemporaryPasswords maps the login of each new member given a random
+	// temporary password to that password. It is the only copy: hand the
+	// passwords over, then drop them.
+	TemporaryPasswords map[string]string
+}
+
+// applyBatch is how many members Apply writes per store call.
+const applyBatch = 1000
+
+// Apply writes a plan, all or nothing, in one store transaction
+// (permission csv.import and the org's CSV feature). A plan made stale by
+// changes to the roster since it was planned gives [ErrStalePlan] and
+// changes nothing; so does a plan applied twice.
+func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID string, p *Plan, opts *ApplyOptions) (*Result, error) {
+	if p == nil || p.OrgID != orgID {
+		return nil, fmt.Errorf("csvsync: plan of org %q applied to org %q: %w", planOrg(p), orgID, membership.ErrInvalid)
+	}
+	if actor != p.actor {
+		return nil, &membership.ForbiddenError{ActorID: actor.String(), Reason: "the plan was made by another actor"}
+	}
+	if p.applied {
+		return nil, ErrStalePlan
+	}
+	var o ApplyOptions
+	if opts != nil {
+		o = *opts
+	}
+	res := &Result{Unchanged: p.Unchanged}
+	var events []membership.Event
+	total := len(p.Actions)
+	err := s.st.Update(ctx, orgID, func(tx store.Tx) error {
+		events = events[:0]
+		*res = Result{Unchanged: p.Unchanged}
+		if _, err := authorize(ctx, tx, actor, membership.PermCSVImport); err != nil {
+			return err
+		}
+		now := svc.Now(s.clock)
+		// The roster must be as it was planned.
+		c, err := tx.Counts(ctx, now)
+		if err != nil {
+			return err
+		}
+		all, err := tx.CountMembers(ctx, store.MemberFilter{})
+		if err != nil {
+			return err
+		}
+		if all != p.total || c.ActiveMembers != p.active || c.ActiveAdmins != p.admins {
+			return fmt.Errorf("%w (members %d→%d, active %d→%d)", ErrStalePlan, p.total, all, p.active, c.ActiveMembers)
+		}
+		org, err := tx.Org(ctx)
+		if err != nil {
+			return err
+		}
+		var seatDelta, adminDelta int
+		done := 0
+		progress := func(n int) {
+			done += n
+			if o.Progress != nil {
+				o.Progress(done, total)
+			}
+		}
+		var adds []*Action
+		var changes []*Action
+		for i := range p.Actions {
+			if p.Actions[i].Kind == KindAdd {
+				adds = append(adds, &p.Actions[i])
+			} else {
+				changes = append(changes, &p.Actions[i])
+			}
+		}
+		for start := 0; start < len(changes); start += applyBatch {
+			batch := changes[start:min(start+applyBatch, len(changes))]
+			ids := make([]string, len(batch))
+			for i, a := range batch {
+				ids[i] = a.MemberID
+			}
+			cur := make(map[string]membership.Member, len(batch))
+			for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: store.MemberFilter{IDs: ids}}) {
+				if err != nil {
+					return err
+				}
+				cur[m.ID] = m
+			}
+			out := make([]membership.Member, 0, len(batch))
+			for _, a := range batch {
+				before, ok := cur[a.MemberID]
+				if !ok || before.Version != a.version {
+					return fmt.Errorf("%w (member %s changed)", ErrStalePlan, a.Login)
+				}
+				after := before.Clone()
+				after.FirstName, after.LastName, after.Email, after.Status = a.first, a.last, a.Email, a.Status
+				if a.setHash {
+					after.PasswordHash, after.MustChangePassword = a.hash, false
+				}
+				after.UpdatedAt = now
+				seatDelta += membership.SeatDelta(before, after)
+				adminDelta += membership.AdminDelta(before, after)
+				out = append(out, after)
+				typ := membership.EventMemberUpdated
+				switch a.Kind {
+				case KindReactivate:
+					typ = membership.EventMemberActivated
+					if before.Status == membership.StatusRemoved {
+						typ = membership.EventMemberRestored
+					}
+				case KindDeactivate:
+					typ = membership.EventMemberDeactivated
+				}
+				e := svc.MemberEvent(now, typ, actor, before, after)
+				e.Detail = changeDetail(a)
+				events = append(events, e)
+				res.Outcomes = append(res.Outcomes, Outcome{Line: a.Line, Kind: a.Kind, MemberID: a.MemberID, Login: a.Login, Changes: a.Changes})
+				switch a.Kind {
+				case KindUpdate:
+					res.Updated++
+				case KindReactivate:
+					res.Reactivated++
+				case KindDeactivate:
+					res.Deactivated++
+				}
+			}
+			if err := tx.UpdateMembers(ctx, out); err != nil {
+				if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrDuplicate) || errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("%w (%v)", ErrStalePlan, err)
+				}
+				return err
+			}
+			progress(len(batch))
+		}
+		for start := 0; start < len(adds); start += applyBatch {
+			batch := adds[start:min(start+applyBatch, len(adds))]
+			out := make([]membership.Member, len(batch))
+			for i, a := range batch {
+				m := membership.Member{ID: membership.NewID(), OrgID: orgID, Login: a.Login, Email: a.Email, FirstName: a.first, LastName: a.last,
+					RoleID: p.roleID, Status: a.Status, PasswordHash: a.hash, MustChangePassword: a.mustChange, CreatedAt: now, UpdatedAt: now}
+				a.MemberID = m.ID
+				out[i] = m
+				seatDelta += membership.SeatDelta(membership.Member{}, m)
+				e := svc.MemberEvent(now, membership.EventMemberAdded, actor, membership.Member{}, m)
+				e.Detail = fmt.Sprintf("csv line %d", a.Line)
+				events = append(events, e)
+				res.Outcomes = append(res.Outcomes, Outcome{Line: a.Line, Kind: KindAdd, MemberID: m.ID, Login: m.Login})
+				res.Added++
+				if a.tempPw != "" {
+					if res.TemporaryPasswords == nil {
+						res.TemporaryPasswords = map[string]string{}
+					}
+					res.TemporaryPasswords[m.Login] = a.tempPw
+				}
+			}
+			if err := tx.InsertMembers(ctx, out); err != nil {
+				if errors.Is(err, store.ErrDuplicate) {
+					return fmt.Errorf("%w (%v)", ErrStalePlan, err)
+				}
+				return err
+			}
+			progress(len(batch))
+		}
+		// The rules once more, on the state inside the lock.
+		if seatDelta > 0 {
+			if err := membership.CheckSeats(org.Plan, c.SeatsUsed(), seatDelta); err != nil {
+				return err
+			}
+		}
+		if adminDelta < 0 {
+			if err := membership.CheckAdmins(c.ActiveAdmins + adminDelta); err != nil {
+				return err
+			}
+		}
+		if len(p.Actions) > 0 {
+			e := svc.Event(now, membership.EventCSVImported, actor, orgID)
+			e.Detail = fmt.Sprintf("added %d, updated %d, reactivated %d, deactivated %d, unchanged %d",
+				res.Added, res.Updated, res.Reactivated, res.Deactivated, res.Unchanged)
+			events = append(events, e)
+		}
+		for start := 0; start < len(events); start += applyBatch {
+			if err := tx.AppendEvents(ctx, events[start:min(start+applyBatch, len(events))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.applied = true
+	svc.Emit(ctx, s.hook, events)
+	return res, nil
+}
+
+func planOrg(p *Plan) string {
+	if p == nil {
+		return ""
+	}
+	return p.OrgID
+}
+
+func changeDetail(a *Action) string {
+	if a.Line == 0 {
+		return "csv: absent from the file"
+	}
+	fields := make([]string, len(a.Changes))
+	for i, c := range a.Changes {
+		fields[i] = c.Field
+	}
+	return fmt.Sprintf("csv line %d: %s", a.Line, strings.Join(fields, ", "))
+}
+
+// WriteReport writes the outcome of an import as CSV, one line per row
+// that changed something and per absent member deactivated, in the
+// export's format (French, ";", BOM unless opts say otherwise).
+// Temporary passwords are not included.
+func (r *Result) WriteReport(w io.Writer, opts *ExportOptions) error {
+	var o ExportOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Comma == 0 {
+		o.Comma = ';'
+	}
+	if !o.NoBOM {
+		if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+			return err
+		}
+	}
+	cw := csv.NewWriter(w)
+	cw.Comma = o.Comma
+	cw.UseCRLF = !o.LF
+	head := []string{"Ligne", "Action", "Identifiant", "Modifications"}
+	if o.Lang == membership.English {
+		head = []string{"Line", "Action", "Login", "Changes"}
+	}
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	for _, out := range r.Outcomes {
+		line := ""
+		if out.Line > 0 {
+			line = strconv.Itoa(out.Line)
+		}
+		var ch []string
+		for _, c := range out.Changes {
+			ch = append(ch, fmt.Sprintf("%s: %s → %s", c.Field, c.Before, c.After))
+		}
+		if err := cw.Write([]string{line, string(out.Kind), neutralize(out.Login), neutralize(strings.Join(ch, "; "))}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

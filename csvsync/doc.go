@@ -1,0 +1,44 @@
+// Package csvsync keeps an org's roster in step with a CSV file, the way
+// coordinators work: export the members, edit the file in a spreadsheet,
+// import it back. Members in the file and not in the org are added, those
+// in both are updated, and those absent from the file are deactivated.
+//
+// # Export
+//
+// [Service.Export] streams the roster as
+//
+//	Identifiant;Nom;Prénom;Adresse e-mail;Mot de passe;Etat
+//
+// in UTF-8 with a BOM and ";" separators, so that a French spreadsheet
+// opens it as is (English headers, another separator and no BOM are
+// options). The password column holds the placeholder "Mot de passe crypté",
+// never a hash. Cells a spreadsheet would run as a formula (starting with
+// =, +, -, @, a tab or a carriage return) are prefixed with an apostrophe,
+// which the import removes, so that a round trip is exact.
+//
+// # Import: parse, plan, apply
+//
+// [Parse] reads a file as real spreadsheets save it: UTF-8 with or without
+// BOM or Windows-1252, ";", "," or tab separators (detected from the
+// header), CRLF or LF, quoted cells with separators and line breaks inside.
+// Headers are matched whatever their case, accents, spacing or order, in
+// French or English; unknown columns are ignored and reported. Every row is
+// validated and every problem reported with its line and column, in French
+// or English.
+//
+// [Service.Plan] matches rows to members — by Identifiant, else by email,
+// else by the default login prenom.nom — and classifies each row (add,
+// update with the fields before and after, reactivate, deactivate,
+// unchanged) and each active member absent from the file (deactivate). An
+// ambiguous file is refused, never guessed: two rows for one member, or a
+// row matching two members, is an error naming the lines. The seat limit,
+// the last-admin rule and a guard against mass deactivation (a truncated
+// file must not wipe a company) are checked on the plan. Passwords are
+// hashed here, in parallel, before any lock is taken: a blank password or
+// the export placeholder costs nothing.
+//
+// [Service.Apply] writes the plan in one store transaction, all or
+// nothing, and refuses a plan made stale by changes since
+// ([ErrStalePlan]). Applying the same file twice changes nothing the
+// second time.
+package csvsync

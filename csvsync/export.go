@@ -1,0 +1,102 @@
+package csvsync
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// ExportOptions shape an export. A nil *ExportOptions means French
+// headers, ";" separators, a UTF-8 BOM and CRLF line ends — what a French
+// spreadsheet opens correctly.
+type ExportOptions struct {
+	// Lang of the headers, the Etat labels and the password placeholder.
+	Lang membership.Lang
+	// Comma separates cells; default ';'.
+	Comma rune
+	// NoBOM leaves out the UTF-8 byte order mark.
+	NoBOM bool
+	// LF ends lines with "\n" instead of "\r\n".
+	LF bool
+	// Filter selects the members; no status means active and
+	// deactivated. Removed members are never exported.
+	Filter store.MemberFilter
+}
+
+// Export writes the roster as CSV to w (permission csv.export and the
+// org's CSV feature, else [membership.ErrFeatureDisabled]). It streams:
+// memory stays flat whatever the roster's size. It returns the number of
+// members written.
+func (s *Service) Export(ctx context.Context, actor membership.Actor, orgID string, w io.Writer, opts *ExportOptions) (int, error) {
+	var o ExportOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Comma == 0 {
+		o.Comma = ';'
+	}
+	if o.Comma == '"' || o.Comma == '\r' || o.Comma == '\n' || o.Comma == '\'' {
+		return 0, &membership.ValidationError{Field: "comma", Reason: fmt.Sprintf("%q cannot separate cells", o.Comma)}
+	}
+	f := o.Filter
+	var statuses []membership.Status
+	for _, st := range f.Statuses {
+		if st == membership.StatusActive || st == membership.StatusDeactivated {
+			statuses = append(statuses, st)
+		}
+	}
+	if len(statuses) == 0 {
+		statuses = []membership.Status{membership.StatusActive, membership.StatusDeactivated}
+	}
+	f.Statuses = statuses
+	n := 0
+	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		if _, err := authorize(ctx, tx, actor, membership.PermCSVExport); err != nil {
+			return err
+		}
+		bw := bufio.NewWriterSize(w, 64<<10)
+		if !o.NoBOM {
+			if _, err := bw.WriteString("\uFEFF"); err != nil {
+				return err
+			}
+		}
+		cw := csv.NewWriter(bw)
+		cw.Comma = o.Comma
+		cw.UseCRLF = !o.LF
+		h := HeadersFor(o.Lang)
+		if err := cw.Write(h[:]); err != nil {
+			return err
+		}
+		placeholder := Placeholder(o.Lang)
+		rec := make([]string, numColumns)
+		for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: f}) {
+			if err != nil {
+				return err
+			}
+			rec[colLogin] = neutralize(m.Login)
+			rec[colLastName] = neutralize(m.LastName)
+			rec[colFirstName] = neutralize(m.FirstName)
+			rec[colEmail] = neutralize(m.Email)
+			rec[colPassword] = placeholder
+			rec[colStatus] = statusLabel(m.Status, o.Lang)
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+			n++
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}

@@ -1,0 +1,130 @@
+package csvsync
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/memberkit/memberkit/membership"
+)
+
+// Errors of this package; match them with errors.Is.
+var (
+	// ErrStalePlan: the roster changed between Plan and Apply; plan again.
+	ErrStalePlan = errors.New("memberkit: the roster changed since the import was planned; plan it again")
+	// ErrMassDeactivation: the plan would deactivate more members than
+	// PlanOptions.MaxDeactivateRatio allows; a truncated file is the usual
+	// cause. Set PlanOptions.AllowMassDeactivation to proceed.
+	ErrMassDeactivation = errors.New("memberkit: the import would deactivate too many members")
+)
+
+// Problem is one thing wrong with an import file.
+type Problem struct {
+	Line    int    // 1-based line in the file; 0 for the file as a whole
+	Column  string // the column's header as written in the file, if any
+	Code    string // stable identifier, e.g. "required", "email"
+	Message string // in the language of the options
+}
+
+// FileError reports an import file refused as a whole: nothing was
+// changed. It matches membership.ErrInvalid.
+type FileError struct {
+	Problems  []Problem
+	Truncated bool // more problems were found than listed
+	Lang      membership.Lang
+}
+
+func (e *FileError) Error() string {
+	var b strings.Builder
+	n := len(e.Problems)
+	if e.Lang == membership.English {
+		fmt.Fprintf(&b, "memberkit: import refused, %d problem(s)", n)
+	} else {
+		fmt.Fprintf(&b, "memberkit: import refusé, %d problème(s)", n)
+	}
+	if e.Truncated {
+		b.WriteString("+")
+	}
+	for i, p := range e.Problems {
+		if i == 10 {
+			fmt.Fprintf(&b, "; …")
+			break
+		}
+		b.WriteString("; ")
+		b.WriteString(e.format(p))
+	}
+	return b.String()
+}
+
+func (e *FileError) format(p Problem) string {
+	var b strings.Builder
+	if p.Line > 0 {
+		fmt.Fprintf(&b, "%s %d", word(e.Lang, "ligne", "line"), p.Line)
+		if p.Column != "" {
+			fmt.Fprintf(&b, ", %s %s", word(e.Lang, "colonne", "column"), p.Column)
+		}
+		b.WriteString(word(e.Lang, " : ", ": "))
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// Lines returns each problem as one line of text, for display.
+func (e *FileError) Lines() []string {
+	out := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = e.format(p)
+	}
+	return out
+}
+
+// Is reports whether target is membership.ErrInvalid.
+func (e *FileError) Is(target error) bool { return target == membership.ErrInvalid }
+
+func word(lang membership.Lang, fr, en string) string {
+	if lang == membership.English {
+		return en
+	}
+	return fr
+}
+
+// messages: code → French, English.
+var messages = map[string][2]string{
+	"required":        {"donnée obligatoire manquante", "required value missing"},
+	"status":          {"état %q inconnu (attendu : Activé ou Désactivé)", "unknown status %q (expected Active or Deactivated)"},
+	"email":           {"adresse e-mail %q invalide", "invalid email address %q"},
+	"login":           {"identifiant %q invalide (lettres a-z, chiffres et . _ - @ + seulement)", "invalid login %q (letters a-z, digits and . _ - @ + only)"},
+	"name":            {"%s", "%s"},
+	"password":        {"mot de passe trop court (%d caractères minimum)", "password too short (at least %d characters)"},
+	"password_utf8":   {"mot de passe illisible (encodage)", "password unreadable (encoding)"},
+	"field_too_long":  {"cellule trop longue (%d octets, %d au plus)", "cell too long (%d bytes, at most %d)"},
+	"extra_cells":     {"plus de cellules que de colonnes", "more cells than columns"},
+	"syntax":          {"ligne CSV mal formée : %v", "malformed CSV line: %v"},
+	"no_login":        {"identifiant impossible à déduire des nom et prénom : indiquez-le", "cannot derive a login from the names: give one"},
+	"missing_columns": {"colonne(s) obligatoire(s) absente(s) : %s (en-tête lu : %s)", "missing required column(s): %s (header read: %s)"},
+	"dup_column":      {"colonne %q présente deux fois", "column %q appears twice"},
+	"empty":           {"fichier vide : aucune ligne d'en-tête", "empty file: no header line"},
+	"too_large":       {"fichier trop volumineux (plus de %d octets)", "file too large (more than %d bytes)"},
+	"too_many_rows":   {"trop de lignes (plus de %d)", "too many rows (more than %d)"},
+	"same_member":     {"même membre que la ligne %d (%s)", "same member as line %d (%s)"},
+	"two_members":     {"correspond à deux membres : %s par l'identifiant et %s par l'adresse e-mail", "matches two members: %s by login and %s by email"},
+	"email_taken":     {"adresse e-mail %q déjà utilisée par %s", "email %q already used by %s"},
+	"email_dup_row":   {"adresse e-mail %q déjà utilisée ligne %d", "email %q already used on line %d"},
+	"self":            {"l'auteur de l'import ne peut pas se désactiver lui-même", "the member running the import cannot deactivate themselves"},
+	"read":            {"lecture impossible : %v", "cannot read: %v"},
+}
+
+func msg(lang membership.Lang, code string, args ...any) string {
+	m, ok := messages[code]
+	if !ok {
+		return code
+	}
+	f := m[0]
+	if lang == membership.English {
+		f = m[1]
+	}
+	if len(args) == 0 {
+		return f
+	}
+	return fmt.Sprintf(f, args...)
+}

@@ -1,0 +1,403 @@
+package csvsync
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/memberkit/memberkit/membership"
+)
+
+// ParseOptions bound what [Parse] accepts. Zero fields take the defaults.
+type ParseOptions struct {
+	// Lang of the problems reported; default French.
+	Lang membership.Lang
+	// MaxRows is the most data rows a file may have; default 1,000,000.
+	MaxRows int
+	// MaxFieldLen is the longest cell, in bytes; default 1,024.
+	MaxFieldLen int
+	// MaxFileSize is the largest file, in bytes; default 256 MiB.
+	MaxFileSize int64
+	// MaxProblems caps the problems listed; default 100.
+	MaxProblems int
+}
+
+func (o ParseOptions) withDefaults() ParseOptions {
+	if o.MaxRows <= 0 {
+		o.MaxRows = 1_000_000
+	}
+	if o.MaxFieldLen <= 0 {
+		o.MaxFieldLen = 1024
+	}
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = 256 << 20
+	}
+	if o.MaxProblems <= 0 {
+		o.MaxProblems = 100
+	}
+	if o.Lang == "" {
+		o.Lang = membership.French
+	}
+	return o
+}
+
+// PasswordKind says what a row's password cell holds.
+type PasswordKind uint8
+
+// Password cell kinds.
+const (
+	// PasswordBlank: existing members keep theirs; new members get a
+	// temporary one and must change it at first login.
+	PasswordBlank PasswordKind = iota
+	// PasswordPlaceholder: the export's placeholder; unchanged.
+	PasswordPlaceholder
+	// PasswordHashed: an argon2id or bcrypt PHC string, stored as is.
+	PasswordHashed
+	// PasswordPlain: a password in clear, hashed by the plan.
+	PasswordPlain
+)
+
+// Row is one data row of an import file, validated and normalised.
+type Row struct {
+	Line      int    // where the row starts in the file (1-based)
+	Login     string // "" when the file gives none: the default login applies
+	LastName  string
+	FirstName string
+	Email     string // lower case; "" when blank
+	Password  string // set for PasswordHashed and PasswordPlain only
+	PassKind  PasswordKind
+	Status    membership.Status
+}
+
+// File is a parsed import file.
+type File struct {
+	Rows []Row
+	// Header is the header line as read; Unknown lists the columns that
+	// were ignored.
+	Header  []string
+	Unknown []string
+	// HasLogin, HasEmail and HasPassword tell whether those optional
+	// columns are present. An absent email column keeps emails as they
+	// are; a present, blank email cell clears the member's email.
+	HasLogin, HasEmail, HasPassword bool
+	// Comma is the separator detected; Encoding "utf-8", "utf-8 with BOM"
+	// or "windows-1252".
+	Comma    rune
+	Encoding string
+
+	colName [numColumns]string
+	lang    membership.Lang
+}
+
+// ColumnName returns the header of a known column as the file wrote it.
+func (f *File) columnName(c column) string { return f.colName[c] }
+
+type limitReader struct {
+	r     io.Reader
+	n     int64
+	limit int64
+}
+
+var errTooLarge = errors.New("csvsync: file too large")
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.n > l.limit {
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > l.limit-l.n+1 {
+		p = p[:l.limit-l.n+1]
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > l.limit {
+		return n, errTooLarge
+	}
+	return n, err
+}
+
+// detectComma picks the separator that appears most often, outside
+// quotes, in the header line: ';', ',' or tab.
+func detectComma(head []byte) rune {
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	counts := map[byte]int{}
+	inQuote := false
+	for _, c := range head {
+		switch {
+		case c == '"':
+			inQuote = !inQuote
+		case !inQuote && (c == ';' || c == ',' || c == '\t'):
+			counts[c]++
+		}
+	}
+	best, n := byte(';'), 0
+	for _, c := range []byte{';', ',', '\t'} {
+		if counts[c] > n {
+			best, n = c, counts[c]
+		}
+	}
+	return rune(best)
+}
+
+var win1252 = charmap.Windows1252
+
+// cell decodes a cell: UTF-8 as is, anything else as Windows-1252.
+func (f *File) cell(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	d, err := win1252.NewDecoder().String(s)
+	if err != nil {
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
+	f.Encoding = "windows-1252"
+	return d
+}
+
+type problems struct {
+	list      []Problem
+	max       int
+	truncated bool
+	lang      membership.Lang
+}
+
+func (p *problems) add(line int, col, code string, args ...any) {
+	if len(p.list) >= p.max {
+		p.truncated = true
+		return
+	}
+	p.list = append(p.list, Problem{Line: line, Column: col, Code: code, Message: msg(p.lang, code, args...)})
+}
+
+func (p *problems) err() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	return &FileError{Problems: p.list, Truncated: p.truncated, Lang: p.lang}
+}
+
+// Parse reads an import file. Every problem found is reported in one
+// [*FileError] (up to ParseOptions.MaxProblems), each with its line and
+// column; a file with any problem yields no rows. Parse does no I/O but
+// reading r, and never panics on hostile input.
+func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
+	var o ParseOptions
+	if opts != nil {
+		o = *opts
+	}
+	o = o.withDefaults()
+	probs := &problems{max: o.MaxProblems, lang: o.Lang}
+	lr := &limitReader{r: r, limit: o.MaxFileSize}
+	br := bufio.NewReaderSize(lr, 64<<10)
+	f := &File{Encoding: "utf-8", lang: o.Lang}
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xEF\xBB\xBF")) {
+		_, _ = br.Discard(3)
+		f.Encoding = "utf-8 with BOM"
+	}
+	head, err := br.Peek(64 << 10)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		if errors.Is(err, errTooLarge) {
+			probs.add(0, "", "too_large", o.MaxFileSize)
+		} else {
+			probs.add(0, "", "read", err)
+		}
+		return nil, probs.err()
+	}
+	f.Comma = detectComma(head)
+	cr := csv.NewReader(br)
+	cr.Comma = f.Comma
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+
+	// Header: the first non-blank record.
+	var idx [numColumns]int
+	for i := range idx {
+		idx[i] = -1
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			probs.add(0, "", "empty")
+			return nil, probs.err()
+		}
+		if err != nil {
+			return nil, readFailure(probs, err, o)
+		}
+		if blank(rec) {
+			continue
+		}
+		for i, h := range rec {
+			h = strings.TrimSpace(f.cell(h))
+			f.Header = append(f.Header, h)
+			c, ok := headerAliases[headerKey(h)]
+			if !ok {
+				if h != "" {
+					f.Unknown = append(f.Unknown, h)
+				}
+				continue
+			}
+			if idx[c] >= 0 {
+				probs.add(1, h, "dup_column", h)
+				continue
+			}
+			idx[c] = i
+			f.colName[c] = h
+		}
+		break
+	}
+	var missing []string
+	for _, c := range []column{colLastName, colFirstName, colStatus} {
+		if idx[c] < 0 {
+			missing = append(missing, HeadersFor(o.Lang)[c])
+		}
+	}
+	if len(missing) > 0 {
+		probs.add(1, "", "missing_columns", strings.Join(missing, ", "), strings.Join(f.Header, string(f.Comma)))
+	}
+	if err := probs.err(); err != nil {
+		return nil, err
+	}
+	f.HasLogin, f.HasEmail, f.HasPassword = idx[colLogin] >= 0, idx[colEmail] >= 0, idx[colPassword] >= 0
+
+	nrows := 0
+	get := func(rec []string, c column) string {
+		if i := idx[c]; i >= 0 && i < len(rec) {
+			return rec[i]
+		}
+		return ""
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) && !errors.Is(err, errTooLarge) {
+				probs.add(pe.StartLine, "", "syntax", pe.Err)
+				if len(probs.list) >= probs.max {
+					break
+				}
+				continue
+			}
+			return nil, readFailure(probs, err, o)
+		}
+		if blank(rec) {
+			continue
+		}
+		line, _ := cr.FieldPos(0)
+		nrows++
+		if nrows > o.MaxRows {
+			probs.list = nil
+			probs.add(line, "", "too_many_rows", o.MaxRows)
+			return nil, probs.err()
+		}
+		for i := len(f.Header); i < len(rec); i++ {
+			if strings.TrimSpace(rec[i]) != "" {
+				probs.add(line, "", "extra_cells")
+				break
+			}
+		}
+		tooLong := false
+		for c := column(0); c < numColumns; c++ {
+			if v := get(rec, c); len(v) > o.MaxFieldLen {
+				probs.add(line, f.colName[c], "field_too_long", len(v), o.MaxFieldLen)
+				tooLong = true
+			}
+		}
+		if tooLong {
+			continue
+		}
+		row := Row{Line: line}
+		text := func(c column) string { return unneutralize(strings.TrimSpace(f.cell(get(rec, c)))) }
+		var err2 error
+		if row.LastName, err2 = membership.ValidateName("last_name", text(colLastName)); err2 != nil {
+			nameProblem(probs, line, f.colName[colLastName], text(colLastName), err2)
+		}
+		if row.FirstName, err2 = membership.ValidateName("first_name", text(colFirstName)); err2 != nil {
+			nameProblem(probs, line, f.colName[colFirstName], text(colFirstName), err2)
+		}
+		if v := text(colEmail); v != "" {
+			if row.Email, err2 = membership.ValidateEmail(v); err2 != nil {
+				probs.add(line, f.colName[colEmail], "email", v)
+			}
+		}
+		if v := text(colLogin); v != "" {
+			if row.Login, err2 = membership.ValidateLogin(v); err2 != nil {
+				probs.add(line, f.colName[colLogin], "login", v)
+			}
+		} else if row.FirstName != "" && row.LastName != "" && membership.DefaultLogin(row.FirstName, row.LastName) == "" {
+			probs.add(line, f.colName[colLogin], "no_login")
+		}
+		if v := strings.TrimSpace(f.cell(get(rec, colStatus))); v == "" {
+			probs.add(line, f.colName[colStatus], "required")
+		} else if st, ok := ParseStatus(v); ok {
+			row.Status = st
+		} else {
+			probs.add(line, f.colName[colStatus], "status", v)
+		}
+		pw := f.cell(get(rec, colPassword))
+		switch t := strings.TrimSpace(pw); {
+		case t == "":
+			row.PassKind = PasswordBlank
+		case membership.Fold(t) == membership.Fold(PlaceholderFR) || membership.Fold(t) == membership.Fold(PlaceholderEN):
+			row.PassKind = PasswordPlaceholder
+		case membership.IsPasswordHash(t):
+			row.PassKind, row.Password = PasswordHashed, t
+		default:
+			if !utf8.ValidString(pw) {
+				probs.add(line, f.colName[colPassword], "password_utf8")
+			} else if err := membership.ValidatePassword(pw); err != nil {
+				probs.add(line, f.colName[colPassword], "password", membership.MinPasswordLen)
+			}
+			row.PassKind, row.Password = PasswordPlain, pw
+		}
+		if len(probs.list) == 0 {
+			f.Rows = append(f.Rows, row)
+		}
+	}
+	if err := probs.err(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func readFailure(p *problems, err error, o ParseOptions) error {
+	if errors.Is(err, errTooLarge) {
+		p.list = nil
+		p.add(0, "", "too_large", o.MaxFileSize)
+	} else {
+		p.add(0, "", "read", err)
+	}
+	return p.err()
+}
+
+func nameProblem(p *problems, line int, col, v string, err error) {
+	if v == "" {
+		p.add(line, col, "required")
+		return
+	}
+	var ve *membership.ValidationError
+	reason := err.Error()
+	if errors.As(err, &ve) {
+		reason = ve.Reason
+	}
+	p.add(line, col, "name", fmt.Sprintf("%s (%s)", word(p.lang, "valeur invalide", "invalid value"), reason))
+}
+
+func blank(rec []string) bool {
+	for _, c := range rec {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,541 @@
+package csvsync
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/memberkit/memberkit/internal/svc"
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// PlanOptions shape a plan. Zero fields take the defaults.
+type PlanOptions struct {
+	// TemporaryPassword is given to new members whose row has no
+	// password (the product page's shared default); it is hashed once per
+	// import. Empty means a random password per new member, returned once
+	// in Result.TemporaryPasswords. Either way the member must change it
+	// at first login.
+	TemporaryPassword string
+	// RoleID of new members; default membership.RoleUser.
+	RoleID string
+	// MaxDeactivateRatio refuses a plan that would deactivate more than
+	// this share of the active members; default 0.5.
+	MaxDeactivateRatio float64
+	// AllowMassDeactivation lifts that guard.
+	AllowMassDeactivation bool
+	// Progress, when set, is told how the password hashing advances.
+	Progress func(done, total int)
+}
+
+// Kind classifies what the plan does with a row or an absent member.
+type Kind string
+
+// Kinds of actions.
+const (
+	KindAdd        Kind = "add"        // a new member
+	KindUpdate     Kind = "update"     // fields change, status does not
+	KindReactivate Kind = "reactivate" // a deactivated or removed member becomes active
+	KindDeactivate Kind = "deactivate" // the row says Désactivé, or the member is absent from the file
+	KindUnchanged  Kind = "unchanged"
+)
+
+// Change is one field's change. Passwords never show: their Before and
+// After read "•••".
+type Change struct {
+	Field  string // "last_name", "first_name", "email", "status", "password"
+	Before string
+	After  string
+}
+
+// Action is what the plan does with one row, or with one active member
+// absent from the file (Line 0).
+type Action struct {
+	Kind     Kind
+	Line     int    // the row's line; 0 for an absent member
+	MemberID string // "" for an add
+	Login    string
+	Name     string // "Prénom Nom"
+	Email    string
+	Status   membership.Status // after the import
+	Changes  []Change
+
+	version    int64 // the member's version when planned
+	first      string
+	last       string
+	hash       membership.PasswordHash
+	setHash    bool
+	mustChange bool
+	tempPw     string
+	plain      string // cleared once hashed
+	verify     bool   // plain: verify against the stored hash first
+}
+
+// Plan is a preview of an import: show it, then [Service.Apply] it.
+type Plan struct {
+	OrgID string
+	// Actions lists every row that changes something, in file order, then
+	// the absent members to deactivate. Unchanged rows are only counted.
+	Actions []Action
+	// Counts.
+	Adds, Updates, Reactivations, Deactivations, Unchanged int
+	// SeatsBefore and SeatsAfter are the seats used; SeatLimit 0 is
+	// unlimited.
+	SeatsBefore, SeatsAfter, SeatLimit int
+	// Warnings in the language of the parse: ignored columns, a single
+	// admin left…
+	Warnings []string
+	// PlannedAt is when the plan was made.
+	PlannedAt time.Time
+
+	actor   membership.Actor
+	roleID  string
+	total   int
+	active  int
+	admins  int
+	hashes  int // password hash operations spent
+	lang    membership.Lang
+	applied bool
+}
+
+// Changes reports whether applying the plan would change anything.
+func (p *Plan) Changes() bool { return len(p.Actions) > 0 }
+
+// HashOperations is how many password hashes (or verifications) the plan
+// cost. A file with blank passwords or the export placeholder costs none
+// but the shared temporary password, hashed once.
+func (p *Plan) HashOperations() int { return p.hashes }
+
+type lite struct {
+	id, login, email, first, last, role string
+	status                             membership.Status
+	version                            int64
+}
+
+const passwordMask = "•••"
+
+// Plan matches a parsed file against the org's roster and says what
+// applying it would do (permission csv.import and the org's CSV feature).
+// Nothing is written. An ambiguous or inconsistent file gives a
+// [*FileError] naming the lines; the seat limit, the last-admin rule and
+// the mass-deactivation guard give [membership.ErrMemberLimit],
+// [membership.ErrLastAdmin] and [ErrMassDeactivation].
+func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string, f *File, opts *PlanOptions) (*Plan, error) {
+	var o PlanOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.RoleID == "" {
+		o.RoleID = membership.RoleUser
+	}
+	if o.MaxDeactivateRatio <= 0 {
+		o.MaxDeactivateRatio = 0.5
+	}
+	lang := f.lang
+	if lang == "" {
+		lang = membership.French
+	}
+	p := &Plan{OrgID: orgID, PlannedAt: s.clock.Now(), actor: actor, roleID: o.RoleID, lang: lang}
+
+	// 1. Snapshot the roster: one compact index, not copies of rows.
+	var members []lite
+	byLogin := map[string]int32{}
+	byEmail := map[string]int32{}
+	var limit, pending int
+	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		if _, err := authorize(ctx, tx, actor, membership.PermCSVImport); err != nil {
+			return err
+		}
+		if _, err := svc.Role(ctx, tx, o.RoleID); err != nil {
+			return &membership.ValidationError{Field: "role", Reason: fmt.Sprintf("no role %q in this org", o.RoleID)}
+		}
+		org, err := tx.Org(ctx)
+		if err != nil {
+			return err
+		}
+		c, err := tx.Counts(ctx, s.clock.Now())
+		if err != nil {
+			return err
+		}
+		limit, pending, p.active, p.admins = org.Plan.MemberLimit, c.PendingInvitations, c.ActiveMembers, c.ActiveAdmins
+		for m, err := range tx.Members(ctx, store.MemberQuery{}) {
+			if err != nil {
+				return err
+			}
+			i := int32(len(members))
+			members = append(members, lite{id: m.ID, login: m.Login, email: m.Email, first: m.FirstName, last: m.LastName,
+				role: m.RoleID, status: m.Status, version: m.Version})
+			byLogin[store.LoginKey(m.Login)] = i
+			if k := store.EmailKey(m.Email); k != "" {
+				byEmail[k] = i
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.total = len(members)
+	probs := &problems{max: 100, lang: lang}
+	colLoginName, colEmailName := f.columnName(colLogin), f.columnName(colEmail)
+
+	// 2. Match rows to members.
+	matched := make([]int32, len(f.Rows)) // member index or -1
+	claimedBy := make(map[int32]int, len(f.Rows))
+	newLogins := map[string]int{}
+	for i := range f.Rows {
+		r := &f.Rows[i]
+		idx := int32(-1)
+		login := r.Login
+		if login == "" {
+			if r.Email != "" {
+				if m, ok := byEmail[r.Email]; ok {
+					idx = m
+				}
+			}
+			if idx < 0 {
+				login = membership.DefaultLogin(r.FirstName, r.LastName)
+			}
+		}
+		if idx < 0 {
+			if m, ok := byLogin[login]; ok {
+				idx = m
+			}
+		}
+		if r.Login != "" && r.Email != "" {
+			if e, ok := byEmail[r.Email]; ok && idx >= 0 && e != idx {
+				probs.add(r.Line, colEmailName, "two_members", members[idx].login, members[e].login)
+				matched[i] = -1
+				continue
+			}
+		}
+		matched[i] = idx
+		if idx >= 0 {
+			if prev, dup := claimedBy[idx]; dup {
+				probs.add(r.Line, colLoginName, "same_member", prev, members[idx].login)
+				continue
+			}
+			claimedBy[idx] = r.Line
+		} else {
+			if prev, dup := newLogins[login]; dup {
+				probs.add(r.Line, colLoginName, "same_member", prev, login)
+				continue
+			}
+			newLogins[login] = r.Line
+		}
+	}
+
+	// 3. Final emails must stay unique.
+	emailLine := map[string]int{}
+	for i := range f.Rows {
+		r := &f.Rows[i]
+		idx := matched[i]
+		email := r.Email
+		if idx >= 0 && !f.HasEmail {
+			continue // emails untouched
+		}
+		if email == "" {
+			continue
+		}
+		if prev, dup := emailLine[email]; dup {
+			probs.add(r.Line, colEmailName, "email_dup_row", email, prev)
+			continue
+		}
+		emailLine[email] = r.Line
+		if owner, ok := byEmail[email]; ok && owner != idx {
+			probs.add(r.Line, colEmailName, "email_taken", email, members[owner].login)
+		}
+	}
+
+	// 4. Classify.
+	var seatDelta, adminDelta, deactivations int
+	for i := range f.Rows {
+		r := &f.Rows[i]
+		idx := matched[i]
+		if idx < 0 {
+			login := r.Login
+			if login == "" {
+				login = membership.DefaultLogin(r.FirstName, r.LastName)
+			}
+			a := Action{Kind: KindAdd, Line: r.Line, Login: login, Name: r.FirstName + " " + r.LastName, Email: r.Email,
+				Status: r.Status, first: r.FirstName, last: r.LastName, setHash: true}
+			switch r.PassKind {
+			case PasswordHashed:
+				a.hash = membership.PasswordHash(r.Password)
+			case PasswordPlain:
+				a.plain = r.Password
+			default:
+				a.mustChange = true
+			}
+			if r.Status == membership.StatusActive {
+				seatDelta++
+			}
+			p.Actions = append(p.Actions, a)
+			p.Adds++
+			continue
+		}
+		m := &members[idx]
+		a := Action{Line: r.Line, MemberID: m.id, Login: m.login, Name: r.FirstName + " " + r.LastName, Email: m.email,
+			Status: m.status, version: m.version, first: r.FirstName, last: r.LastName}
+		if r.LastName != m.last {
+			a.Changes = append(a.Changes, Change{"last_name", m.last, r.LastName})
+		}
+		if r.FirstName != m.first {
+			a.Changes = append(a.Changes, Change{"first_name", m.first, r.FirstName})
+		}
+		if f.HasEmail && r.Email != m.email {
+			a.Changes = append(a.Changes, Change{"email", m.email, r.Email})
+			a.Email = r.Email
+		}
+		switch r.PassKind {
+		case PasswordHashed:
+			a.hash, a.verify = membership.PasswordHash(r.Password), true // compared with the stored one below
+		case PasswordPlain:
+			a.plain, a.verify = r.Password, true
+		}
+		if r.Status != m.status {
+			a.Changes = append(a.Changes, Change{"status", string(m.status), string(r.Status)})
+			a.Status = r.Status
+		}
+		before := membership.Member{Status: m.status, RoleID: m.role}
+		after := membership.Member{Status: a.Status, RoleID: m.role}
+		seatDelta += membership.SeatDelta(before, after)
+		adminDelta += membership.AdminDelta(before, after)
+		switch {
+		case a.Status == membership.StatusActive && m.status != membership.StatusActive:
+			a.Kind = KindReactivate
+		case a.Status == membership.StatusDeactivated && m.status == membership.StatusActive:
+			a.Kind = KindDeactivate
+			deactivations++
+			if !actor.IsSystem() && actor.MemberID == m.id {
+				probs.add(r.Line, f.columnName(colStatus), "self")
+			}
+		case len(a.Changes) > 0:
+			a.Kind = KindUpdate
+		default:
+			a.Kind = KindUnchanged
+		}
+		p.Actions = append(p.Actions, a)
+	}
+	// Absent active members are deactivated.
+	for i := range members {
+		m := &members[i]
+		if _, inFile := claimedBy[int32(i)]; inFile || m.status != membership.StatusActive {
+			continue
+		}
+		if !actor.IsSystem() && actor.MemberID == m.id {
+			probs.add(0, "", "self")
+		}
+		p.Actions = append(p.Actions, Action{Kind: KindDeactivate, MemberID: m.id, Login: m.login, Name: m.first + " " + m.last,
+			Email: m.email, Status: membership.StatusDeactivated, version: m.version, first: m.first, last: m.last,
+			Changes: []Change{{"status", string(membership.StatusActive), string(membership.StatusDeactivated)}}})
+		seatDelta--
+		if m.role == membership.RoleAdmin {
+			adminDelta--
+		}
+		deactivations++
+	}
+	if err := probs.err(); err != nil {
+		return nil, err
+	}
+
+	// 5. Rules on the plan as a whole.
+	p.SeatLimit, p.SeatsBefore, p.SeatsAfter = limit, p.active+pending, p.active+pending+seatDelta
+	if seatDelta > 0 {
+		if err := membership.CheckSeats(membership.Plan{MemberLimit: limit}, p.SeatsBefore, seatDelta); err != nil {
+			return nil, fmt.Errorf("csvsync: the import would use %d seats of %d: %w", p.SeatsAfter, limit, err)
+		}
+	}
+	if adminDelta < 0 {
+		if err := membership.CheckAdmins(p.admins + adminDelta); err != nil {
+			return nil, fmt.Errorf("csvsync: the import would deactivate every active admin: %w", err)
+		}
+	}
+	if !o.AllowMassDeactivation && p.active > 0 && float64(deactivations) > o.MaxDeactivateRatio*float64(p.active) {
+		return nil, fmt.Errorf("%w: %d of %d active members (more than %.0f%%); allow it explicitly if the file is complete",
+			ErrMassDeactivation, deactivations, p.active, 100*o.MaxDeactivateRatio)
+	}
+	if p.admins+adminDelta == 1 {
+		p.Warnings = append(p.Warnings, word(lang, "un seul administrateur actif restera : il est conseillé d'en avoir deux", "only one active admin will be left: two are advised"))
+	}
+	for _, u := range f.Unknown {
+		p.Warnings = append(p.Warnings, fmt.Sprintf(word(lang, "colonne ignorée : %q", "column ignored: %q"), u))
+	}
+
+	// 6. Passwords, hashed outside any transaction, on every core.
+	if err := s.hashPasswords(ctx, p, o); err != nil {
+		return nil, err
+	}
+
+	// 7. Drop what does not change and count.
+	kept := p.Actions[:0]
+	for _, a := range p.Actions {
+		if a.Kind == KindUnchanged {
+			p.Unchanged++
+			continue
+		}
+		switch a.Kind {
+		case KindUpdate:
+			p.Updates++
+		case KindReactivate:
+			p.Reactivations++
+		case KindDeactivate:
+			p.Deactivations++
+		}
+		kept = append(kept, a)
+	}
+	p.Actions = kept
+	return p, nil
+}
+
+// hashPasswords resolves every password of the plan: stored hashes are
+// compared, clear passwords verified against the stored hash (unchanged
+// when they match) or hashed, temporary passwords made.
+func (s *Service) hashPasswords(ctx context.Context, p *Plan, o PlanOptions) error {
+	// Stored hashes of the members whose row carries a password.
+	var ids []string
+	for i := range p.Actions {
+		if p.Actions[i].verify {
+			ids = append(ids, p.Actions[i].MemberID)
+		}
+	}
+	stored := make(map[string]membership.PasswordHash, len(ids))
+	if len(ids) > 0 {
+		err := s.st.View(ctx, p.OrgID, func(tx store.Tx) error {
+			for start := 0; start < len(ids); start += 1000 {
+				for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: store.MemberFilter{IDs: ids[start:min(start+1000, len(ids))]}}) {
+					if err != nil {
+						return err
+					}
+					stored[m.ID] = m.PasswordHash
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	var shared membership.PasswordHash
+	var jobs []int
+	for i := range p.Actions {
+		a := &p.Actions[i]
+		switch {
+		case a.verify && a.plain == "": // a PHC string from the file
+			if a.hash != stored[a.MemberID] {
+				a.setHash = true
+			}
+		case a.plain != "":
+			jobs = append(jobs, i)
+		case a.Kind == KindAdd && a.mustChange && o.TemporaryPassword != "":
+			if shared == "" {
+				h, err := s.hasher.Hash(o.TemporaryPassword)
+				if err != nil {
+					return err
+				}
+				shared = h
+				p.hashes++
+			}
+			a.hash = shared
+		case a.Kind == KindAdd && a.mustChange:
+			jobs = append(jobs, i)
+		}
+	}
+	total := len(jobs)
+	var mu sync.Mutex
+	var firstErr error
+	done := 0
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(s.workers, max(total, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				a := &p.Actions[i]
+				ops, err := s.resolvePassword(a, stored[a.MemberID])
+				mu.Lock()
+				p.hashes += ops
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				done++
+				d := done
+				mu.Unlock()
+				if o.Progress != nil && (d%64 == 0 || d == total) {
+					o.Progress(d, total)
+				}
+			}
+		}()
+	}
+feed:
+	for _, i := range jobs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	for i := range p.Actions {
+		a := &p.Actions[i]
+		if a.setHash && a.Kind != KindAdd {
+			a.Changes = append(a.Changes, Change{"password", passwordMask, passwordMask})
+			if a.Kind == KindUnchanged {
+				a.Kind = KindUpdate
+			}
+		}
+	}
+	sort.SliceStable(p.Actions, func(i, j int) bool {
+		li, lj := p.Actions[i].Line, p.Actions[j].Line
+		if li == 0 || lj == 0 {
+			return li != 0 && lj == 0
+		}
+		return li < lj
+	})
+	return nil
+}
+
+// resolvePassword does the hashing work of one action and returns how
+// many hash operations it spent.
+func (s *Service) resolvePassword(a *Action, stored membership.PasswordHash) (int, error) {
+	ops := 0
+	if a.plain != "" {
+		if a.verify && stored != "" {
+			ops++
+			if ok, rehash, err := s.hasher.Verify(stored, a.plain); err == nil && ok && !rehash {
+				a.plain = ""
+				return ops, nil // same password: unchanged
+			}
+		}
+		h, err := s.hasher.Hash(a.plain)
+		ops++
+		if err != nil {
+			return ops, err
+		}
+		a.hash, a.setHash, a.plain = h, true, ""
+		return ops, nil
+	}
+	// A random temporary password for a new member.
+	pw, err := membership.RandomPassword(16)
+	if err != nil {
+		return ops, err
+	}
+	h, err := s.hasher.Hash(pw)
+	ops++
+	if err != nil {
+		return ops, err
+	}
+	a.hash, a.tempPw = h, pw
+	return ops, nil
+}

@@ -1,0 +1,89 @@
+package csvsync
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"runtime"
+
+	"github.com/memberkit/memberkit/internal/svc"
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// Options configure a [Service]. A nil *Options means the defaults.
+type Options struct {
+	// Clock tells the time; default the system clock.
+	Clock membership.Clock
+	// Hasher hashes the passwords a file carries in clear, and the
+	// temporary passwords of new members; default argon2id with OWASP
+	// parameters.
+	Hasher membership.Hasher
+	// HashWorkers is how many goroutines hash passwords; default
+	// runtime.GOMAXPROCS(0).
+	HashWorkers int
+	// Logger receives operational messages; default silent. Passwords
+	// and hashes are never logged.
+	Logger *slog.Logger
+	// AfterCommit is called after an import is applied, with its audit
+	// events.
+	AfterCommit func(ctx context.Context, events []membership.Event)
+	// Parse bounds and language for files read by Service.Parse.
+	Parse ParseOptions
+}
+
+// Service exports and imports rosters. It is safe for concurrent use.
+type Service struct {
+	st      store.Store
+	clock   membership.Clock
+	hasher  membership.Hasher
+	workers int
+	log     *slog.Logger
+	hook    svc.Hook
+	parse   ParseOptions
+}
+
+// New returns a service on st.
+func New(st store.Store, opts *Options) *Service {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Hasher == nil {
+		o.Hasher = membership.NewArgon2Hasher(nil)
+	}
+	if o.HashWorkers <= 0 {
+		o.HashWorkers = runtime.GOMAXPROCS(0)
+	}
+	return &Service{st: st, clock: membership.ClockOrSystem(o.Clock), hasher: o.Hasher, workers: o.HashWorkers,
+		log: svc.Logger(o.Logger), hook: o.AfterCommit, parse: o.Parse}
+}
+
+// authorize checks the permission and the org's CSV feature inside tx.
+func authorize(ctx context.Context, tx store.Tx, actor membership.Actor, p membership.Permission) (*membership.Member, error) {
+	me, err := svc.Authorize(ctx, tx, actor, p)
+	if err != nil {
+		return nil, err
+	}
+	org, err := tx.Org(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !org.Has(membership.FeatureCSV) {
+		return nil, membership.ErrFeatureDisabled
+	}
+	return me, nil
+}
+
+// Parse reads an import file for the org (permission csv.import and the
+// org's CSV feature), with the service's ParseOptions. See [Parse].
+func (s *Service) Parse(ctx context.Context, actor membership.Actor, orgID string, r io.Reader) (*File, error) {
+	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		_, err := authorize(ctx, tx, actor, membership.PermCSVImport)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return Parse(r, &s.parse)
+}
