@@ -111,8 +111,8 @@ func (p *Plan) HashOperations() int { return p.hashes }
 
 type lite struct {
 	id, login, email, first, last, role string
-	status                             membership.Status
-	version                            int64
+	status                              membership.Status
+	version                             int64
 }
 
 const passwordMask = "•••"
