@@ -98,8 +98,26 @@ var statusWords = map[string]membership.Status{
 // active/inactive, oui/non, yes/no, 1/0, in any case, with or without
 // accents ("Activé(e)" too).
 func ParseStatus(s string) (membership.Status, bool) {
+	switch s { // the export's own labels, without folding
+	case "Activé", "Active":
+		return membership.StatusActive, true
+	case "Désactivé", "Deactivated":
+		return membership.StatusDeactivated, true
+	}
 	st, ok := statusWords[headerKey(s)]
 	return st, ok
+}
+
+var foldedPlaceholders = [2]string{membership.Fold(PlaceholderFR), membership.Fold(PlaceholderEN)}
+
+// isPlaceholder reports the export's password placeholder, in either
+// language, whatever its case.
+func isPlaceholder(s string) bool {
+	if s == PlaceholderFR || s == PlaceholderEN {
+		return true
+	}
+	f := membership.Fold(s)
+	return f == foldedPlaceholders[0] || f == foldedPlaceholders[1]
 }
 
 // statusLabel is what an export writes in the Etat column.

@@ -348,7 +348,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 		switch t := strings.TrimSpace(pw); {
 		case t == "":
 			row.PassKind = PasswordBlank
-		case membership.Fold(t) == membership.Fold(PlaceholderFR) || membership.Fold(t) == membership.Fold(PlaceholderEN):
+		case isPlaceholder(t):
 			row.PassKind = PasswordPlaceholder
 		case membership.IsPasswordHash(t):
 			row.PassKind, row.Password = PasswordHashed, t

@@ -6,8 +6,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -157,13 +155,54 @@ var specialFold = strings.NewReplacer(
 )
 
 // Fold lower-cases s, folds accents (é→e, ß→ss, œ→oe, ø→o, ł→l, đ→d…)
-// and collapses runs of white space to one space. It is the comparison key
-// for names, CSV headers and status words.
+// and collapses runs of white space to one space, trimming both ends. It is
+// the comparison key for names, CSV headers and status words. ASCII input
+// takes a fast path that does not allocate when s is already folded.
 func Fold(s string) string {
-	s = specialFold.Replace(s)
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	if r, _, err := transform.String(t, s); err == nil {
-		s = r
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		s = specialFold.Replace(s)
+		s = norm.NFD.String(s)
+		s = strings.Map(func(r rune) rune {
+			if unicode.Is(unicode.Mn, r) {
+				return -1
+			}
+			return r
+		}, s)
+		s = norm.NFC.String(s)
+	}
+	return collapseLower(s)
+}
+
+// collapseLower lower-cases s and collapses white space, allocating only
+// when something changes.
+func collapseLower(s string) string {
+	clean := true
+	prevSpace := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' {
+			clean = false
+			break
+		}
+		sp := c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+		if sp && (prevSpace || c != ' ') {
+			clean = false
+			break
+		}
+		prevSpace = sp
+	}
+	if clean && !prevSpace {
+		return s
+	}
+	if clean && s == "" {
+		return s
 	}
 	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
 }

@@ -1,0 +1,108 @@
+package csvsync_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/memberkit/memberkit/csvsync"
+	"github.com/memberkit/memberkit/internal/gen"
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store/memstore"
+)
+
+// peakHeap samples the live heap until stop is closed.
+func peakHeap(stop <-chan struct{}) *atomic.Uint64 {
+	var peak atomic.Uint64
+	go func() {
+		var ms runtime.MemStats
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > peak.Load() {
+				peak.Store(ms.HeapAlloc)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return &peak
+}
+
+// BenchmarkPlanApply reconciles an org of N members on memstore with a
+// file in which 10% of the rows changed, 2% are new and 2% are absent.
+// The 1,000,000-member case runs with MEMBERKIT_BENCH_1M=1.
+//
+//	go test ./csvsync -run '^$' -bench PlanApply -benchmem -benchtime 1x
+func BenchmarkPlanApply(b *testing.B) {
+	sizes := []int{100_000}
+	if os.Getenv("MEMBERKIT_BENCH_1M") != "" {
+		sizes = append(sizes, 1_000_000)
+	}
+	for _, n := range sizes {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			ctx := context.Background()
+			hasher := membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1})
+			for b.Loop() {
+				b.StopTimer()
+				st := memstore.New()
+				hash, _ := hasher.Hash("shared-password")
+				org, err := gen.Org(ctx, st, n, hash)
+				if err != nil {
+					b.Fatal(err)
+				}
+				svc := csvsync.New(st, &csvsync.Options{Hasher: hasher})
+				sys := membership.SystemActor("bench")
+				var exp bytes.Buffer
+				if _, err := svc.Export(ctx, sys, org.ID, &exp, nil); err != nil {
+					b.Fatal(err)
+				}
+				var edited strings.Builder
+				if _, _, _, err := gen.Edit(&edited, exp.String(), 10, 2, 2); err != nil {
+					b.Fatal(err)
+				}
+				data := edited.String()
+				exp = bytes.Buffer{}
+				runtime.GC()
+				var base runtime.MemStats
+				runtime.ReadMemStats(&base)
+				stop := make(chan struct{})
+				var wg sync.WaitGroup
+				wg.Add(1)
+				peak := peakHeap(stop)
+				b.StartTimer()
+
+				file, err := csvsync.Parse(strings.NewReader(data), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				plan, err := svc.Plan(ctx, sys, org.ID, file, &csvsync.PlanOptions{TemporaryPassword: "tempeos"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				res, err := svc.Apply(ctx, sys, org.ID, plan, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+
+				b.StopTimer()
+				close(stop)
+				wg.Done()
+				b.ReportMetric(float64(peak.Load()-min(peak.Load(), base.HeapAlloc))/(1<<20), "peak-extra-MiB")
+				b.ReportMetric(float64(res.Updated+res.Added+res.Deactivated+res.Reactivated), "changes")
+				b.StartTimer()
+			}
+		})
+	}
+}
