@@ -94,8 +94,14 @@ func TestTwoProcessesKeepInvariants(t *testing.T) {
 			for round := range 50 {
 				var errs [2]error
 				wg.Add(2)
-				go func() { defer wg.Done(); _, errs[0] = ra.ChangeRole(ctx, sys, org.ID, admin1.Member.ID, membership.RoleUser) }()
-				go func() { defer wg.Done(); _, errs[1] = rb.ChangeRole(ctx, sys, org.ID, admin2.Member.ID, membership.RoleUser) }()
+				go func() {
+					defer wg.Done()
+					_, errs[0] = ra.ChangeRole(ctx, sys, org.ID, admin1.Member.ID, membership.RoleUser)
+				}()
+				go func() {
+					defer wg.Done()
+					_, errs[1] = rb.ChangeRole(ctx, sys, org.ID, admin2.Member.ID, membership.RoleUser)
+				}()
 				wg.Wait()
 				var c membership.Counts
 				require.NoError(t, a.View(ctx, org.ID, func(tx store.Tx) error {
