@@ -155,7 +155,9 @@ func (b *browser) count(css string) int {
 	return len(els)
 }
 
-func (b *browser) click(css string) { b.call("POST", "/element/"+b.find(css)+"/click", map[string]any{}, nil) }
+func (b *browser) click(css string) {
+	b.call("POST", "/element/"+b.find(css)+"/click", map[string]any{}, nil)
+}
 
 func (b *browser) typeInto(css, text string) {
 	el := b.find(css)
