@@ -16,10 +16,15 @@ import (
 	"github.com/memberkit/memberkit/store"
 )
 
-// chunk is how many rows a streaming read fetches per query. Each chunk
-// is read whole before it is yielded, so callers may use the Tx while
-// iterating, on every driver.
-const chunk = 1000
+// A streaming read fetches rows by keyset chunks: the first of firstChunk
+// rows, each next one twice as large up to maxChunk. Each chunk is read
+// whole before it is yielded, so callers may use the Tx while iterating,
+// on every driver; growing chunks keep the number of queries of a long
+// stream small (17 for 200,000 rows) and a short one cheap.
+const (
+	firstChunk = 1000
+	maxChunk   = 16000
+)
 
 type tx struct {
 	s        *Store
@@ -245,9 +250,10 @@ func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[members
 			}
 			return
 		}
-		after, n := q.After, 0
+		after, n, next := q.After, 0, firstChunk
 		for {
-			size := chunk
+			size := next
+			next = min(2*next, maxChunk)
 			if q.Limit > 0 {
 				size = min(size, q.Limit-n)
 			}
@@ -756,9 +762,10 @@ func (t *tx) Invitations(ctx context.Context, q store.InvitationQuery) iter.Seq2
 			yield(membership.Invitation{}, err)
 			return
 		}
-		after, n := q.After, 0
+		after, n, next := q.After, 0, firstChunk
 		for {
-			size := chunk
+			size := next
+			next = min(2*next, maxChunk)
 			if q.Limit > 0 {
 				size = min(size, q.Limit-n)
 			}
@@ -876,9 +883,10 @@ func (t *tx) Events(ctx context.Context, q store.EventQuery) iter.Seq2[membershi
 			yield(membership.Event{}, err)
 			return
 		}
-		after, n := q.After, 0
+		after, n, next := q.After, 0, firstChunk
 		for {
-			size := chunk
+			size := next
+			next = min(2*next, maxChunk)
 			if q.Limit > 0 {
 				size = min(size, q.Limit-n)
 			}
