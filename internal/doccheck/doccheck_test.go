@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,5 +88,30 @@ func checkFile(t *testing.T, fset *token.FileSet, f *ast.File) {
 				}
 			}
 		}
+	}
+}
+
+// The README's embedding snippet is examples/embed's run function, word
+// for word, so it always compiles.
+func TestReadmeSnippetIsCompiled(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "..", "examples", "embed", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(src)
+	begin, end := strings.Index(s, "// README:begin\n"), strings.Index(s, "// README:end")
+	if begin < 0 || end < begin {
+		t.Fatal("markers missing in examples/embed/main.go")
+	}
+	snippet := strings.TrimSpace(s[begin+len("// README:begin\n") : end])
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), snippet) {
+		t.Errorf("README.md does not show examples/embed's run function verbatim; paste:\n%s", snippet)
+	}
+	if n := strings.Count(snippet, "\n") + 1; n > 45 {
+		t.Errorf("the snippet has %d lines; keep it short", n)
 	}
 }
