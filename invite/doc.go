@@ -13,10 +13,11 @@
 // token and a new expiry and kills the old token at once; canceling kills
 // it too; accepting uses it up.
 //
-// Unknown, tampered, canceled and already used tokens all give
-// [membership.ErrInvitationInvalid]. An expired token gives an error that
-// matches both ErrInvitationInvalid and [membership.ErrInvitationExpired],
-// so the invitee can be told to ask for a new link.
+// Unknown, tampered, canceled, already used and expired tokens all give an
+// error whose text is that of [membership.ErrInvitationInvalid]: a caller
+// that shows it reveals nothing. Only errors.Is tells an expired token
+// apart ([membership.ErrInvitationExpired]), so a host can offer the
+// holder of a once-valid link to ask for a new one.
 //
 // # Seats
 //

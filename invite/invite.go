@@ -284,8 +284,19 @@ type Details struct {
 	UserID string
 }
 
-// errExpired matches both ErrInvitationInvalid and ErrInvitationExpired.
-var errExpired = fmt.Errorf("%w: %w", membership.ErrInvitationInvalid, membership.ErrInvitationExpired)
+// expiredError is returned for an expired token. Its text is exactly
+// ErrInvitationInvalid's, so that a caller who shows err.Error() reveals
+// nothing; errors.Is matches both ErrInvitationInvalid and
+// ErrInvitationExpired, so a host can offer to resend the link.
+type expiredError struct{}
+
+func (expiredError) Error() string { return membership.ErrInvitationInvalid.Error() }
+
+func (expiredError) Is(target error) bool {
+	return target == membership.ErrInvitationInvalid || target == membership.ErrInvitationExpired
+}
+
+var errExpired error = expiredError{}
 
 // Accept uses a token: it creates the member with the invited role,
 // active, or brings back the removed member with that email. It is single

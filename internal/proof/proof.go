@@ -1,0 +1,111 @@
+// Package proof holds the library's proofs under load, faults and attack:
+// model-based randomized concurrency, fault injection at every store call,
+// security properties. Its tests run on every store kind.
+package proof
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// Snapshot is everything a store holds for one org, in a stable order, for
+// comparing before and after.
+type Snapshot struct {
+	Org         membership.Org
+	Members     []membership.Member
+	Invitations []membership.Invitation
+	Roles       []membership.Role
+	Events      []membership.Event
+}
+
+// Take reads an org's whole state.
+func Take(ctx context.Context, st store.Store, orgID string) (Snapshot, error) {
+	var s Snapshot
+	err := st.View(ctx, orgID, func(tx store.Tx) error {
+		var err error
+		if s.Org, err = tx.Org(ctx); err != nil {
+			return err
+		}
+		if s.Members, err = store.Collect(tx.Members(ctx, store.MemberQuery{})); err != nil {
+			return err
+		}
+		if s.Invitations, err = store.Collect(tx.Invitations(ctx, store.InvitationQuery{})); err != nil {
+			return err
+		}
+		if s.Roles, err = tx.Roles(ctx); err != nil {
+			return err
+		}
+		s.Events, err = store.Collect(tx.Events(ctx, store.EventQuery{}))
+		return err
+	})
+	return s, err
+}
+
+// Logical is the part of a roster that does not depend on generated IDs,
+// times or hashes: one line per member and per invitation, sorted.
+func (s Snapshot) Logical() []string {
+	var out []string
+	for _, m := range s.Members {
+		out = append(out, fmt.Sprintf("member %s|%s|%s %s|%s|%s|%v|%v", m.Login, m.Email, m.FirstName, m.LastName, m.RoleID, m.Status, m.Groups, m.MustChangePassword))
+	}
+	for _, inv := range s.Invitations {
+		out = append(out, fmt.Sprintf("invitation %s|%s|%s|sent %d", inv.Email, inv.RoleID, inv.State, inv.SendCount))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Check verifies the org's invariants: at least one active admin, seats
+// within the plan, unique logins and emails, and every accepted invitation
+// tied to exactly one member with its email.
+func (s Snapshot) Check() error {
+	var problems []string
+	admins, active, pending := 0, 0, 0
+	logins, emails := map[string]bool{}, map[string]bool{}
+	byID := map[string]membership.Member{}
+	for _, m := range s.Members {
+		byID[m.ID] = m
+		if m.Status == membership.StatusActive {
+			active++
+			if m.RoleID == membership.RoleAdmin {
+				admins++
+			}
+		}
+		if logins[store.LoginKey(m.Login)] {
+			problems = append(problems, "duplicate login "+m.Login)
+		}
+		logins[store.LoginKey(m.Login)] = true
+		if k := store.EmailKey(m.Email); k != "" {
+			if emails[k] {
+				problems = append(problems, "duplicate email "+m.Email)
+			}
+			emails[k] = true
+		}
+	}
+	for _, inv := range s.Invitations {
+		switch inv.State {
+		case membership.InvitationPending:
+			pending++ // the model's clock never passes expiry
+		case membership.InvitationAccepted:
+			m, ok := byID[inv.MemberID]
+			if !ok || !strings.EqualFold(m.Email, inv.Email) {
+				problems = append(problems, "accepted invitation "+inv.Email+" without its member")
+			}
+		}
+	}
+	if admins < 1 {
+		problems = append(problems, "no active admin")
+	}
+	if lim := s.Org.Plan.MemberLimit; lim > 0 && active+pending > lim {
+		problems = append(problems, fmt.Sprintf("%d seats used of %d", active+pending, lim))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invariants broken: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
