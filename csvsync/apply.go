@@ -72,21 +72,18 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 			return err
 		}
 		now := svc.Now(s.clock)
-		// The roster must be as it was planned.
+		// The roster must be as it was planned: any change made since,
+		// through any service and any process, moved its version.
+		org, err := tx.Org(ctx)
+		if err != nil {
+			return err
+		}
 		c, err := tx.Counts(ctx, now)
 		if err != nil {
 			return err
 		}
-		all, err := tx.CountMembers(ctx, store.MemberFilter{})
-		if err != nil {
-			return err
-		}
-		if all != p.total || c.ActiveMembers != p.active || c.ActiveAdmins != p.admins {
-			return fmt.Errorf("%w (members %d→%d, active %d→%d)", ErrStalePlan, p.total, all, p.active, c.ActiveMembers)
-		}
-		org, err := tx.Org(ctx)
-		if err != nil {
-			return err
+		if org.RosterVersion != p.version || c.ActiveMembers != p.active || c.ActiveAdmins != p.admins {
+			return fmt.Errorf("%w (roster version %d→%d)", ErrStalePlan, p.version, org.RosterVersion)
 		}
 		var seatDelta, adminDelta int
 		done := 0
@@ -211,7 +208,7 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 			events = append(events, e)
 		}
 		for start := 0; start < len(events); start += applyBatch {
-			if err := tx.AppendEvents(ctx, events[start:min(start+applyBatch, len(events))]); err != nil {
+			if err := svc.Commit(ctx, tx, events[start:min(start+applyBatch, len(events))]); err != nil {
 				return err
 			}
 		}

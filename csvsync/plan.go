@@ -93,6 +93,7 @@ type Plan struct {
 
 	actor   membership.Actor
 	roleID  string
+	version int64 // the org's RosterVersion when planned
 	total   int
 	active  int
 	admins  int
@@ -160,7 +161,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		if err != nil {
 			return err
 		}
-		limit, pending, p.active, p.admins = org.Plan.MemberLimit, c.PendingInvitations, c.ActiveMembers, c.ActiveAdmins
+		limit, pending, p.active, p.admins, p.version = org.Plan.MemberLimit, c.PendingInvitations, c.ActiveMembers, c.ActiveAdmins, org.RosterVersion
 		for m, err := range tx.Members(ctx, store.MemberQuery{}) {
 			if err != nil {
 				return err

@@ -398,6 +398,20 @@ func TestApplyStalePlanAndAllOrNothing(t *testing.T) {
 		_, err = f.csv.Apply(f.ctx, f.actor, f.org.ID, p, nil)
 		assert.ErrorIs(t, err, csvsync.ErrStalePlan, "a member added since planning")
 
+		// A change that the plan does not touch and that moves no count:
+		// a deactivated member, unchanged in the file, is removed.
+		p, err = f.plan(data+"Person;Other;actif\nComer;Late;actif\n", nil)
+		require.NoError(t, err)
+		late := byLogin(f.members())["late.comer"]
+		_, err = f.roster.Deactivate(f.ctx, f.actor, f.org.ID, late.ID)
+		require.NoError(t, err)
+		p, err = f.plan(data+"Person;Other;actif\nComer;Late;inactif\n", nil)
+		require.NoError(t, err)
+		_, err = f.roster.Remove(f.ctx, f.actor, f.org.ID, late.ID)
+		require.NoError(t, err)
+		_, err = f.csv.Apply(f.ctx, f.actor, f.org.ID, p, nil)
+		assert.ErrorIs(t, err, csvsync.ErrStalePlan, "found by the model-based test: the roster version catches it")
+
 		p, err = f.plan(data+"Person;Other;actif\nComer;Late;actif\n", nil)
 		require.NoError(t, err)
 		var progress []int

@@ -81,10 +81,7 @@ func (s *Service) update(ctx context.Context, orgID string, fn func(tx store.Tx,
 		if err := fn(tx, func(e ...membership.Event) { events = append(events, e...) }); err != nil {
 			return err
 		}
-		if len(events) > 0 {
-			return tx.AppendEvents(ctx, events)
-		}
-		return nil
+		return svc.Commit(ctx, tx, events)
 	})
 	if err != nil {
 		return err

@@ -42,8 +42,12 @@ type Org struct {
 	Name      string
 	Plan      Plan
 	Features  []Feature // sorted, no duplicates once stored
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// RosterVersion is incremented by the services with every change to
+	// the org's members or invitations (logins aside). A CSV plan records
+	// it and is refused as stale when it moved.
+	RosterVersion int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Has reports whether the feature is enabled for the org.

@@ -117,3 +117,26 @@ func FreeLogin(ctx context.Context, tx store.Tx, base string, reuse func(m membe
 	}
 	return "", nil, &membership.DuplicateError{Key: "login", Value: base}
 }
+
+// Commit appends the events a transaction made and, when any of them
+// changes the roster (anything but logins and password changes), moves
+// the org's RosterVersion so that plans made before are seen as stale.
+func Commit(ctx context.Context, tx store.Tx, events []membership.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := tx.AppendEvents(ctx, events); err != nil {
+		return err
+	}
+	for _, e := range events {
+		if e.Type != membership.EventMemberLoggedIn && e.Type != membership.EventMemberPasswordChanged {
+			org, err := tx.Org(ctx)
+			if err != nil {
+				return err
+			}
+			org.RosterVersion++
+			return tx.PutOrg(ctx, org)
+		}
+	}
+	return nil
+}

@@ -98,8 +98,8 @@ func (t *tx) PutOrg(ctx context.Context, org membership.Org) error {
 	if err := membership.ValidateOrg(&org); err != nil {
 		return err
 	}
-	_, err := t.q.ExecContext(ctx, t.s.d.rebind(`UPDATE memberkit_orgs SET name = ?, plan_name = ?, member_limit = ?, features = ?, updated_at = ? WHERE id = ?`),
-		org.Name, org.Plan.Name, org.Plan.MemberLimit, joinFeatures(org.Features), micros(org.UpdatedAt), t.orgID)
+	_, err := t.q.ExecContext(ctx, t.s.d.rebind(`UPDATE memberkit_orgs SET name = ?, plan_name = ?, member_limit = ?, features = ?, roster_version = ?, updated_at = ? WHERE id = ?`),
+		org.Name, org.Plan.Name, org.Plan.MemberLimit, joinFeatures(org.Features), org.RosterVersion, micros(org.UpdatedAt), t.orgID)
 	if err != nil {
 		return t.fail(ctx, "update org", err)
 	}

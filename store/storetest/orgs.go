@@ -62,6 +62,7 @@ func testPutOrg(t *testing.T, s store.Store) {
 		org.Name = "Acme SAS"
 		org.Plan = membership.PremiumPlan(0)
 		org.Features = nil
+		org.RosterVersion = 42
 		org.UpdatedAt = t0.Add(1e9)
 		return tx.PutOrg(ctx, org)
 	}))
@@ -70,5 +71,6 @@ func testPutOrg(t *testing.T, s store.Store) {
 	assert.Equal(t, "Acme SAS", got.Name)
 	assert.True(t, got.Plan.Unlimited())
 	assert.False(t, got.Has(membership.FeatureCSV))
+	assert.Equal(t, int64(42), got.RosterVersion, "the roster version round-trips")
 	assert.True(t, store.Time(t0).Equal(got.CreatedAt), "CreatedAt is kept")
 }
