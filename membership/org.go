@@ -38,10 +38,10 @@ const (
 
 // Org is a tenant: a customer company whose members memberkit manages.
 type Org struct {
-	ID        string
-	Name      string
-	Plan      Plan
-	Features  []Feature // sorted, no duplicates once stored
+	ID       string
+	Name     string
+	Plan     Plan
+	Features []Feature // sorted, no duplicates once stored
 	// RosterVersion is incremented by the services with every change to
 	// the org's members or invitations (logins aside). A CSV plan records
 	// it and is refused as stale when it moved.
