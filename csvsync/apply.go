@@ -124,7 +124,7 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 				after := before.Clone()
 				after.FirstName, after.LastName, after.Email, after.Status = a.first, a.last, a.Email, a.Status
 				if a.setHash {
-					after.PasswordHash, after.MustChangePassword = a.hash, false
+					after.PasswordHash, after.MustChangePassword = a.secret.hash, false
 				}
 				after.UpdatedAt = now
 				seatDelta += membership.SeatDelta(before, after)
@@ -166,7 +166,7 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 			out := make([]membership.Member, len(batch))
 			for i, a := range batch {
 				m := membership.Member{ID: membership.NewID(), OrgID: orgID, Login: a.Login, Email: a.Email, FirstName: a.first, LastName: a.last,
-					RoleID: p.roleID, Status: a.Status, PasswordHash: a.hash, MustChangePassword: a.mustChange, CreatedAt: now, UpdatedAt: now}
+					RoleID: p.roleID, Status: a.Status, PasswordHash: a.secret.hash, MustChangePassword: a.mustChange, CreatedAt: now, UpdatedAt: now}
 				a.MemberID = m.ID
 				out[i] = m
 				seatDelta += membership.SeatDelta(membership.Member{}, m)
@@ -175,11 +175,11 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 				events = append(events, e)
 				res.Outcomes = append(res.Outcomes, Outcome{Line: a.Line, Kind: KindAdd, MemberID: m.ID, Login: m.Login})
 				res.Added++
-				if a.tempPw != "" {
+				if a.secret.tempPw != "" {
 					if res.TemporaryPasswords == nil {
 						res.TemporaryPasswords = map[string]string{}
 					}
-					res.TemporaryPasswords[m.Login] = a.tempPw
+					res.TemporaryPasswords[m.Login] = a.secret.tempPw
 				}
 			}
 			if err := tx.InsertMembers(ctx, out); err != nil {

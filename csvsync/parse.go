@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"unicode/utf8"
 
@@ -64,6 +65,24 @@ const (
 	PasswordPlain
 )
 
+// Secret is a password (or hash) read from a file. It prints as
+// "[redacted]" with fmt and log/slog; use string(s) for its value.
+type Secret string
+
+// String returns "[redacted]", or "" for an empty secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString returns the redacted form, for %#v.
+func (s Secret) GoString() string { return `"` + s.String() + `"` }
+
+// LogValue redacts the secret in log/slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
 // Row is one data row of an import file, validated and normalised.
 type Row struct {
 	Line      int    // where the row starts in the file (1-based)
@@ -71,7 +90,7 @@ type Row struct {
 	LastName  string
 	FirstName string
 	Email     string // lower case; "" when blank
-	Password  string // set for PasswordHashed and PasswordPlain only
+	Password  Secret // set for PasswordHashed and PasswordPlain only
 	PassKind  PasswordKind
 	Status    membership.Status
 }
@@ -351,14 +370,14 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 		case isPlaceholder(t):
 			row.PassKind = PasswordPlaceholder
 		case membership.IsPasswordHash(t):
-			row.PassKind, row.Password = PasswordHashed, t
+			row.PassKind, row.Password = PasswordHashed, Secret(t)
 		default:
 			if !utf8.ValidString(pw) {
 				probs.add(line, f.colName[colPassword], "password_utf8")
 			} else if err := membership.ValidatePassword(pw); err != nil {
 				probs.add(line, f.colName[colPassword], "password", membership.MinPasswordLen)
 			}
-			row.PassKind, row.Password = PasswordPlain, pw
+			row.PassKind, row.Password = PasswordPlain, Secret(pw)
 		}
 		if len(probs.list) == 0 {
 			f.Rows = append(f.Rows, row)

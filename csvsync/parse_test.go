@@ -195,7 +195,8 @@ func TestParsePasswordKinds(t *testing.T) {
 	for i, k := range kinds {
 		assert.Equal(t, k, f.Rows[i].PassKind, "row %d", i)
 	}
-	assert.Equal(t, "  un mot de passe  ", f.Rows[3].Password, "clear passwords are kept exactly")
+	assert.Equal(t, "  un mot de passe  ", string(f.Rows[3].Password), "clear passwords are kept exactly")
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", f.Rows, f.Rows, f.Rows), "un mot de passe", "a parsed file prints no password")
 }
 
 func TestParseNeverPanics(t *testing.T) {

@@ -66,12 +66,18 @@ type Action struct {
 	version    int64 // the member's version when planned
 	first      string
 	last       string
-	hash       membership.PasswordHash
 	setHash    bool
 	mustChange bool
-	tempPw     string
-	plain      string // cleared once hashed
-	verify     bool   // plain: verify against the stored hash first
+	verify     bool // compare with the stored hash first
+	// secret holds the passwords and hashes behind a pointer, so that
+	// printing an Action (even with %+v) shows an address, never them.
+	secret *actionSecret
+}
+
+type actionSecret struct {
+	hash   membership.PasswordHash
+	tempPw string
+	plain  string // cleared once hashed
 }
 
 // Plan is a preview of an import: show it, then [Service.Apply] it.
@@ -262,12 +268,12 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 				login = membership.DefaultLogin(r.FirstName, r.LastName)
 			}
 			a := Action{Kind: KindAdd, Line: r.Line, Login: login, Name: r.FirstName + " " + r.LastName, Email: r.Email,
-				Status: r.Status, first: r.FirstName, last: r.LastName, setHash: true}
+				Status: r.Status, first: r.FirstName, last: r.LastName, setHash: true, secret: &actionSecret{}}
 			switch r.PassKind {
 			case PasswordHashed:
-				a.hash = membership.PasswordHash(r.Password)
+				a.secret.hash = membership.PasswordHash(string(r.Password))
 			case PasswordPlain:
-				a.plain = r.Password
+				a.secret.plain = string(r.Password)
 			default:
 				a.mustChange = true
 			}
@@ -280,7 +286,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		}
 		m := &members[idx]
 		a := Action{Line: r.Line, MemberID: m.id, Login: m.login, Name: r.FirstName + " " + r.LastName, Email: m.email,
-			Status: m.status, version: m.version, first: r.FirstName, last: r.LastName}
+			Status: m.status, version: m.version, first: r.FirstName, last: r.LastName, secret: &actionSecret{}}
 		if r.LastName != m.last {
 			a.Changes = append(a.Changes, Change{"last_name", m.last, r.LastName})
 		}
@@ -293,9 +299,9 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		}
 		switch r.PassKind {
 		case PasswordHashed:
-			a.hash, a.verify = membership.PasswordHash(r.Password), true // compared with the stored one below
+			a.secret.hash, a.verify = membership.PasswordHash(string(r.Password)), true // compared with the stored one below
 		case PasswordPlain:
-			a.plain, a.verify = r.Password, true
+			a.secret.plain, a.verify = string(r.Password), true
 		}
 		if r.Status != m.status {
 			a.Changes = append(a.Changes, Change{"status", string(m.status), string(r.Status)})
@@ -331,7 +337,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 			probs.add(0, "", "self")
 		}
 		p.Actions = append(p.Actions, Action{Kind: KindDeactivate, MemberID: m.id, Login: m.login, Name: m.first + " " + m.last,
-			Email: m.email, Status: membership.StatusDeactivated, version: m.version, first: m.first, last: m.last,
+			Email: m.email, Status: membership.StatusDeactivated, version: m.version, first: m.first, last: m.last, secret: &actionSecret{},
 			Changes: []Change{{"status", string(membership.StatusActive), string(membership.StatusDeactivated)}}})
 		seatDelta--
 		if m.role == membership.RoleAdmin {
@@ -425,11 +431,11 @@ func (s *Service) hashPasswords(ctx context.Context, p *Plan, o PlanOptions) err
 	for i := range p.Actions {
 		a := &p.Actions[i]
 		switch {
-		case a.verify && a.plain == "": // a PHC string from the file
-			if a.hash != stored[a.MemberID] {
+		case a.verify && a.secret.plain == "": // a PHC string from the file
+			if a.secret.hash != stored[a.MemberID] {
 				a.setHash = true
 			}
-		case a.plain != "":
+		case a.secret.plain != "":
 			jobs = append(jobs, i)
 		case a.Kind == KindAdd && a.mustChange && o.TemporaryPassword != "":
 			if shared == "" {
@@ -440,7 +446,7 @@ func (s *Service) hashPasswords(ctx context.Context, p *Plan, o PlanOptions) err
 				shared = h
 				p.hashes++
 			}
-			a.hash = shared
+			a.secret.hash = shared
 		case a.Kind == KindAdd && a.mustChange:
 			jobs = append(jobs, i)
 		}
@@ -511,20 +517,20 @@ feed:
 // many hash operations it spent.
 func (s *Service) resolvePassword(a *Action, stored membership.PasswordHash) (int, error) {
 	ops := 0
-	if a.plain != "" {
+	if a.secret.plain != "" {
 		if a.verify && stored != "" {
 			ops++
-			if ok, rehash, err := s.hasher.Verify(stored, a.plain); err == nil && ok && !rehash {
-				a.plain = ""
+			if ok, rehash, err := s.hasher.Verify(stored, a.secret.plain); err == nil && ok && !rehash {
+				a.secret.plain = ""
 				return ops, nil // same password: unchanged
 			}
 		}
-		h, err := s.hasher.Hash(a.plain)
+		h, err := s.hasher.Hash(a.secret.plain)
 		ops++
 		if err != nil {
 			return ops, err
 		}
-		a.hash, a.setHash, a.plain = h, true, ""
+		a.secret.hash, a.setHash, a.secret.plain = h, true, ""
 		return ops, nil
 	}
 	// A random temporary password for a new member.
@@ -537,6 +543,6 @@ func (s *Service) resolvePassword(a *Action, stored membership.PasswordHash) (in
 	if err != nil {
 		return ops, err
 	}
-	a.hash, a.tempPw = h, pw
+	a.secret.hash, a.secret.tempPw = h, pw
 	return ops, nil
 }
