@@ -555,6 +555,54 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 			return fmt.Errorf("member %q has version %d, write carries %d: %w", m.ID, c.version, m.Version, store.ErrConflict)
 		}
 	}
+	if t.s.d == Postgres {
+		if err := t.updateMembersPostgres(ctx, ms); err != nil {
+			return err
+		}
+	} else if err := t.updateMembersEach(ctx, ms); err != nil {
+		return err
+	}
+	// Group rows follow a changed login or group list.
+	var changed [][4]string
+	var regroup []string
+	for i := range ms {
+		m := &ms[i]
+		c := cur[m.ID]
+		if c.loginKey != store.LoginKey(m.Login) || c.groups != joinGroups(m.Groups) {
+			regroup = append(regroup, m.ID)
+			changed = appendGroupRows(changed, m)
+		}
+	}
+	for part := range slices.Chunk(regroup, 500) {
+		args := make([]any, 0, len(part)+1)
+		args = append(args, t.orgID)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		if _, err := t.q.ExecContext(ctx, t.s.d.rebind(`DELETE FROM memberkit_member_groups WHERE org_id = ? AND member_id IN (`+placeholders(len(part))+`)`), args...); err != nil {
+			return t.fail(ctx, "update member groups", err)
+		}
+	}
+	if err := t.insertGroups(ctx, changed); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (t *tx) updateError(ctx context.Context, err error, m *membership.Member) error {
+	if t.s.d.isUnique(err) {
+		v := m.Login
+		if strings.Contains(err.Error(), "email") {
+			v = m.Email
+		}
+		return duplicate(err, "id", v)
+	}
+	return t.fail(ctx, "update members", err)
+}
+
+// updateMembersEach runs one prepared UPDATE per member: the fastest way
+// on SQLite, and the portable one.
+func (t *tx) updateMembersEach(ctx context.Context, ms []membership.Member) error {
 	st, err := t.stmt(ctx, `UPDATE memberkit_members SET user_id = ?, login = ?, login_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?, role_id = ?, status = ?, groups_text = ?, search_text = ?, last_login_at = ?, password_hash = ?, must_change_password = ?, updated_at = ?, version = ? WHERE org_id = ? AND id = ? AND version = ?`)
 	if err != nil {
 		return t.fail(ctx, "update members", err)
@@ -571,30 +619,43 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 			nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.Version+1,
 			t.orgID, m.ID, m.Version)
 		if err != nil {
-			if t.s.d.isUnique(err) {
-				v := m.Login
-				if strings.Contains(err.Error(), "email") {
-					v = m.Email
-				}
-				return duplicate(err, "id", v)
-			}
-			return t.fail(ctx, "update member", err)
+			return t.updateError(ctx, err, m)
 		}
 		if n, err := res.RowsAffected(); err == nil && n != 1 {
 			return fmt.Errorf("member %q changed meanwhile: %w", m.ID, store.ErrConflict)
 		}
-		c := cur[m.ID]
-		if c.loginKey != store.LoginKey(m.Login) || c.groups != joinGroups(m.Groups) {
-			del, err := t.stmt(ctx, `DELETE FROM memberkit_member_groups WHERE org_id = ? AND member_id = ?`)
-			if err != nil {
-				return t.fail(ctx, "update member groups", err)
+	}
+	return nil
+}
+
+// updateMembersPostgres updates up to 1,000 members per statement with
+// UPDATE … FROM (VALUES …): one round trip instead of one per member.
+func (t *tx) updateMembersPostgres(ctx context.Context, ms []membership.Member) error {
+	const cols = 17
+	for part := range slices.Chunk(ms, 1000) {
+		var b strings.Builder
+		b.WriteString(`UPDATE memberkit_members AS m SET user_id = v.user_id, login = v.login, login_key = v.login_key, email = v.email, email_key = v.email_key, first_name = v.first_name, last_name = v.last_name, role_id = v.role_id, status = v.status, groups_text = v.groups_text, search_text = v.search_text, last_login_at = v.last_login_at, password_hash = v.password_hash, must_change_password = v.must_change_password, updated_at = v.updated_at, version = v.version + 1 FROM (VALUES `)
+		args := make([]any, 0, len(part)*cols+1)
+		for i := range part {
+			m := &part[i]
+			if i > 0 {
+				b.WriteString(", ")
 			}
-			if _, err := del.ExecContext(ctx, t.orgID, m.ID); err != nil {
-				return t.fail(ctx, "update member groups", err)
-			}
-			if err := t.insertGroups(ctx, appendGroupRows(nil, m)); err != nil {
-				return err
-			}
+			n := len(args)
+			fmt.Fprintf(&b, "($%d::varchar, $%d::bigint, $%d::varchar, $%d::varchar, $%d::varchar, $%d::varchar, $%d::varchar, $%d::text, $%d::text, $%d::varchar, $%d::varchar, $%d::text, $%d::text, $%d::bigint, $%d::text, $%d::boolean, $%d::bigint)",
+				n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13, n+14, n+15, n+16, n+17)
+			args = append(args, m.ID, m.Version, m.UserID, m.Login, store.LoginKey(m.Login), m.Email, nullString(store.EmailKey(m.Email)),
+				m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), store.SearchText(*m),
+				nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt))
+		}
+		fmt.Fprintf(&b, `) AS v(id, version, user_id, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, updated_at) WHERE m.org_id = $%d AND m.id = v.id AND m.version = v.version`, len(args)+1)
+		args = append(args, t.orgID)
+		res, err := t.q.ExecContext(ctx, b.String(), args...)
+		if err != nil {
+			return t.updateError(ctx, err, &part[0])
+		}
+		if n, err := res.RowsAffected(); err == nil && int(n) != len(part) {
+			return fmt.Errorf("%d of %d members changed meanwhile: %w", len(part)-int(n), len(part), store.ErrConflict)
 		}
 	}
 	return nil
