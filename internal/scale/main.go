@@ -7,16 +7,20 @@
 //     2% new and 2% absent, beside the raw lower bound measured in the same
 //     run (parse the file, read every member, bulk-write only the changed
 //     rows with the bare driver);
+//
 //   - naive: the same reconcile written the naive way (per row: select by
 //     login, then insert or update), PostgreSQL only (-naive);
+//
 //   - memory: the peak live heap of the reconcile against the size of the
 //     in-memory login index;
+//
 //   - page: a roster page (50 members filtered by group) in this org
 //     against the same page in a 1,000-member org;
+//
 //   - hashing: an import of -hashrows rows with clear passwords, hashed
 //     with argon2id (OWASP) on one worker and on every core.
 //
-//	MEMBERKIT_POSTGRES_DSN=… go run ./internal/scale -sizes 100000,1000000 -stores memstore,sqlite,postgres
+//     MEMBERKIT_POSTGRES_DSN=… go run ./internal/scale -sizes 100000,1000000 -stores memstore,sqlite,postgres
 package main
 
 import (
