@@ -74,11 +74,7 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 		now := svc.Now(s.clock)
 		// The roster must be as it was planned: any change made since,
 		// through any service and any process, moved its version.
-		org, err := tx.Org(ctx)
-		if err != nil {
-			return err
-		}
-		c, err := tx.Counts(ctx, now)
+		org, c, err := svc.OrgCounts(ctx, tx, now)
 		if err != nil {
 			return err
 		}

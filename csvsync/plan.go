@@ -159,11 +159,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		if _, err := svc.Role(ctx, tx, o.RoleID); err != nil {
 			return &membership.ValidationError{Field: "role", Reason: fmt.Sprintf("no role %q in this org", o.RoleID)}
 		}
-		org, err := tx.Org(ctx)
-		if err != nil {
-			return err
-		}
-		c, err := tx.Counts(ctx, s.clock.Now())
+		org, c, err := svc.OrgCounts(ctx, tx, s.clock.Now())
 		if err != nil {
 			return err
 		}

@@ -75,19 +75,7 @@ func New(st store.Store, sender Sender, opts *Options) (*Service, error) {
 func (s *Service) TTL() time.Duration { return s.ttl }
 
 func (s *Service) update(ctx context.Context, orgID string, fn func(tx store.Tx, emit func(...membership.Event)) error) error {
-	var events []membership.Event
-	err := s.st.Update(ctx, orgID, func(tx store.Tx) error {
-		events = events[:0]
-		if err := fn(tx, func(e ...membership.Event) { events = append(events, e...) }); err != nil {
-			return err
-		}
-		return svc.Commit(ctx, tx, events)
-	})
-	if err != nil {
-		return err
-	}
-	svc.Emit(ctx, s.hook, events)
-	return nil
+	return svc.Update(ctx, s.st, orgID, s.hook, fn)
 }
 
 func public(inv membership.Invitation) membership.Invitation {
@@ -159,15 +147,7 @@ func (s *Service) Send(ctx context.Context, actor membership.Actor, orgID, email
 			e.Detail = "expired, replaced by a new invitation"
 			emit(e)
 		}
-		org, err := tx.Org(ctx)
-		if err != nil {
-			return err
-		}
-		c, err := tx.Counts(ctx, now)
-		if err != nil {
-			return err
-		}
-		if err := membership.CheckSeats(org.Plan, c.SeatsUsed(), 1); err != nil {
+		if err := svc.CheckSeats(ctx, tx, now, 1); err != nil {
 			return err
 		}
 		inv = membership.Invitation{ID: membership.NewID(), OrgID: orgID, Email: email, RoleID: roleID, TokenHash: hash,
@@ -212,15 +192,7 @@ func (s *Service) Resend(ctx context.Context, actor membership.Actor, orgID, inv
 		}
 		now := svc.Now(s.clock)
 		if !inv.Open(now) {
-			org, err := tx.Org(ctx)
-			if err != nil {
-				return err
-			}
-			c, err := tx.Counts(ctx, now)
-			if err != nil {
-				return err
-			}
-			if err := membership.CheckSeats(org.Plan, c.SeatsUsed(), 1); err != nil {
+			if err := svc.CheckSeats(ctx, tx, now, 1); err != nil {
 				return err
 			}
 		}
@@ -364,11 +336,7 @@ func (s *Service) Accept(ctx context.Context, token string, d Details) (membersh
 		if _, err := svc.Role(ctx, tx, inv.RoleID); err != nil {
 			return err
 		}
-		org, err := tx.Org(ctx)
-		if err != nil {
-			return err
-		}
-		c, err := tx.Counts(ctx, now)
+		org, c, err := svc.OrgCounts(ctx, tx, now)
 		if err != nil {
 			return err
 		}

@@ -153,11 +153,7 @@ func (s *Service) Seats(ctx context.Context, actor membership.Actor, orgID strin
 		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
 			return err
 		}
-		org, err := tx.Org(ctx)
-		if err != nil {
-			return err
-		}
-		c, err := tx.Counts(ctx, s.clock.Now())
+		org, c, err := svc.OrgCounts(ctx, tx, s.clock.Now())
 		if err != nil {
 			return err
 		}

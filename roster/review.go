@@ -37,11 +37,7 @@ func (s *Service) Review(ctx context.Context, actor membership.Actor, orgID stri
 			return err
 		}
 		now := s.clock.Now()
-		org, err := tx.Org(ctx)
-		if err != nil {
-			return err
-		}
-		c, err := tx.Counts(ctx, now)
+		org, c, err := svc.OrgCounts(ctx, tx, now)
 		if err != nil {
 			return err
 		}

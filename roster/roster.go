@@ -81,19 +81,7 @@ func (s *Service) Clock() membership.Clock { return s.clock }
 // update runs fn in a store Update, collects the events fn appends, and
 // emits them after commit.
 func (s *Service) update(ctx context.Context, orgID string, fn func(tx store.Tx, emit func(...membership.Event)) error) error {
-	var events []membership.Event
-	err := s.st.Update(ctx, orgID, func(tx store.Tx) error {
-		events = events[:0]
-		if err := fn(tx, func(e ...membership.Event) { events = append(events, e...) }); err != nil {
-			return err
-		}
-		return svc.Commit(ctx, tx, events)
-	})
-	if err != nil {
-		return err
-	}
-	svc.Emit(ctx, s.hook, events)
-	return nil
+	return svc.Update(ctx, s.st, orgID, s.hook, fn)
 }
 
 // NewOrg describes an org to create.
@@ -256,15 +244,7 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 		if err != nil {
 			return err
 		}
-		org, err := tx.Org(ctx)
-		if err != nil {
-			return err
-		}
-		c, err := tx.Counts(ctx, now)
-		if err != nil {
-			return err
-		}
-		if err := membership.CheckSeats(org.Plan, c.SeatsUsed(), 1); err != nil {
+		if err := svc.CheckSeats(ctx, tx, now, 1); err != nil {
 			return err
 		}
 		m.UpdatedAt = now
@@ -428,7 +408,7 @@ func (s *Service) checkChange(ctx context.Context, tx store.Tx, now time.Time, b
 	if seats <= 0 && admins >= 0 {
 		return nil
 	}
-	c, err := tx.Counts(ctx, now)
+	org, c, err := svc.OrgCounts(ctx, tx, now)
 	if err != nil {
 		return err
 	}
@@ -437,14 +417,7 @@ func (s *Service) checkChange(ctx context.Context, tx store.Tx, now time.Time, b
 			return err
 		}
 	}
-	if seats > 0 {
-		org, err := tx.Org(ctx)
-		if err != nil {
-			return err
-		}
-		return membership.CheckSeats(org.Plan, c.SeatsUsed(), seats)
-	}
-	return nil
+	return membership.CheckSeats(org.Plan, c.SeatsUsed(), seats)
 }
 
 func removedErr(m *membership.Member) error {

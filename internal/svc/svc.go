@@ -140,3 +140,44 @@ func Commit(ctx context.Context, tx store.Tx, events []membership.Event) error {
 	}
 	return nil
 }
+
+// Update runs fn in a store Update of the org, collects the events fn
+// emits, commits them with the change (see Commit), and hands them to hook
+// once the transaction has committed. fn may run more than once when the
+// store retries, so the events are collected afresh each time.
+func Update(ctx context.Context, st store.Store, orgID string, hook Hook, fn func(tx store.Tx, emit func(...membership.Event)) error) error {
+	var events []membership.Event
+	err := st.Update(ctx, orgID, func(tx store.Tx) error {
+		events = events[:0]
+		if err := fn(tx, func(e ...membership.Event) { events = append(events, e...) }); err != nil {
+			return err
+		}
+		return Commit(ctx, tx, events)
+	})
+	if err != nil {
+		return err
+	}
+	Emit(ctx, hook, events)
+	return nil
+}
+
+// OrgCounts reads the org and the figures the seat and last-admin rules
+// need, in one place.
+func OrgCounts(ctx context.Context, tx store.Tx, now time.Time) (membership.Org, membership.Counts, error) {
+	org, err := tx.Org(ctx)
+	if err != nil {
+		return org, membership.Counts{}, err
+	}
+	c, err := tx.Counts(ctx, now)
+	return org, c, err
+}
+
+// CheckSeats refuses a change that needs more seats than the plan has
+// left, with [membership.ErrMemberLimit].
+func CheckSeats(ctx context.Context, tx store.Tx, now time.Time, need int) error {
+	org, c, err := OrgCounts(ctx, tx, now)
+	if err != nil {
+		return err
+	}
+	return membership.CheckSeats(org.Plan, c.SeatsUsed(), need)
+}
