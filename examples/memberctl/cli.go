@@ -195,7 +195,7 @@ func open(ctx context.Context, dsn string) (*sqlstore.Store, func(), error) {
 		driver, source, d = "mysql", cfg.FormatDSN(), sqlstore.MySQL
 	default:
 		driver, d = "sqlite", sqlstore.SQLite
-		source = "file:" + dsn + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+		source = "file:" + dsn + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
 	}
 	db, err := sql.Open(driver, source)
 	if err != nil {

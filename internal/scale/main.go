@@ -104,7 +104,7 @@ func open(ctx context.Context, kind string) target {
 			}
 		}
 		path := filepath.Join(dir, fmt.Sprintf("scale-%d.db", time.Now().UnixNano()))
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=cache_size(-262144)")
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-262144)")
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -79,7 +79,7 @@ func migrate(t testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
 // SQLiteDSN returns the DSN memberkit recommends for a SQLite file: WAL,
 // a busy timeout, foreign keys on.
 func SQLiteDSN(path string) string {
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 }
 
 // SQLite returns a migrated store on a new SQLite file in t's temp dir.

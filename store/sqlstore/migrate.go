@@ -116,9 +116,22 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return ctxErr(ctx, fmt.Errorf("sqlstore: migrate: %w", err))
+	// Opening a connection can meet a busy database (another process
+	// switching a new SQLite file to WAL): wait and try again.
+	var conn *sql.Conn
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		conn, err = s.db.Conn(ctx)
+		if err == nil {
+			break
+		}
+		if !s.d.isRetryable(err) || ctx.Err() != nil {
+			return ctxErr(ctx, fmt.Errorf("sqlstore: migrate: %w", err))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
 	}
 	defer conn.Close()
 

@@ -3,7 +3,7 @@
 // driver of its choice and names the [Dialect]; this package imports no
 // driver.
 //
-//	db, err := sql.Open("sqlite", "file:members.db?_pragma=journal_mode(WAL)")
+//	db, err := sql.Open("sqlite", "file:members.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
 //	s, err := sqlstore.New(db, sqlstore.SQLite, nil)
 //	err = s.Migrate(ctx)
 //
@@ -28,7 +28,9 @@
 //
 // # SQLite
 //
-// Use a file database in WAL mode (journal_mode(WAL)); an in-memory SQLite
+// Use a file database in WAL mode, with busy_timeout set before
+// journal_mode in the DSN (switching to WAL takes a lock that other
+// connections opening at the same moment must wait for); an in-memory SQLite
 // database is private to one connection and needs db.SetMaxOpenConns(1).
 // Writers wait for each other inside the process and retry BEGIN IMMEDIATE
 // while another process writes, until the context ends.
