@@ -231,13 +231,49 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[membership.Member, error] {
-	return func(yield func(membership.Member, error) bool) {
-		if err := t.check(ctx, false); err != nil {
-			yield(membership.Member{}, err)
-			return
+// pages streams rows by keyset chunks. fetch reads at most size rows after
+// the key after and returns them with the key of the last one. Each chunk
+// is read whole before it is yielded.
+func pages[T any](ctx context.Context, t *tx, after string, limit int, fetch func(after string, size int) ([]T, string, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		n, next := 0, firstChunk
+		for {
+			if err := t.check(ctx, false); err != nil {
+				yield(zero, err)
+				return
+			}
+			size := next
+			next = min(2*next, maxChunk)
+			if limit > 0 {
+				size = min(size, limit-n)
+			}
+			chunk, last, err := fetch(after, size)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			for _, v := range chunk {
+				if !yield(v, nil) {
+					return
+				}
+			}
+			n += len(chunk)
+			if len(chunk) < size || (limit > 0 && n >= limit) {
+				return
+			}
+			after = last
 		}
-		if len(q.IDs) > 0 {
+	}
+}
+
+func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[membership.Member, error] {
+	if len(q.IDs) > 0 {
+		return func(yield func(membership.Member, error) bool) {
+			if err := t.check(ctx, false); err != nil {
+				yield(membership.Member{}, err)
+				return
+			}
 			ms, err := t.membersByIDs(ctx, q)
 			if err != nil {
 				yield(membership.Member{}, err)
@@ -248,42 +284,20 @@ func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[members
 					return
 				}
 			}
-			return
-		}
-		after, n, next := q.After, 0, firstChunk
-		for {
-			size := next
-			next = min(2*next, maxChunk)
-			if q.Limit > 0 {
-				size = min(size, q.Limit-n)
-			}
-			from, order, args := t.memberQuery(q.MemberFilter, nil, after)
-			rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+memberCols+from+` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, size)), args...)
-			if err != nil {
-				yield(membership.Member{}, t.fail(ctx, "list members", err))
-				return
-			}
-			ms, err := scanMembers(rows)
-			if err != nil {
-				yield(membership.Member{}, ctxErr(ctx, err))
-				return
-			}
-			for _, m := range ms {
-				if !yield(m, nil) {
-					return
-				}
-			}
-			n += len(ms)
-			if len(ms) < size || (q.Limit > 0 && n >= q.Limit) {
-				return
-			}
-			after = ms[len(ms)-1].Login
-			if err := t.check(ctx, false); err != nil {
-				yield(membership.Member{}, err)
-				return
-			}
 		}
 	}
+	return pages(ctx, t, q.After, q.Limit, func(after string, size int) ([]membership.Member, string, error) {
+		from, order, args := t.memberQuery(q.MemberFilter, nil, after)
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+memberCols+from+` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, size)), args...)
+		if err != nil {
+			return nil, "", t.fail(ctx, "list members", err)
+		}
+		ms, err := scanMembers(rows)
+		if err != nil || len(ms) == 0 {
+			return ms, "", ctxErr(ctx, err)
+		}
+		return ms, ms[len(ms)-1].Login, nil
+	})
 }
 
 func (t *tx) membersByIDs(ctx context.Context, q store.MemberQuery) ([]membership.Member, error) {
@@ -818,56 +832,33 @@ func (t *tx) Invitation(ctx context.Context, id string) (membership.Invitation, 
 }
 
 func (t *tx) Invitations(ctx context.Context, q store.InvitationQuery) iter.Seq2[membership.Invitation, error] {
-	return func(yield func(membership.Invitation, error) bool) {
-		if err := t.check(ctx, false); err != nil {
-			yield(membership.Invitation{}, err)
-			return
+	return pages(ctx, t, q.After, q.Limit, func(after string, size int) ([]membership.Invitation, string, error) {
+		where := ` WHERE org_id = ?`
+		args := []any{t.orgID}
+		if after != "" {
+			where += ` AND id > ?`
+			args = append(args, after)
 		}
-		after, n, next := q.After, 0, firstChunk
-		for {
-			size := next
-			next = min(2*next, maxChunk)
-			if q.Limit > 0 {
-				size = min(size, q.Limit-n)
+		if len(q.States) > 0 {
+			where += ` AND state IN (` + placeholders(len(q.States)) + `)`
+			for _, s := range q.States {
+				args = append(args, string(s))
 			}
-			where := ` WHERE org_id = ?`
-			args := []any{t.orgID}
-			if after != "" {
-				where += ` AND id > ?`
-				args = append(args, after)
-			}
-			if len(q.States) > 0 {
-				where += ` AND state IN (` + placeholders(len(q.States)) + `)`
-				for _, s := range q.States {
-					args = append(args, string(s))
-				}
-			}
-			if k := store.EmailKey(q.Email); k != "" {
-				where += ` AND email_key = ?`
-				args = append(args, k)
-			}
-			rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+invCols+` FROM memberkit_invitations`+where+fmt.Sprintf(` ORDER BY id LIMIT %d`, size)), args...)
-			if err != nil {
-				yield(membership.Invitation{}, t.fail(ctx, "list invitations", err))
-				return
-			}
-			invs, err := scanInvitations(rows)
-			if err != nil {
-				yield(membership.Invitation{}, ctxErr(ctx, err))
-				return
-			}
-			for _, inv := range invs {
-				if !yield(inv, nil) {
-					return
-				}
-			}
-			n += len(invs)
-			if len(invs) < size || (q.Limit > 0 && n >= q.Limit) {
-				return
-			}
-			after = invs[len(invs)-1].ID
 		}
-	}
+		if k := store.EmailKey(q.Email); k != "" {
+			where += ` AND email_key = ?`
+			args = append(args, k)
+		}
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+invCols+` FROM memberkit_invitations`+where+fmt.Sprintf(` ORDER BY id LIMIT %d`, size)), args...)
+		if err != nil {
+			return nil, "", t.fail(ctx, "list invitations", err)
+		}
+		invs, err := scanInvitations(rows)
+		if err != nil || len(invs) == 0 {
+			return invs, "", ctxErr(ctx, err)
+		}
+		return invs, invs[len(invs)-1].ID, nil
+	})
 }
 
 func invArgs(inv *membership.Invitation) []any {
@@ -939,69 +930,47 @@ func (t *tx) AppendEvents(ctx context.Context, evs []membership.Event) error {
 }
 
 func (t *tx) Events(ctx context.Context, q store.EventQuery) iter.Seq2[membership.Event, error] {
-	return func(yield func(membership.Event, error) bool) {
-		if err := t.check(ctx, false); err != nil {
-			yield(membership.Event{}, err)
-			return
+	return pages(ctx, t, q.After, q.Limit, func(after string, size int) ([]membership.Event, string, error) {
+		where := ` WHERE org_id = ?`
+		args := []any{t.orgID}
+		if after != "" {
+			where += ` AND id > ?`
+			args = append(args, after)
 		}
-		after, n, next := q.After, 0, firstChunk
-		for {
-			size := next
-			next = min(2*next, maxChunk)
-			if q.Limit > 0 {
-				size = min(size, q.Limit-n)
-			}
-			where := ` WHERE org_id = ?`
-			args := []any{t.orgID}
-			if after != "" {
-				where += ` AND id > ?`
-				args = append(args, after)
-			}
-			if q.SubjectID != "" {
-				where += ` AND subject_id = ?`
-				args = append(args, q.SubjectID)
-			}
-			if len(q.Types) > 0 {
-				where += ` AND type IN (` + placeholders(len(q.Types)) + `)`
-				for _, ty := range q.Types {
-					args = append(args, string(ty))
-				}
-			}
-			rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT id, org_id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail FROM memberkit_events`+where+fmt.Sprintf(` ORDER BY id LIMIT %d`, size)), args...)
-			if err != nil {
-				yield(membership.Event{}, t.fail(ctx, "list events", err))
-				return
-			}
-			var evs []membership.Event
-			for rows.Next() {
-				var e membership.Event
-				var at int64
-				var typ, sb, sa string
-				if err := rows.Scan(&e.ID, &e.OrgID, &at, &typ, &e.Actor, &e.SubjectID, &e.RoleBefore, &e.RoleAfter, &sb, &sa, &e.Detail); err != nil {
-					rows.Close()
-					yield(membership.Event{}, t.fail(ctx, "scan event", err))
-					return
-				}
-				e.At, e.Type, e.StatusBefore, e.StatusAfter = fromMicros(at), membership.EventType(typ), membership.Status(sb), membership.Status(sa)
-				evs = append(evs, e)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				yield(membership.Event{}, t.fail(ctx, "list events", err))
-				return
-			}
-			for _, e := range evs {
-				if !yield(e, nil) {
-					return
-				}
-			}
-			n += len(evs)
-			if len(evs) < size || (q.Limit > 0 && n >= q.Limit) {
-				return
-			}
-			after = evs[len(evs)-1].ID
+		if q.SubjectID != "" {
+			where += ` AND subject_id = ?`
+			args = append(args, q.SubjectID)
 		}
-	}
+		if len(q.Types) > 0 {
+			where += ` AND type IN (` + placeholders(len(q.Types)) + `)`
+			for _, ty := range q.Types {
+				args = append(args, string(ty))
+			}
+		}
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT id, org_id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail FROM memberkit_events`+where+fmt.Sprintf(` ORDER BY id LIMIT %d`, size)), args...)
+		if err != nil {
+			return nil, "", t.fail(ctx, "list events", err)
+		}
+		defer rows.Close()
+		var evs []membership.Event
+		for rows.Next() {
+			var e membership.Event
+			var at int64
+			var typ, sb, sa string
+			if err := rows.Scan(&e.ID, &e.OrgID, &at, &typ, &e.Actor, &e.SubjectID, &e.RoleBefore, &e.RoleAfter, &sb, &sa, &e.Detail); err != nil {
+				return nil, "", t.fail(ctx, "scan event", err)
+			}
+			e.At, e.Type, e.StatusBefore, e.StatusAfter = fromMicros(at), membership.EventType(typ), membership.Status(sb), membership.Status(sa)
+			evs = append(evs, e)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, "", t.fail(ctx, "list events", err)
+		}
+		if len(evs) == 0 {
+			return nil, "", nil
+		}
+		return evs, evs[len(evs)-1].ID, nil
+	})
 }
 
 // ---- encoding ----

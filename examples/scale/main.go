@@ -20,7 +20,7 @@
 //   - hashing: an import of -hashrows rows with clear passwords, hashed
 //     with argon2id (OWASP) on one worker and on every core.
 //
-//     MEMBERKIT_POSTGRES_DSN=… go run ./internal/scale -sizes 100000,1000000 -stores memstore,sqlite,postgres
+//     MEMBERKIT_POSTGRES_DSN=… go run ./examples/scale -sizes 100000,1000000 -stores memstore,sqlite,postgres
 package main
 
 import (
