@@ -427,31 +427,28 @@ func removedErr(m *membership.Member) error {
 // Activate makes a deactivated member active again (permission
 // members.manage), within the seat limit.
 func (s *Service) Activate(ctx context.Context, actor membership.Actor, orgID, memberID string) (membership.Member, error) {
-	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(_ store.Tx, m *membership.Member) (membership.EventType, string, error) {
-		switch m.Status {
-		case membership.StatusActive:
-			return "", "", nil
-		case membership.StatusRemoved:
-			return "", "", removedErr(m)
-		}
-		m.Status = membership.StatusActive
-		return membership.EventMemberActivated, "", nil
-	})
+	return s.setStatus(ctx, actor, orgID, memberID, membership.StatusActive, membership.EventMemberActivated)
 }
 
 // Deactivate makes a member inactive (permission members.manage): they
 // cannot log in and stay listed. The last active admin cannot be
 // deactivated.
 func (s *Service) Deactivate(ctx context.Context, actor membership.Actor, orgID, memberID string) (membership.Member, error) {
+	return s.setStatus(ctx, actor, orgID, memberID, membership.StatusDeactivated, membership.EventMemberDeactivated)
+}
+
+// setStatus moves a member that is not removed to status to; already
+// there is not a change.
+func (s *Service) setStatus(ctx context.Context, actor membership.Actor, orgID, memberID string, to membership.Status, typ membership.EventType) (membership.Member, error) {
 	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(_ store.Tx, m *membership.Member) (membership.EventType, string, error) {
 		switch m.Status {
-		case membership.StatusDeactivated:
+		case to:
 			return "", "", nil
 		case membership.StatusRemoved:
 			return "", "", removedErr(m)
 		}
-		m.Status = membership.StatusDeactivated
-		return membership.EventMemberDeactivated, "", nil
+		m.Status = to
+		return typ, "", nil
 	})
 }
 

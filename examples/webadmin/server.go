@@ -479,27 +479,28 @@ func (s *Server) importPlan(w http.ResponseWriter, r *http.Request, sess *sessio
 	defer file.Close()
 	ctx := r.Context()
 	d := s.base(r, sess, actor)
-	parsed, err := s.files.Parse(ctx, actor, s.orgID, file)
-	var fe *csvsync.FileError
-	if errors.As(err, &fe) {
-		d.Title, d.Problems = "Import refusé", fe.Lines()
-		s.render(w, "error", d, http.StatusUnprocessableEntity)
-		return
+	// refused shows a refused file (the problems, line by line) or any
+	// other refusal (a message on the list), and reports whether it did.
+	refused := func(err error) bool {
+		var fe *csvsync.FileError
+		switch {
+		case err == nil:
+			return false
+		case errors.As(err, &fe):
+			d.Title, d.Problems = "Import refusé", fe.Lines()
+			s.render(w, "error", d, http.StatusUnprocessableEntity)
+		default:
+			s.setFlash(sess, "err", describe(err))
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+		}
+		return true
 	}
-	if err != nil {
-		s.setFlash(sess, "err", describe(err))
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+	parsed, err := s.files.Parse(ctx, actor, s.orgID, file)
+	if refused(err) {
 		return
 	}
 	plan, err := s.files.Plan(ctx, actor, s.orgID, parsed, nil)
-	if errors.As(err, &fe) {
-		d.Title, d.Problems = "Import refusé", fe.Lines()
-		s.render(w, "error", d, http.StatusUnprocessableEntity)
-		return
-	}
-	if err != nil {
-		s.setFlash(sess, "err", describe(err))
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+	if refused(err) {
 		return
 	}
 	id := randomID()
