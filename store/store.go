@@ -111,6 +111,20 @@ type Tx interface {
 	// when a member does not exist, a *membership.DuplicateError when a
 	// login or email would collide.
 	UpdateMembers(ctx context.Context, ms []membership.Member) error
+	// MemberSummaries streams every member of the org (any status) in
+	// ascending login order, with only the fields a whole-roster
+	// reconcile matches on: it is how csvsync reads a 1,000,000-member
+	// org without the password hashes, groups and times.
+	MemberSummaries(ctx context.Context) iter.Seq2[MemberSummary, error]
+	// PatchMembers writes the profile and status of members, in one
+	// batch, without reading them first: each patch carries the Version
+	// and Login its member had when it was read. The store writes
+	// Version+1, or fails the batch with ErrConflict when a member's
+	// stored version or login differs, ErrNotFound when a member does not
+	// exist, a *membership.DuplicateError when an email would collide with
+	// another member's (patches that swap two emails must go in two
+	// batches). Login, role and groups are left as they are.
+	PatchMembers(ctx context.Context, ps []MemberPatch) error
 
 	// Role returns a custom role of this org, or ErrNotFound. Built-in
 	// roles are not stored; services resolve them from package membership.
@@ -137,6 +151,38 @@ type Tx interface {
 	// Events streams the org's events matching q by ascending ID (which
 	// is time order for IDs from membership.NewID).
 	Events(ctx context.Context, q EventQuery) iter.Seq2[membership.Event, error]
+}
+
+// MemberSummary is the part of a member that [Tx.MemberSummaries] streams.
+type MemberSummary struct {
+	ID, Login, Email, FirstName, LastName, RoleID string
+	Status                                        membership.Status
+	Version                                       int64
+}
+
+// MemberPatch is one member's write in [Tx.PatchMembers]: it sets
+// FirstName, LastName, Email, Status and UpdatedAt, and, when PasswordHash
+// is not empty, the hash (clearing MustChangePassword).
+type MemberPatch struct {
+	ID      string
+	Version int64  // the version the member had when read
+	Login   string // the login the member had when read; it is not changed
+	// The new values.
+	FirstName, LastName, Email string
+	Status                     membership.Status
+	PasswordHash               membership.PasswordHash // "" keeps the stored hash
+	UpdatedAt                  time.Time
+}
+
+// Apply returns m with the patch's fields written, as a store that
+// implements PatchMembers on top of UpdateMembers needs (m.Version is
+// left for the store to move).
+func (p MemberPatch) Apply(m membership.Member) membership.Member {
+	m.FirstName, m.LastName, m.Email, m.Status, m.UpdatedAt = p.FirstName, p.LastName, p.Email, p.Status, p.UpdatedAt
+	if p.PasswordHash != "" {
+		m.PasswordHash, m.MustChangePassword = p.PasswordHash, false
+	}
+	return m
 }
 
 // MemberFilter selects members. Zero fields do not filter.

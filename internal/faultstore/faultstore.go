@@ -214,6 +214,17 @@ func (t *faultTx) UpdateMembers(ctx context.Context, ms []membership.Member) err
 	return t.tx.UpdateMembers(ctx, ms)
 }
 
+func (t *faultTx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary, error] {
+	return seq(t.s, "Tx.MemberSummaries", t.tx.MemberSummaries(ctx))
+}
+
+func (t *faultTx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
+	if err := t.s.hit("Tx.PatchMembers"); err != nil {
+		return err
+	}
+	return t.tx.PatchMembers(ctx, ps)
+}
+
 func (t *faultTx) Role(ctx context.Context, id string) (membership.Role, error) {
 	if err := t.s.hit("Tx.Role"); err != nil {
 		return membership.Role{}, err

@@ -493,6 +493,31 @@ func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[members
 	}
 }
 
+func (t *tx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary, error] {
+	return func(yield func(store.MemberSummary, error) bool) {
+		if err := t.check(ctx, false); err != nil {
+			yield(store.MemberSummary{}, err)
+			return
+		}
+		for i, e := range t.candidates(store.MemberQuery{}) {
+			if i%1024 == 0 {
+				if err := t.check(ctx, false); err != nil {
+					yield(store.MemberSummary{}, err)
+					return
+				}
+			}
+			m, ok := t.lookup(e.id)
+			if !ok {
+				continue
+			}
+			if !yield(store.MemberSummary{ID: m.ID, Login: m.Login, Email: m.Email, FirstName: m.FirstName, LastName: m.LastName,
+				RoleID: m.RoleID, Status: m.Status, Version: m.Version}, nil) {
+				return
+			}
+		}
+	}
+}
+
 func (t *tx) CountMembers(ctx context.Context, f store.MemberFilter) (int, error) {
 	if err := t.check(ctx, false); err != nil {
 		return 0, err
@@ -666,6 +691,24 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 		t.dAdmins += membership.AdminDelta(*old, *nm)
 	}
 	return nil
+}
+
+func (t *tx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
+	if err := t.check(ctx, true); err != nil {
+		return err
+	}
+	ms := make([]membership.Member, len(ps))
+	for i, p := range ps {
+		old, ok := t.lookup(p.ID)
+		if !ok {
+			return fmt.Errorf("member %q: %w", p.ID, store.ErrNotFound)
+		}
+		if old.Version != p.Version || store.LoginKey(old.Login) != store.LoginKey(p.Login) {
+			return fmt.Errorf("member %q changed since version %d: %w", p.ID, p.Version, store.ErrConflict)
+		}
+		ms[i] = p.Apply(*old)
+	}
+	return t.UpdateMembers(ctx, ms)
 }
 
 func (t *tx) Role(ctx context.Context, id string) (membership.Role, error) {

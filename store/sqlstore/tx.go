@@ -603,6 +603,16 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 	return nil
 }
 
+// batchCulprit is the member a multi-row statement's uniqueness error can
+// be pinned on: the only one of a batch of one, none otherwise (PostgreSQL
+// does not say which row of the batch collided).
+func batchCulprit(n int, m membership.Member) *membership.Member {
+	if n == 1 {
+		return &m
+	}
+	return &membership.Member{}
+}
+
 func (t *tx) updateError(ctx context.Context, err error, m *membership.Member) error {
 	if t.s.d.isUnique(err) {
 		v := m.Login
@@ -666,10 +676,155 @@ func (t *tx) updateMembersPostgres(ctx context.Context, ms []membership.Member) 
 		args = append(args, t.orgID)
 		res, err := t.q.ExecContext(ctx, b.String(), args...)
 		if err != nil {
-			return t.updateError(ctx, err, &part[0])
+			return t.updateError(ctx, err, batchCulprit(len(part), part[0]))
 		}
 		if n, err := res.RowsAffected(); err == nil && int(n) != len(part) {
 			return fmt.Errorf("%d of %d members changed meanwhile: %w", len(part)-int(n), len(part), store.ErrConflict)
+		}
+	}
+	return nil
+}
+
+func (t *tx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary, error] {
+	return pages(ctx, t, "", 0, func(after string, size int) ([]store.MemberSummary, string, error) {
+		q := `SELECT id, login, email, first_name, last_name, role_id, status, version FROM memberkit_members WHERE org_id = ?`
+		args := []any{t.orgID}
+		if after != "" {
+			q += ` AND login_key > ?`
+			args = append(args, store.LoginKey(after))
+		}
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(q+fmt.Sprintf(` ORDER BY login_key LIMIT %d`, size)), args...)
+		if err != nil {
+			return nil, "", t.fail(ctx, "list members", err)
+		}
+		defer rows.Close()
+		out := make([]store.MemberSummary, 0, size)
+		for rows.Next() {
+			var m store.MemberSummary
+			var status string
+			if err := rows.Scan(&m.ID, &m.Login, &m.Email, &m.FirstName, &m.LastName, &m.RoleID, &status, &m.Version); err != nil {
+				return nil, "", ctxErr(ctx, fmt.Errorf("sqlstore: scan member: %w", err))
+			}
+			m.Status = membership.Status(status)
+			out = append(out, m)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, "", ctxErr(ctx, fmt.Errorf("sqlstore: read members: %w", err))
+		}
+		if len(out) == 0 {
+			return out, "", nil
+		}
+		return out, out[len(out)-1].Login, nil
+	})
+}
+
+func (t *tx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
+	if err := t.check(ctx, true); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		if seen[p.ID] {
+			return fmt.Errorf("sqlstore: member %q twice in one batch", p.ID)
+		}
+		seen[p.ID] = true
+	}
+	if t.s.d == Postgres {
+		return t.patchMembersPostgres(ctx, ps)
+	}
+	var plain, withHash *sql.Stmt
+	for i := range ps {
+		p := &ps[i]
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		args := []any{p.Email, nullString(store.EmailKey(p.Email)), p.FirstName, p.LastName, string(p.Status), patchSearchText(p), micros(p.UpdatedAt)}
+		var st *sql.Stmt
+		var err error
+		if p.PasswordHash == "" {
+			if plain == nil {
+				plain, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, version = version + 1 WHERE org_id = ? AND id = ? AND version = ? AND login_key = ?`)
+			}
+			st = plain
+		} else {
+			if withHash == nil {
+				withHash, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, version = version + 1, password_hash = ?, must_change_password = ? WHERE org_id = ? AND id = ? AND version = ? AND login_key = ?`)
+			}
+			st = withHash
+			args = append(args, string(p.PasswordHash), false)
+		}
+		if err != nil {
+			return t.fail(ctx, "patch members", err)
+		}
+		res, err := st.ExecContext(ctx, append(args, t.orgID, p.ID, p.Version, store.LoginKey(p.Login))...)
+		if err != nil {
+			return t.updateError(ctx, err, &membership.Member{Login: p.Login, Email: p.Email})
+		}
+		if n, err := res.RowsAffected(); err == nil && n != 1 {
+			return t.patchMismatch(ctx, ps[i:i+1])
+		}
+	}
+	return nil
+}
+
+func patchSearchText(p *store.MemberPatch) string {
+	return store.SearchText(membership.Member{FirstName: p.FirstName, LastName: p.LastName, Login: p.Login, Email: p.Email})
+}
+
+// patchMismatch says which patch of ps no longer matches its member, once
+// an UPDATE has touched fewer rows than it should.
+func (t *tx) patchMismatch(ctx context.Context, ps []store.MemberPatch) error {
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	cur, err := t.currentVersions(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if _, ok := cur[p.ID]; !ok {
+			return fmt.Errorf("member %q: %w", p.ID, store.ErrNotFound)
+		}
+	}
+	for _, p := range ps {
+		// A patch the statement applied shows Version+1.
+		if c := cur[p.ID]; c.version != p.Version+1 || c.loginKey != store.LoginKey(p.Login) {
+			return fmt.Errorf("member %q has version %d, patch carries %d: %w", p.ID, c.version, p.Version, store.ErrConflict)
+		}
+	}
+	return fmt.Errorf("sqlstore: %d members changed meanwhile: %w", len(ps), store.ErrConflict)
+}
+
+// patchMembersPostgres writes up to 1,000 patches per UPDATE … FROM
+// (VALUES …).
+func (t *tx) patchMembersPostgres(ctx context.Context, ps []store.MemberPatch) error {
+	const cols = 11
+	for part := range slices.Chunk(ps, 1000) {
+		var b strings.Builder
+		b.WriteString(`UPDATE memberkit_members AS m SET email = v.email, email_key = v.email_key, first_name = v.first_name, last_name = v.last_name, status = v.status, search_text = v.search_text, updated_at = v.updated_at, password_hash = COALESCE(v.password_hash, m.password_hash), must_change_password = m.must_change_password AND v.password_hash IS NULL, version = m.version + 1 FROM (VALUES `)
+		args := make([]any, 0, len(part)*cols+1)
+		for i := range part {
+			p := &part[i]
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "($%d::varchar, $%d::bigint, $%d::varchar, $%d::varchar, $%d::varchar, $%d::text, $%d::text, $%d::varchar, $%d::text, $%d::bigint, $%d::text)",
+				n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+			args = append(args, p.ID, p.Version, store.LoginKey(p.Login), p.Email, nullString(store.EmailKey(p.Email)),
+				p.FirstName, p.LastName, string(p.Status), patchSearchText(p), micros(p.UpdatedAt), nullString(string(p.PasswordHash)))
+		}
+		fmt.Fprintf(&b, `) AS v(id, version, login_key, email, email_key, first_name, last_name, status, search_text, updated_at, password_hash) WHERE m.org_id = $%d AND m.id = v.id AND m.version = v.version AND m.login_key = v.login_key`, len(args)+1)
+		args = append(args, t.orgID)
+		res, err := t.q.ExecContext(ctx, b.String(), args...)
+		if err != nil {
+			return t.updateError(ctx, err, batchCulprit(len(part), membership.Member{Login: part[0].Login, Email: part[0].Email}))
+		}
+		if n, err := res.RowsAffected(); err == nil && int(n) != len(part) {
+			return t.patchMismatch(ctx, part)
 		}
 	}
 	return nil

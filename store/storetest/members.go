@@ -258,3 +258,132 @@ func testTimes(t *testing.T, s store.Store) {
 	assert.True(t, got.CreatedAt.Equal(time.Date(2026, 6, 1, 11, 0, 0, 123456000, time.UTC)), "microsecond precision: %v", got.CreatedAt)
 	assert.True(t, got.LastLoginAt.Equal(store.Time(m.LastLoginAt)))
 }
+
+func testMemberSummaries(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	other := newOrg(t, s, "Other")
+	insert(t, s, other.ID, member(other.ID, "Zoé", "Autre"))
+	var want []membership.Member
+	for i := range 2500 { // more than one chunk of a paging store
+		m := member(o.ID, "Prénom", fmt.Sprintf("Nom%04d", i))
+		m.Email = fmt.Sprintf("p%04d@example.com", i)
+		m.Groups = []string{"Lyon"}
+		m.PasswordHash = "$argon2id$not-summarised"
+		if i%7 == 0 {
+			m.Status, m.RoleID = membership.StatusDeactivated, membership.RoleAdmin
+		}
+		want = append(want, m)
+	}
+	want = insert(t, s, o.ID, want...)
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		var got []store.MemberSummary
+		for m, err := range tx.MemberSummaries(ctx) {
+			require.NoError(t, err)
+			got = append(got, m)
+		}
+		require.Len(t, got, len(want), "every member of the org, of every status, and no other org's")
+		for i, w := range want { // inserted in login order
+			assert.Equal(t, store.MemberSummary{ID: w.ID, Login: w.Login, Email: w.Email, FirstName: w.FirstName, LastName: w.LastName,
+				RoleID: w.RoleID, Status: w.Status, Version: 1}, got[i])
+		}
+		// Breaking early and interleaving other calls are fine.
+		n := 0
+		for _, err := range tx.MemberSummaries(ctx) {
+			require.NoError(t, err)
+			_, err := tx.Member(ctx, want[n].ID)
+			require.NoError(t, err)
+			if n++; n == 3 {
+				break
+			}
+		}
+		return nil
+	}))
+}
+
+func testPatchMembers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	a := member(o.ID, "Jean", "Dupont")
+	a.Email, a.Groups, a.PasswordHash, a.MustChangePassword = "jean@example.com", []string{"Lyon"}, "$argon2id$old", true
+	b := member(o.ID, "Paul", "Martin")
+	b.Email = "paul@example.com"
+	ms := insert(t, s, o.ID, a, b)
+	a, b = ms[0], ms[1]
+	later := t0.Add(time.Hour)
+	patch := func(m membership.Member) store.MemberPatch {
+		return store.MemberPatch{ID: m.ID, Version: m.Version, Login: m.Login, FirstName: m.FirstName, LastName: m.LastName,
+			Email: m.Email, Status: m.Status, UpdatedAt: later}
+	}
+	pa := patch(a)
+	pa.FirstName, pa.LastName, pa.Email, pa.Status = "Jeanne", "Dupont-Lefèvre", "Jeanne@Example.com", membership.StatusDeactivated
+	pb := patch(b)
+	pb.PasswordHash = "$argon2id$new"
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.PatchMembers(ctx, []store.MemberPatch{pa, pb}) }))
+
+	got, err := get(t, s, o.ID, a.ID)
+	require.NoError(t, err)
+	want := pa.Apply(a)
+	want.Version = 2
+	memberEqual(t, want, got)
+	assert.Equal(t, membership.PasswordHash("$argon2id$old"), got.PasswordHash, "an empty PasswordHash keeps the stored one")
+	assert.True(t, got.MustChangePassword)
+	assert.Equal(t, []string{"Lyon"}, got.Groups, "groups are left as they are")
+	got, err = get(t, s, o.ID, b.ID)
+	require.NoError(t, err)
+	assert.Equal(t, membership.PasswordHash("$argon2id$new"), got.PasswordHash)
+	assert.False(t, got.MustChangePassword)
+	assert.Equal(t, int64(2), got.Version)
+
+	// The new email and names are what lookups and search see.
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		m, err := tx.MemberByEmail(ctx, "jeanne@example.com")
+		require.NoError(t, err)
+		assert.Equal(t, a.ID, m.ID)
+		_, err = tx.MemberByEmail(ctx, "jean@example.com")
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		n, err := tx.CountMembers(ctx, store.MemberFilter{Text: "lefevre"})
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		return nil
+	}))
+	// The old email is free again.
+	c := member(o.ID, "Claire", "Petit")
+	c.Email = "jean@example.com"
+	insert(t, s, o.ID, c)
+
+	// Stale version, changed login, missing member, taken email: the whole
+	// batch fails and nothing of it stays.
+	fresh := patch(b)
+	fresh.Version, fresh.FirstName = 2, "Pierre"
+	stale := patch(a) // version 1
+	renamed := fresh
+	renamed.ID, renamed.Version, renamed.Login = a.ID, 2, "someone.else"
+	missing := fresh
+	missing.ID = membership.NewID()
+	taken := pa // Jeanne, now at version 2, takes Claire's email
+	taken.Version, taken.Email = 2, "JEAN@example.com"
+	for name, c := range map[string]struct {
+		p    store.MemberPatch
+		want error
+	}{
+		"stale version": {stale, store.ErrConflict},
+		"changed login": {renamed, store.ErrConflict},
+		"missing":       {missing, store.ErrNotFound},
+		"taken email":   {taken, store.ErrDuplicate},
+	} {
+		err := s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.PatchMembers(ctx, []store.MemberPatch{fresh, c.p}) })
+		assert.ErrorIs(t, err, c.want, name)
+		got, _ := get(t, s, o.ID, b.ID)
+		assert.Equal(t, "Paul", got.FirstName, "%s: the batch is rolled back", name)
+		assert.Equal(t, int64(2), got.Version, name)
+	}
+	var dup *membership.DuplicateError
+	err = s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.PatchMembers(ctx, []store.MemberPatch{taken}) })
+	require.ErrorAs(t, err, &dup)
+	assert.Equal(t, "email", dup.Key)
+
+	// In a View, it fails.
+	err = s.View(ctx, o.ID, func(tx store.Tx) error { return tx.PatchMembers(ctx, []store.MemberPatch{fresh}) })
+	assert.Error(t, err)
+}

@@ -61,6 +61,8 @@ var cases = []testCase{
 	{"UpdateVersioning", testUpdateVersion},
 	{"UpdateUniqueness", testUpdateUniqueness},
 	{"SwapLoginsInOneTransaction", testSwapLogins},
+	{"MemberSummaries", testMemberSummaries},
+	{"PatchMembers", testPatchMembers},
 	{"RollbackOnError", testRollback},
 	{"RollbackAfterStoreError", testRollbackAfterStoreError},
 	{"ReadYourWrites", testReadYourWrites},
