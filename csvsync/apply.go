@@ -98,39 +98,27 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 				changes = append(changes, &p.Actions[i])
 			}
 		}
+		// Each change is written as a patch on the member as planned: the
+		// store refuses it if the member moved since (version or login),
+		// so nothing needs reading back.
 		for start := 0; start < len(changes); start += applyBatch {
 			batch := changes[start:min(start+applyBatch, len(changes))]
-			ids := make([]string, len(batch))
+			patches := make([]store.MemberPatch, len(batch))
 			for i, a := range batch {
-				ids[i] = a.MemberID
-			}
-			cur := make(map[string]membership.Member, len(batch))
-			for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: store.MemberFilter{IDs: ids}}) {
-				if err != nil {
-					return err
-				}
-				cur[m.ID] = m
-			}
-			out := make([]membership.Member, 0, len(batch))
-			for _, a := range batch {
-				before, ok := cur[a.MemberID]
-				if !ok || before.Version != a.version {
-					return fmt.Errorf("%w (member %s changed)", ErrStalePlan, a.Login)
-				}
-				after := before.Clone()
-				after.FirstName, after.LastName, after.Email, after.Status = a.first, a.last, a.Email, a.Status
+				patches[i] = store.MemberPatch{ID: a.MemberID, Version: a.version, Login: a.Login, RoleID: a.role, OldStatus: a.before,
+					FirstName: a.first, LastName: a.last, Email: a.Email, Status: a.Status, UpdatedAt: now}
 				if a.setHash {
-					after.PasswordHash, after.MustChangePassword = a.secret.hash, false
+					patches[i].PasswordHash = a.secret.hash
 				}
-				after.UpdatedAt = now
+				before := membership.Member{ID: a.MemberID, Status: a.before, RoleID: a.role}
+				after := membership.Member{ID: a.MemberID, Status: a.Status, RoleID: a.role}
 				seatDelta += membership.SeatDelta(before, after)
 				adminDelta += membership.AdminDelta(before, after)
-				out = append(out, after)
 				typ := membership.EventMemberUpdated
 				switch a.Kind {
 				case KindReactivate:
 					typ = membership.EventMemberActivated
-					if before.Status == membership.StatusRemoved {
+					if a.before == membership.StatusRemoved {
 						typ = membership.EventMemberRestored
 					}
 				case KindDeactivate:
@@ -149,7 +137,7 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 					res.Deactivated++
 				}
 			}
-			if err := tx.UpdateMembers(ctx, out); err != nil {
+			if err := tx.PatchMembers(ctx, patches); err != nil {
 				if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrDuplicate) || errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("%w (%v)", ErrStalePlan, err)
 				}
@@ -203,12 +191,8 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 				res.Added, res.Updated, res.Reactivated, res.Deactivated, res.Unchanged)
 			events = append(events, e)
 		}
-		for start := 0; start < len(events); start += applyBatch {
-			if err := svc.Commit(ctx, tx, events[start:min(start+applyBatch, len(events))]); err != nil {
-				return err
-			}
-		}
-		return nil
+		// One version bump for the whole import; the store batches the events.
+		return svc.Commit(ctx, tx, events)
 	})
 	if err != nil {
 		return nil, err

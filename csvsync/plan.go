@@ -63,7 +63,9 @@ type Action struct {
 	Status   membership.Status // after the import
 	Changes  []Change
 
-	version    int64 // the member's version when planned
+	version    int64             // the member's version when planned
+	before     membership.Status // the member's status when planned
+	role       string            // the member's role when planned
 	first      string
 	last       string
 	setHash    bool
@@ -116,12 +118,6 @@ func (p *Plan) Changes() bool { return len(p.Actions) > 0 }
 // but the shared temporary password, hashed once.
 func (p *Plan) HashOperations() int { return p.hashes }
 
-type lite struct {
-	id, login, email, first, last, role string
-	status                              membership.Status
-	version                             int64
-}
-
 const passwordMask = "•••"
 
 // Plan matches a parsed file against the org's roster and says what
@@ -147,10 +143,11 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	}
 	p := &Plan{OrgID: orgID, PlannedAt: s.clock.Now(), actor: actor, roleID: o.RoleID, lang: lang}
 
-	// 1. Snapshot the roster: one compact index, not copies of rows.
-	var members []lite
-	byLogin := map[string]int32{}
-	byEmail := map[string]int32{}
+	// 1. Snapshot the roster: one compact index of summaries, sized for
+	// a file that lists about the whole roster.
+	members := make([]store.MemberSummary, 0, len(f.Rows)+len(f.Rows)/8)
+	byLogin := make(map[string]int32, len(f.Rows))
+	byEmail := make(map[string]int32, len(f.Rows))
 	var limit, pending int
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
 		if _, err := authorize(ctx, tx, actor, membership.PermCSVImport); err != nil {
@@ -164,13 +161,12 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 			return err
 		}
 		limit, pending, p.active, p.admins, p.version = org.Plan.MemberLimit, c.PendingInvitations, c.ActiveMembers, c.ActiveAdmins, org.RosterVersion
-		for m, err := range tx.Members(ctx, store.MemberQuery{}) {
+		for m, err := range tx.MemberSummaries(ctx) {
 			if err != nil {
 				return err
 			}
 			i := int32(len(members))
-			members = append(members, lite{id: m.ID, login: m.Login, email: m.Email, first: m.FirstName, last: m.LastName,
-				role: m.RoleID, status: m.Status, version: m.Version})
+			members = append(members, m)
 			byLogin[store.LoginKey(m.Login)] = i
 			if k := store.EmailKey(m.Email); k != "" {
 				byEmail[k] = i
@@ -186,8 +182,8 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	colLoginName, colEmailName := f.columnName(colLogin), f.columnName(colEmail)
 
 	// 2. Match rows to members.
-	matched := make([]int32, len(f.Rows)) // member index or -1
-	claimedBy := make(map[int32]int, len(f.Rows))
+	matched := make([]int32, len(f.Rows))    // member index or -1
+	claimedBy := make([]int32, len(members)) // the line that matched each member; 0 for none
 	newLogins := map[string]int{}
 	for i := range f.Rows {
 		r := &f.Rows[i]
@@ -210,18 +206,18 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		}
 		if r.Login != "" && r.Email != "" {
 			if e, ok := byEmail[r.Email]; ok && idx >= 0 && e != idx {
-				probs.add(r.Line, colEmailName, "two_members", members[idx].login, members[e].login)
+				probs.add(r.Line, colEmailName, "two_members", members[idx].Login, members[e].Login)
 				matched[i] = -1
 				continue
 			}
 		}
 		matched[i] = idx
 		if idx >= 0 {
-			if prev, dup := claimedBy[idx]; dup {
-				probs.add(r.Line, colLoginName, "same_member", prev, members[idx].login)
+			if prev := claimedBy[idx]; prev != 0 {
+				probs.add(r.Line, colLoginName, "same_member", int(prev), members[idx].Login)
 				continue
 			}
-			claimedBy[idx] = r.Line
+			claimedBy[idx] = int32(r.Line)
 		} else {
 			if prev, dup := newLogins[login]; dup {
 				probs.add(r.Line, colLoginName, "same_member", prev, login)
@@ -249,7 +245,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		}
 		emailLine[email] = r.Line
 		if owner, ok := byEmail[email]; ok && owner != idx {
-			probs.add(r.Line, colEmailName, "email_taken", email, members[owner].login)
+			probs.add(r.Line, colEmailName, "email_taken", email, members[owner].Login)
 		}
 	}
 
@@ -281,39 +277,45 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 			continue
 		}
 		m := &members[idx]
-		a := Action{Line: r.Line, MemberID: m.id, Login: m.login, Name: r.FirstName + " " + r.LastName, Email: m.email,
-			Status: m.status, version: m.version, first: r.FirstName, last: r.LastName, secret: &actionSecret{}}
-		if r.LastName != m.last {
-			a.Changes = append(a.Changes, Change{"last_name", m.last, r.LastName})
+		a := Action{Line: r.Line, MemberID: m.ID, Login: m.Login, Name: r.FirstName + " " + r.LastName, Email: m.Email,
+			Status: m.Status, version: m.Version, before: m.Status, role: m.RoleID, first: r.FirstName, last: r.LastName}
+		if r.LastName != m.LastName {
+			a.Changes = append(a.Changes, Change{"last_name", m.LastName, r.LastName})
 		}
-		if r.FirstName != m.first {
-			a.Changes = append(a.Changes, Change{"first_name", m.first, r.FirstName})
+		if r.FirstName != m.FirstName {
+			a.Changes = append(a.Changes, Change{"first_name", m.FirstName, r.FirstName})
 		}
-		if f.HasEmail && r.Email != m.email {
-			a.Changes = append(a.Changes, Change{"email", m.email, r.Email})
+		if f.HasEmail && r.Email != m.Email {
+			a.Changes = append(a.Changes, Change{"email", m.Email, r.Email})
 			a.Email = r.Email
 		}
-		switch r.PassKind {
-		case PasswordHashed:
-			a.secret.hash, a.verify = membership.PasswordHash(string(r.Password)), true // compared with the stored one below
-		case PasswordPlain:
-			a.secret.plain, a.verify = string(r.Password), true
-		}
-		if r.Status != m.status {
-			a.Changes = append(a.Changes, Change{"status", string(m.status), string(r.Status)})
+		if r.Status != m.Status {
+			a.Changes = append(a.Changes, Change{"status", string(m.Status), string(r.Status)})
 			a.Status = r.Status
 		}
-		before := membership.Member{Status: m.status, RoleID: m.role}
-		after := membership.Member{Status: a.Status, RoleID: m.role}
+		a.verify = r.PassKind == PasswordHashed || r.PassKind == PasswordPlain // compared with the stored hash below
+		if len(a.Changes) == 0 && !a.verify {
+			p.Unchanged++ // the bulk of a reconcile: counted, not kept
+			continue
+		}
+		a.secret = &actionSecret{}
+		switch r.PassKind {
+		case PasswordHashed:
+			a.secret.hash = membership.PasswordHash(string(r.Password))
+		case PasswordPlain:
+			a.secret.plain = string(r.Password)
+		}
+		before := membership.Member{Status: m.Status, RoleID: m.RoleID}
+		after := membership.Member{Status: a.Status, RoleID: m.RoleID}
 		seatDelta += membership.SeatDelta(before, after)
 		adminDelta += membership.AdminDelta(before, after)
 		switch {
-		case a.Status == membership.StatusActive && m.status != membership.StatusActive:
+		case a.Status == membership.StatusActive && m.Status != membership.StatusActive:
 			a.Kind = KindReactivate
-		case a.Status == membership.StatusDeactivated && m.status == membership.StatusActive:
+		case a.Status == membership.StatusDeactivated && m.Status == membership.StatusActive:
 			a.Kind = KindDeactivate
 			deactivations++
-			if !actor.IsSystem() && actor.MemberID == m.id {
+			if !actor.IsSystem() && actor.MemberID == m.ID {
 				probs.add(r.Line, f.columnName(colStatus), "self")
 			}
 		case len(a.Changes) > 0:
@@ -326,17 +328,18 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	// Absent active members are deactivated.
 	for i := range members {
 		m := &members[i]
-		if _, inFile := claimedBy[int32(i)]; inFile || m.status != membership.StatusActive {
+		if claimedBy[i] != 0 || m.Status != membership.StatusActive {
 			continue
 		}
-		if !actor.IsSystem() && actor.MemberID == m.id {
+		if !actor.IsSystem() && actor.MemberID == m.ID {
 			probs.add(0, "", "self")
 		}
-		p.Actions = append(p.Actions, Action{Kind: KindDeactivate, MemberID: m.id, Login: m.login, Name: m.first + " " + m.last,
-			Email: m.email, Status: membership.StatusDeactivated, version: m.version, first: m.first, last: m.last, secret: &actionSecret{},
+		p.Actions = append(p.Actions, Action{Kind: KindDeactivate, MemberID: m.ID, Login: m.Login, Name: m.FirstName + " " + m.LastName,
+			Email: m.Email, Status: membership.StatusDeactivated, version: m.Version, before: m.Status, role: m.RoleID,
+			first: m.FirstName, last: m.LastName, secret: &actionSecret{},
 			Changes: []Change{{"status", string(membership.StatusActive), string(membership.StatusDeactivated)}}})
 		seatDelta--
-		if m.role == membership.RoleAdmin {
+		if m.RoleID == membership.RoleAdmin {
 			adminDelta--
 		}
 		deactivations++

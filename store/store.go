@@ -98,7 +98,10 @@ type Tx interface {
 	// CountMembers counts the members matching f.
 	CountMembers(ctx context.Context, f MemberFilter) (int, error)
 	// Counts returns what the seat and last-admin rules need; invitations
-	// count when pending and ExpiresAt is after now.
+	// count when pending and ExpiresAt is after now. It is called before
+	// every change that can take a seat, so it must not cost a count of
+	// the whole roster: stores keep the member figures in step with their
+	// writes.
 	Counts(ctx context.Context, now time.Time) (membership.Counts, error)
 	// InsertMembers adds members in one batch. Each must have an ID, this
 	// org's OrgID and Version 0; each is stored with Version 1. A login or
@@ -124,6 +127,8 @@ type Tx interface {
 	// exist, a *membership.DuplicateError when an email would collide with
 	// another member's (patches that swap two emails must go in two
 	// batches). Login, role and groups are left as they are.
+	// The patch's OldStatus and RoleID let the store keep its counts of
+	// active members and admins without reading the members.
 	PatchMembers(ctx context.Context, ps []MemberPatch) error
 
 	// Role returns a custom role of this org, or ErrNotFound. Built-in
@@ -164,9 +169,14 @@ type MemberSummary struct {
 // FirstName, LastName, Email, Status and UpdatedAt, and, when PasswordHash
 // is not empty, the hash (clearing MustChangePassword).
 type MemberPatch struct {
-	ID      string
-	Version int64  // the version the member had when read
-	Login   string // the login the member had when read; it is not changed
+	ID string
+	// What the member was when read. The store refuses the patch with
+	// ErrConflict unless the stored member still has them; Login and
+	// RoleID are not changed.
+	Version   int64
+	Login     string
+	RoleID    string
+	OldStatus membership.Status
 	// The new values.
 	FirstName, LastName, Email string
 	Status                     membership.Status

@@ -703,7 +703,7 @@ func (t *tx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
 		if !ok {
 			return fmt.Errorf("member %q: %w", p.ID, store.ErrNotFound)
 		}
-		if old.Version != p.Version || store.LoginKey(old.Login) != store.LoginKey(p.Login) {
+		if old.Version != p.Version || store.LoginKey(old.Login) != store.LoginKey(p.Login) || old.RoleID != p.RoleID || old.Status != p.OldStatus {
 			return fmt.Errorf("member %q changed since version %d: %w", p.ID, p.Version, store.ErrConflict)
 		}
 		ms[i] = p.Apply(*old)

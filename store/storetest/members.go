@@ -313,7 +313,7 @@ func testPatchMembers(t *testing.T, s store.Store) {
 	later := t0.Add(time.Hour)
 	patch := func(m membership.Member) store.MemberPatch {
 		return store.MemberPatch{ID: m.ID, Version: m.Version, Login: m.Login, FirstName: m.FirstName, LastName: m.LastName,
-			Email: m.Email, Status: m.Status, UpdatedAt: later}
+			Email: m.Email, Status: m.Status, UpdatedAt: later, RoleID: m.RoleID, OldStatus: m.Status}
 	}
 	pa := patch(a)
 	pa.FirstName, pa.LastName, pa.Email, pa.Status = "Jeanne", "Dupont-Lefèvre", "Jeanne@Example.com", membership.StatusDeactivated
@@ -362,7 +362,7 @@ func testPatchMembers(t *testing.T, s store.Store) {
 	missing := fresh
 	missing.ID = membership.NewID()
 	taken := pa // Jeanne, now at version 2, takes Claire's email
-	taken.Version, taken.Email = 2, "JEAN@example.com"
+	taken.Version, taken.OldStatus, taken.Email = 2, pa.Status, "JEAN@example.com"
 	for name, c := range map[string]struct {
 		p    store.MemberPatch
 		want error

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -255,4 +256,105 @@ func testCounts(t *testing.T, s store.Store) {
 		assert.Equal(t, 0, c.PendingInvitations, "an invitation stops counting at its expiry")
 		return nil
 	}))
+}
+
+// testCountsFollowWrites checks Counts against a real count after every
+// kind of member write, a rolled-back one and a refused one included: a
+// store that keeps the figures rather than counting must keep them exact.
+func testCountsFollowWrites(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	other := newOrg(t, s, "Other")
+	insert(t, s, other.ID, member(other.ID, "Zoé", "Autre"))
+	check := func(step string) {
+		t.Helper()
+		require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+			c, err := tx.Counts(ctx, t0)
+			require.NoError(t, err)
+			active, err := tx.CountMembers(ctx, store.MemberFilter{Statuses: []membership.Status{membership.StatusActive}})
+			require.NoError(t, err)
+			admins, err := tx.CountMembers(ctx, store.MemberFilter{Statuses: []membership.Status{membership.StatusActive}, RoleID: membership.RoleAdmin})
+			require.NoError(t, err)
+			assert.Equal(t, active, c.ActiveMembers, "%s: active members", step)
+			assert.Equal(t, admins, c.ActiveAdmins, "%s: active admins", step)
+			return nil
+		}))
+	}
+	check("empty")
+	ms := roster(t, s, o.ID, 60)
+	check("inserted")
+
+	// Full updates: promote, demote, deactivate, remove, reactivate.
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error {
+		var batch []membership.Member
+		for i, m := range ms[:20] {
+			switch i % 4 {
+			case 0:
+				m.RoleID = membership.RoleAdmin
+			case 1:
+				m.RoleID = membership.RoleUser
+			case 2:
+				m.Status = membership.StatusDeactivated
+			case 3:
+				m.Status = membership.StatusActive
+			}
+			batch = append(batch, m)
+		}
+		return tx.UpdateMembers(ctx, batch)
+	}))
+	check("updated")
+
+	// Patches: deactivate and reactivate, read fresh.
+	var sums []store.MemberSummary
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		for m, err := range tx.MemberSummaries(ctx) {
+			require.NoError(t, err)
+			sums = append(sums, m)
+		}
+		return nil
+	}))
+	var patches []store.MemberPatch
+	for _, m := range sums[20:50] {
+		p := store.MemberPatch{ID: m.ID, Version: m.Version, Login: m.Login, RoleID: m.RoleID, OldStatus: m.Status,
+			FirstName: m.FirstName, LastName: m.LastName, Email: m.Email, Status: membership.StatusDeactivated, UpdatedAt: t0}
+		if m.Status != membership.StatusActive {
+			p.Status = membership.StatusActive
+		}
+		patches = append(patches, p)
+	}
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.PatchMembers(ctx, patches) }))
+	check("patched")
+
+	// A patch that misstates the member's role or status is refused, and
+	// counts nothing.
+	m := sums[55]
+	for _, p := range []store.MemberPatch{
+		{ID: m.ID, Version: m.Version, Login: m.Login, RoleID: "someone-else", OldStatus: m.Status, Status: membership.StatusRemoved},
+		{ID: m.ID, Version: m.Version, Login: m.Login, RoleID: m.RoleID, OldStatus: membership.StatusRemoved, Status: membership.StatusActive},
+	} {
+		p.FirstName, p.LastName, p.Email, p.UpdatedAt = m.FirstName, m.LastName, m.Email, t0
+		err := s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.PatchMembers(ctx, []store.MemberPatch{p}) })
+		assert.ErrorIs(t, err, store.ErrConflict)
+	}
+	check("refused patch")
+
+	// A rolled-back transaction leaves the counts as they were, and a
+	// transaction sees its own changes.
+	boom := errors.New("boom")
+	err := s.Update(ctx, o.ID, func(tx store.Tx) error {
+		before, err := tx.Counts(ctx, t0)
+		require.NoError(t, err)
+		extra := member(o.ID, "Extra", "Admin")
+		extra.RoleID = membership.RoleAdmin
+		if err := tx.InsertMembers(ctx, []membership.Member{extra}); err != nil {
+			return err
+		}
+		after, err := tx.Counts(ctx, t0)
+		require.NoError(t, err)
+		assert.Equal(t, before.ActiveMembers+1, after.ActiveMembers)
+		assert.Equal(t, before.ActiveAdmins+1, after.ActiveAdmins)
+		return boom
+	})
+	require.ErrorIs(t, err, boom)
+	check("rolled back")
 }

@@ -73,6 +73,7 @@ var cases = []testCase{
 	{"PaginationUnderConcurrentWrites", testPaginationConcurrent},
 	{"StreamingEarlyBreakAndInterleave", testStreaming},
 	{"Counts", testCounts},
+	{"CountsFollowEveryWrite", testCountsFollowWrites},
 	{"Roles", testRoles},
 	{"Invitations", testInvitations},
 	{"InvitationQueries", testInvitationQueries},
