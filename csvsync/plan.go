@@ -3,7 +3,9 @@ package csvsync
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -325,7 +327,9 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		}
 		p.Actions = append(p.Actions, a)
 	}
-	// Absent active members are deactivated.
+	// Absent active members are deactivated, listed by login whatever
+	// order the store streamed them in.
+	firstAbsent := len(p.Actions)
 	for i := range members {
 		m := &members[i]
 		if claimedBy[i] != 0 || m.Status != membership.StatusActive {
@@ -344,6 +348,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		}
 		deactivations++
 	}
+	slices.SortFunc(p.Actions[firstAbsent:], func(a, b Action) int { return strings.Compare(store.LoginKey(a.Login), store.LoginKey(b.Login)) })
 	if err := probs.err(); err != nil {
 		return nil, err
 	}

@@ -114,8 +114,8 @@ type Tx interface {
 	// when a member does not exist, a *membership.DuplicateError when a
 	// login or email would collide.
 	UpdateMembers(ctx context.Context, ms []membership.Member) error
-	// MemberSummaries streams every member of the org (any status) in
-	// ascending login order, with only the fields a whole-roster
+	// MemberSummaries streams every member of the org (any status), in
+	// an order of the store's choosing, with only the fields a whole-roster
 	// reconcile matches on: it is how csvsync reads a 1,000,000-member
 	// org without the password hashes, groups and times.
 	MemberSummaries(ctx context.Context) iter.Seq2[MemberSummary, error]

@@ -235,10 +235,10 @@ func placeholders(n int) string {
 // pages streams rows by keyset chunks. fetch reads at most size rows after
 // the key after and returns them with the key of the last one. Each chunk
 // is read whole before it is yielded.
-func pages[T any](ctx context.Context, t *tx, after string, limit int, fetch func(after string, size int) ([]T, string, error)) iter.Seq2[T, error] {
+func pages[T any](ctx context.Context, t *tx, after string, limit, first int, fetch func(after string, size int) ([]T, string, error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		n, next := 0, firstChunk
+		n, next := 0, first
 		for {
 			if err := t.check(ctx, false); err != nil {
 				yield(zero, err)
@@ -287,7 +287,7 @@ func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[members
 			}
 		}
 	}
-	return pages(ctx, t, q.After, q.Limit, func(after string, size int) ([]membership.Member, string, error) {
+	return pages(ctx, t, q.After, q.Limit, firstChunk, func(after string, size int) ([]membership.Member, string, error) {
 		from, order, args := t.memberQuery(q.MemberFilter, nil, after)
 		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+memberCols+from+` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, size)), args...)
 		if err != nil {
@@ -492,6 +492,9 @@ func (t *tx) insertRows(ctx context.Context, table, cols string, ncols, n int, r
 			}
 		}
 		return nil
+	}
+	if t.s.d == Postgres {
+		return t.insertRowsPostgres(ctx, table, cols, ncols, n, row)
 	}
 	per := t.s.d.maxBatch(ncols)
 	for start := 0; start < n; start += per {
@@ -711,14 +714,17 @@ func (t *tx) updateMembersPostgres(ctx context.Context, ms []membership.Member) 
 }
 
 func (t *tx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary, error] {
-	return pages(ctx, t, "", 0, func(after string, size int) ([]store.MemberSummary, string, error) {
+	// Whole-roster reads: big chunks from the start, in ID order, which
+	// is the order rows were stored in (IDs are UUIDv7), so the table is
+	// read front to back rather than in login order.
+	return pages(ctx, t, "", 0, maxChunk, func(after string, size int) ([]store.MemberSummary, string, error) {
 		q := `SELECT id, login, email, first_name, last_name, role_id, status, version FROM memberkit_members WHERE org_id = ?`
 		args := []any{t.orgID}
 		if after != "" {
-			q += ` AND login_key > ?`
-			args = append(args, store.LoginKey(after))
+			q += ` AND id > ?`
+			args = append(args, after)
 		}
-		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(q+fmt.Sprintf(` ORDER BY login_key LIMIT %d`, size)), args...)
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(q+fmt.Sprintf(` ORDER BY id LIMIT %d`, size)), args...)
 		if err != nil {
 			return nil, "", t.fail(ctx, "list members", err)
 		}
@@ -739,7 +745,7 @@ func (t *tx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary,
 		if len(out) == 0 {
 			return out, "", nil
 		}
-		return out, out[len(out)-1].Login, nil
+		return out, out[len(out)-1].ID, nil
 	})
 }
 
@@ -874,6 +880,78 @@ func (t *tx) patchMembersPostgres(ctx context.Context, ps []store.MemberPatch) e
 		}
 	}
 	return nil
+}
+
+// insertRowsPostgres writes up to 5,000 rows per INSERT … SELECT FROM
+// unnest(…), one array parameter per column; each column's SQL type
+// comes from the Go type of its values.
+func (t *tx) insertRowsPostgres(ctx context.Context, table, cols string, ncols, n int, row func(i int) []any) error {
+	for start := 0; start < n; start += 5000 {
+		end := min(start+5000, n)
+		arrays := make([]pgArray, ncols)
+		types := make([]string, ncols)
+		for i := start; i < end; i++ {
+			for c, v := range row(i) {
+				typ, err := arrays[c].addValue(v)
+				if err != nil {
+					return fmt.Errorf("sqlstore: %s column %d: %w", table, c+1, err)
+				}
+				types[c] = typ
+			}
+		}
+		var b strings.Builder
+		args := make([]any, ncols)
+		b.WriteString("INSERT INTO " + table + " (" + cols + ") SELECT * FROM unnest(")
+		for c := range arrays {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d::%s[]", c+1, types[c])
+			args[c] = arrays[c].String()
+		}
+		b.WriteString(")")
+		if _, err := t.q.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addValue appends a value of one of the Go types the store binds and
+// returns its PostgreSQL type.
+func (a *pgArray) addValue(v any) (string, error) {
+	switch v := v.(type) {
+	case string:
+		a.add(v)
+		return "text", nil
+	case sql.NullString:
+		if !v.Valid {
+			a.sep()
+			a.b.WriteString("NULL")
+		} else {
+			a.add(v.String)
+		}
+		return "text", nil
+	case int64:
+		a.addInt(v)
+		return "bigint", nil
+	case int:
+		a.addInt(int64(v))
+		return "bigint", nil
+	case sql.NullInt64:
+		if !v.Valid {
+			a.sep()
+			a.b.WriteString("NULL")
+		} else {
+			a.addInt(v.Int64)
+		}
+		return "bigint", nil
+	case bool:
+		a.sep()
+		a.b.WriteString(strconv.FormatBool(v))
+		return "boolean", nil
+	}
+	return "", fmt.Errorf("no PostgreSQL array for %T", v)
 }
 
 // pgArray builds a PostgreSQL array literal, sent as one text parameter
@@ -1083,7 +1161,7 @@ func (t *tx) Invitation(ctx context.Context, id string) (membership.Invitation, 
 }
 
 func (t *tx) Invitations(ctx context.Context, q store.InvitationQuery) iter.Seq2[membership.Invitation, error] {
-	return pages(ctx, t, q.After, q.Limit, func(after string, size int) ([]membership.Invitation, string, error) {
+	return pages(ctx, t, q.After, q.Limit, firstChunk, func(after string, size int) ([]membership.Invitation, string, error) {
 		where := ` WHERE org_id = ?`
 		args := []any{t.orgID}
 		if after != "" {
@@ -1181,7 +1259,7 @@ func (t *tx) AppendEvents(ctx context.Context, evs []membership.Event) error {
 }
 
 func (t *tx) Events(ctx context.Context, q store.EventQuery) iter.Seq2[membership.Event, error] {
-	return pages(ctx, t, q.After, q.Limit, func(after string, size int) ([]membership.Event, string, error) {
+	return pages(ctx, t, q.After, q.Limit, firstChunk, func(after string, size int) ([]membership.Event, string, error) {
 		where := ` WHERE org_id = ?`
 		args := []any{t.orgID}
 		if after != "" {
