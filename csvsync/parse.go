@@ -287,6 +287,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 	f.HasLogin, f.HasEmail, f.HasPassword = idx[colLogin] >= 0, idx[colEmail] >= 0, idx[colPassword] >= 0
 
 	nrows := 0
+	var rows rowChunks
 	get := func(rec []string, c column) string {
 		if i := idx[c]; i >= 0 && i < len(rec) {
 			return rec[i]
@@ -380,13 +381,42 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 			row.PassKind, row.Password = PasswordPlain, Secret(pw)
 		}
 		if len(probs.list) == 0 {
-			f.Rows = append(f.Rows, row)
+			rows.add(row)
 		}
 	}
 	if err := probs.err(); err != nil {
 		return nil, err
 	}
+	f.Rows = rows.all()
 	return f, nil
+}
+
+// rowChunks collects rows in fixed chunks and copies them once into an
+// exact slice at the end: a growing slice of a million rows would copy
+// and clear them many times over.
+type rowChunks struct {
+	full [][]Row
+	cur  []Row
+	n    int
+}
+
+func (c *rowChunks) add(r Row) {
+	if len(c.cur) == cap(c.cur) {
+		if c.cur != nil {
+			c.full = append(c.full, c.cur)
+		}
+		c.cur = make([]Row, 0, 8192)
+	}
+	c.cur = append(c.cur, r)
+	c.n++
+}
+
+func (c *rowChunks) all() []Row {
+	out := make([]Row, 0, c.n)
+	for _, ch := range c.full {
+		out = append(out, ch...)
+	}
+	return append(out, c.cur...)
 }
 
 func readFailure(p *problems, err error, o ParseOptions) error {

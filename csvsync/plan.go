@@ -18,9 +18,9 @@ import (
 type PlanOptions struct {
 	// TemporaryPassword is given to new members whose row has no
 	// password (the product page's shared default); it is hashed once per
-	// import. Empty means a random password per new member, returned once
-	// in Result.TemporaryPasswords. Either way the member must change it
-	// at first login.
+	// import, while the roster is read. Empty means a random password per
+	// new member, returned once in Result.TemporaryPasswords. Either way
+	// the member must change it at first login.
 	TemporaryPassword string
 	// RoleID of new members; default membership.RoleUser.
 	RoleID string
@@ -144,6 +144,18 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		lang = membership.French
 	}
 	p := &Plan{OrgID: orgID, PlannedAt: s.clock.Now(), actor: actor, roleID: o.RoleID, lang: lang}
+
+	// The shared temporary password is hashed while the roster is read:
+	// the hash is CPU, the read mostly waiting on the database.
+	var temp *tempHash
+	if o.TemporaryPassword != "" && len(f.Rows) > 0 {
+		temp = &tempHash{done: make(chan struct{})}
+		go func() {
+			defer close(temp.done)
+			temp.hash, temp.err = s.hasher.Hash(o.TemporaryPassword)
+		}()
+		defer func() { <-temp.done }() // never outlive Plan
+	}
 
 	// 1. Snapshot the roster: one compact index of summaries, sized for
 	// a file that lists about the whole roster.
@@ -377,7 +389,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	}
 
 	// 6. Passwords, hashed outside any transaction, on every core.
-	if err := s.hashPasswords(ctx, p, o); err != nil {
+	if err := s.hashPasswords(ctx, p, o, temp); err != nil {
 		return nil, err
 	}
 
@@ -405,7 +417,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 // hashPasswords resolves every password of the plan: stored hashes are
 // compared, clear passwords verified against the stored hash (unchanged
 // when they match) or hashed, temporary passwords made.
-func (s *Service) hashPasswords(ctx context.Context, p *Plan, o PlanOptions) error {
+func (s *Service) hashPasswords(ctx context.Context, p *Plan, o PlanOptions, temp *tempHash) error {
 	// Stored hashes of the members whose row carries a password.
 	var ids []string
 	for i := range p.Actions {
@@ -443,17 +455,19 @@ func (s *Service) hashPasswords(ctx context.Context, p *Plan, o PlanOptions) err
 			jobs = append(jobs, i)
 		case a.Kind == KindAdd && a.mustChange && o.TemporaryPassword != "":
 			if shared == "" {
-				h, err := s.hasher.Hash(o.TemporaryPassword)
-				if err != nil {
-					return err
+				<-temp.done
+				if temp.err != nil {
+					return temp.err
 				}
-				shared = h
-				p.hashes++
+				shared = temp.hash
 			}
 			a.secret.hash = shared
 		case a.Kind == KindAdd && a.mustChange:
 			jobs = append(jobs, i)
 		}
+	}
+	if temp != nil {
+		p.hashes++ // spent, used or not
 	}
 	total := len(jobs)
 	var mu sync.Mutex
@@ -515,6 +529,14 @@ feed:
 		return li < lj
 	})
 	return nil
+}
+
+// tempHash is the shared temporary password's hash, computed beside the
+// roster read.
+type tempHash struct {
+	done chan struct{}
+	hash membership.PasswordHash
+	err  error
 }
 
 // resolvePassword does the hashing work of one action and returns how

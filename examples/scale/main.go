@@ -426,6 +426,7 @@ func rawReconcile(ctx context.Context, tg target, orgID string, data []byte, nai
 		log.Fatal(err)
 	}
 	defer tx.Rollback()
+	tRead := time.Now()
 	members := map[string]rawMember{}
 	q, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT login, id, last_name, first_name, email, status FROM memberkit_members WHERE org_id = %s", ph(1)), orgID)
 	if err != nil {
@@ -464,6 +465,7 @@ func rawReconcile(ctx context.Context, tg target, orgID string, data []byte, nai
 			updates = append(updates, upd{m.id, m.last, m.first, m.email, "deactivated"})
 		}
 	}
+	tWrite := time.Now()
 	if tg.d == sqlstore.Postgres {
 		for start := 0; start < len(updates); start += 1000 {
 			part := updates[start:min(start+1000, len(updates))]
@@ -521,9 +523,11 @@ func rawReconcile(ctx context.Context, tg target, orgID string, data []byte, nai
 			}
 		}
 	}
+	tCommit := time.Now()
 	if err := tx.Commit(); err != nil {
 		log.Fatal(err)
 	}
+	fmt.Printf("raw: parse %.2fs, read+match %.2fs, write %.2fs, commit %.2fs\n", tRead.Sub(t0).Seconds(), tWrite.Sub(tRead).Seconds(), tCommit.Sub(tWrite).Seconds(), time.Since(tCommit).Seconds())
 	return time.Since(t0)
 }
 
