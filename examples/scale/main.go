@@ -428,7 +428,15 @@ func rawReconcile(ctx context.Context, tg target, orgID string, data []byte, nai
 	defer tx.Rollback()
 	tRead := time.Now()
 	members := map[string]rawMember{}
-	q, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT login, id, last_name, first_name, email, status FROM memberkit_members WHERE org_id = %s", ph(1)), orgID)
+	// The fastest bare read we found per database: PostgreSQL scans the
+	// table (bitmap heap scan); SQLite reads in ID order, which is the
+	// order rows were stored in (a plain WHERE walks an index and jumps
+	// around the table: 8.0 s against 7.1 s for read and match at 1,000,000).
+	read := "SELECT login, id, last_name, first_name, email, status FROM memberkit_members WHERE org_id = %s"
+	if tg.d == sqlstore.SQLite {
+		read += " ORDER BY id"
+	}
+	q, err := tx.QueryContext(ctx, fmt.Sprintf(read, ph(1)), orgID)
 	if err != nil {
 		log.Fatal(err)
 	}
