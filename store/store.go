@@ -246,6 +246,17 @@ func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(em
 // GroupKey is the case-insensitive comparison key of a group label.
 func GroupKey(g string) string { return strings.ToLower(strings.TrimSpace(g)) }
 
+// HasGroupKey reports whether m carries a group whose [GroupKey] is key,
+// the comparison SQL stores make through their group index.
+func HasGroupKey(m membership.Member, key string) bool {
+	for _, g := range m.Groups {
+		if GroupKey(g) == key {
+			return true
+		}
+	}
+	return false
+}
+
 // SearchText is the text a MemberFilter.Text is looked for in: first name,
 // last name, login and email, folded (lower case, no accents).
 func SearchText(m membership.Member) string {
@@ -264,7 +275,7 @@ func (f MemberFilter) Matches(m membership.Member) bool {
 	if f.RoleID != "" && m.RoleID != f.RoleID {
 		return false
 	}
-	if f.Group != "" && !m.HasGroup(strings.TrimSpace(f.Group)) {
+	if f.Group != "" && !HasGroupKey(m, GroupKey(f.Group)) {
 		return false
 	}
 	if f.Text != "" && !strings.Contains(SearchText(m), SearchQuery(f.Text)) {

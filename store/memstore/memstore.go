@@ -57,6 +57,10 @@ type orgState struct {
 
 	sortMu sync.Mutex
 	sorted []sortedEntry // by login key; nil when it must be rebuilt
+	// groups lists, per group key, the members carrying that group by
+	// login key, so that a filtered page reads only its own members;
+	// nil when it must be rebuilt.
+	groups map[string][]sortedEntry
 }
 
 // CreateOrg stores a new org.
@@ -227,16 +231,32 @@ func (s *Store) commit(st *orgState, t *tx) {
 	if st.sorted != nil && len(t.sortChanges) <= 256 {
 		for _, c := range t.sortChanges {
 			if c.oldKey != "" {
-				i, found := slices.BinarySearchFunc(st.sorted, c.oldKey, cmpEntry)
-				if found && st.sorted[i].id == c.id {
-					st.sorted = slices.Delete(st.sorted, i, i+1)
-				}
+				st.sorted = removeEntry(st.sorted, c.oldKey, c.id)
 			}
-			i, _ := slices.BinarySearchFunc(st.sorted, c.newKey, cmpEntry)
-			st.sorted = slices.Insert(st.sorted, i, sortedEntry{key: c.newKey, id: c.id})
+			st.sorted = insertEntry(st.sorted, sortedEntry{key: c.newKey, id: c.id})
 		}
 	} else if len(t.sortChanges) > 0 {
 		st.sorted = nil
+	}
+	if st.groups != nil && len(t.members) > 256 {
+		st.groups = nil // rebuilt when next needed
+	} else if st.groups != nil {
+		for id, m := range t.members {
+			old := st.members[id]
+			nk := store.LoginKey(m.Login)
+			if old != nil {
+				ok := store.LoginKey(old.Login)
+				if ok == nk && slices.Equal(old.Groups, m.Groups) {
+					continue
+				}
+				for _, g := range groupKeys(old) {
+					st.groups[g] = removeEntry(st.groups[g], ok, id)
+				}
+			}
+			for _, g := range groupKeys(m) {
+				st.groups[g] = insertEntry(st.groups[g], sortedEntry{key: nk, id: id})
+			}
+		}
 	}
 	st.sortMu.Unlock()
 	for id, m := range t.members {
@@ -286,6 +306,57 @@ func (s *Store) commit(st *orgState, t *tx) {
 }
 
 func cmpEntry(e sortedEntry, key string) int { return cmp.Compare(e.key, key) }
+
+// removeEntry deletes id's entry under key from a sorted index. Keys are
+// unique once a transaction has committed, but one that swapped two
+// logins may have left two entries under a key for a moment, so the
+// entry is found by ID among those sharing its key.
+func removeEntry(idx []sortedEntry, key, id string) []sortedEntry {
+	i, _ := slices.BinarySearchFunc(idx, key, cmpEntry)
+	for ; i < len(idx) && idx[i].key == key; i++ {
+		if idx[i].id == id {
+			return slices.Delete(idx, i, i+1)
+		}
+	}
+	return idx
+}
+
+func insertEntry(idx []sortedEntry, e sortedEntry) []sortedEntry {
+	i, _ := slices.BinarySearchFunc(idx, e.key, cmpEntry)
+	return slices.Insert(idx, i, e)
+}
+
+// groupKeys returns the distinct keys of m's groups.
+func groupKeys(m *membership.Member) []string {
+	var out []string
+	for _, g := range m.Groups {
+		if k := store.GroupKey(g); k != "" && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// groupIndex returns the members carrying the group key, sorted by login
+// key, building every group's list when needed. The caller holds st.mu
+// (read) or st.wmu.
+func (st *orgState) groupIndex(key string) []sortedEntry {
+	st.sortMu.Lock()
+	defer st.sortMu.Unlock()
+	if st.groups == nil {
+		st.groups = make(map[string][]sortedEntry)
+		for id, m := range st.members {
+			lk := store.LoginKey(m.Login)
+			for _, g := range groupKeys(m) {
+				st.groups[g] = append(st.groups[g], sortedEntry{key: lk, id: id})
+			}
+		}
+		for _, idx := range st.groups {
+			slices.SortFunc(idx, func(a, b sortedEntry) int { return cmp.Compare(a.key, b.key) })
+		}
+	}
+	return st.groups[key]
+}
 
 // sortedIndex returns the members sorted by login key, rebuilding it when
 // needed. The caller holds st.mu (read) or st.wmu.
@@ -435,6 +506,27 @@ func (t *tx) candidates(q store.MemberQuery) []sortedEntry {
 		for _, id := range q.IDs {
 			if m, ok := t.lookup(id); ok && !seen[id] {
 				seen[id] = true
+				out = append(out, sortedEntry{key: store.LoginKey(m.Login), id: id})
+			}
+		}
+		slices.SortFunc(out, func(a, b sortedEntry) int { return cmp.Compare(a.key, b.key) })
+		return out
+	}
+	if q.Group != "" {
+		gk := store.GroupKey(q.Group)
+		base := t.st.groupIndex(gk)
+		if len(t.members) == 0 {
+			return base
+		}
+		// This transaction's own changes may move members in or out.
+		out := make([]sortedEntry, 0, len(base)+len(t.members))
+		for _, e := range base {
+			if _, changed := t.members[e.id]; !changed {
+				out = append(out, e)
+			}
+		}
+		for id, m := range t.members {
+			if store.HasGroupKey(*m, gk) {
 				out = append(out, sortedEntry{key: store.LoginKey(m.Login), id: id})
 			}
 		}

@@ -358,3 +358,75 @@ func testCountsFollowWrites(t *testing.T, s store.Store) {
 	require.ErrorIs(t, err, boom)
 	check("rolled back")
 }
+
+// testGroupFilterFollowsChanges checks the group filter after members
+// join and leave groups, change login, and after a large batch, inside the
+// writing transaction and after it: a store that indexes groups must keep
+// its index in step.
+func testGroupFilterFollowsChanges(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := newOrg(t, s, "Acme")
+	var ms []membership.Member
+	for i := range 600 { // enough for the last batch to pass 256 changes
+		m := member(o.ID, "Prénom", fmt.Sprintf("Nom%03d", i))
+		m.Groups = []string{[]string{"Lyon", "Paris"}[i%2]}
+		ms = append(ms, m)
+	}
+	ms = insert(t, s, o.ID, ms...)
+	group := func(tx store.Tx, g string) []string {
+		var out []string
+		for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: store.MemberFilter{Group: g}}) {
+			require.NoError(t, err)
+			out = append(out, m.Login)
+		}
+		return out
+	}
+	var lyon []string
+	for i := 0; i < 600; i += 2 {
+		lyon = append(lyon, ms[i].Login)
+	}
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		assert.Equal(t, lyon, group(tx, "lyon"))
+		return nil
+	}))
+
+	// A few changes: ms[0] leaves Lyon for Paris, ms[1] joins Lyon too,
+	// ms[2] is renamed to sort last.
+	a, b, c := ms[0], ms[1], ms[2]
+	a.Groups, b.Groups, c.Login = []string{"Paris"}, []string{"Paris", "LYON"}, "zz.last"
+	wantLyon := append([]string{b.Login}, lyon[2:]...)
+	wantLyon = append(wantLyon, "zz.last")
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error {
+		require.NoError(t, tx.UpdateMembers(ctx, []membership.Member{a, b, c}))
+		assert.Equal(t, wantLyon, group(tx, "Lyon"), "the transaction sees its own changes")
+		return nil
+	}))
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		assert.Equal(t, wantLyon, group(tx, "Lyon"))
+		assert.Len(t, group(tx, "Paris"), 301)
+		return nil
+	}))
+
+	// A large batch: every Paris member moves to Lyon.
+	var all []membership.Member
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		for m, err := range tx.Members(ctx, store.MemberQuery{}) {
+			require.NoError(t, err)
+			all = append(all, m)
+		}
+		return nil
+	}))
+	var moved []membership.Member
+	for _, m := range all {
+		if slices.Contains(m.Groups, "Paris") {
+			m.Groups = []string{"Lyon"}
+			moved = append(moved, m)
+		}
+	}
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.UpdateMembers(ctx, moved) }))
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		assert.Len(t, group(tx, "Lyon"), 600)
+		assert.Empty(t, group(tx, "Paris"))
+		return nil
+	}))
+}

@@ -69,6 +69,7 @@ var cases = []testCase{
 	{"TenantIsolation", testTenantIsolation},
 	{"Filters", testFilters},
 	{"TextSearchFoldsCaseAndAccents", testTextSearch},
+	{"GroupFilterFollowsChanges", testGroupFilterFollowsChanges},
 	{"PaginationCompleteAndStable", testPagination},
 	{"PaginationUnderConcurrentWrites", testPaginationConcurrent},
 	{"StreamingEarlyBreakAndInterleave", testStreaming},
