@@ -39,7 +39,13 @@ func New() *Store {
 	return &Store{orgs: make(map[string]*orgState), tokens: make(map[string]tokenRef)}
 }
 
-type sortedEntry struct{ key, id string }
+// sortedEntry is one member in a sorted index: its login key, ID and
+// current record (nil until the index is next rebuilt or the member next
+// written; readers then look the ID up).
+type sortedEntry struct {
+	key, id string
+	m       *membership.Member
+}
 
 type orgState struct {
 	wmu sync.Mutex   // serialises Updates
@@ -228,6 +234,10 @@ func (s *Store) commit(st *orgState, t *tx) {
 	st.active += t.dActive
 	st.activeAdmins += t.dAdmins
 	st.sortMu.Lock()
+	// The indexes hold each member's pointer, so that a page reads its
+	// members without a lookup in the org's map. Entries whose key moves
+	// are moved (or the index is dropped when many move); every changed
+	// member then gets its new pointer in place.
 	if st.sorted != nil && len(t.sortChanges) <= 256 {
 		for _, c := range t.sortChanges {
 			if c.oldKey != "" {
@@ -238,24 +248,39 @@ func (s *Store) commit(st *orgState, t *tx) {
 	} else if len(t.sortChanges) > 0 {
 		st.sorted = nil
 	}
-	if st.groups != nil && len(t.members) > 256 {
-		st.groups = nil // rebuilt when next needed
-	} else if st.groups != nil {
+	if st.groups != nil {
+		moves := 0
 		for id, m := range t.members {
-			old := st.members[id]
-			nk := store.LoginKey(m.Login)
+			if old := st.members[id]; old == nil || store.LoginKey(old.Login) != store.LoginKey(m.Login) || !slices.Equal(old.Groups, m.Groups) {
+				moves++
+			}
+		}
+		if moves > 256 {
+			st.groups = nil // rebuilt when next needed
+		}
+	}
+	for id, m := range t.members {
+		nk := store.LoginKey(m.Login)
+		if st.sorted != nil {
+			setEntry(st.sorted, nk, id, m)
+		}
+		if st.groups == nil {
+			continue
+		}
+		old := st.members[id]
+		if old == nil || store.LoginKey(old.Login) != nk || !slices.Equal(old.Groups, m.Groups) {
 			if old != nil {
-				ok := store.LoginKey(old.Login)
-				if ok == nk && slices.Equal(old.Groups, m.Groups) {
-					continue
-				}
 				for _, g := range groupKeys(old) {
-					st.groups[g] = removeEntry(st.groups[g], ok, id)
+					st.groups[g] = removeEntry(st.groups[g], store.LoginKey(old.Login), id)
 				}
 			}
 			for _, g := range groupKeys(m) {
-				st.groups[g] = insertEntry(st.groups[g], sortedEntry{key: nk, id: id})
+				st.groups[g] = insertEntry(st.groups[g], sortedEntry{key: nk, id: id, m: m})
 			}
+			continue
+		}
+		for _, g := range groupKeys(m) {
+			setEntry(st.groups[g], nk, id, m)
 		}
 	}
 	st.sortMu.Unlock()
@@ -321,6 +346,17 @@ func removeEntry(idx []sortedEntry, key, id string) []sortedEntry {
 	return idx
 }
 
+// setEntry points id's entry under key at m.
+func setEntry(idx []sortedEntry, key, id string, m *membership.Member) {
+	i, _ := slices.BinarySearchFunc(idx, key, cmpEntry)
+	for ; i < len(idx) && idx[i].key == key; i++ {
+		if idx[i].id == id {
+			idx[i].m = m
+			return
+		}
+	}
+}
+
 func insertEntry(idx []sortedEntry, e sortedEntry) []sortedEntry {
 	i, _ := slices.BinarySearchFunc(idx, e.key, cmpEntry)
 	return slices.Insert(idx, i, e)
@@ -348,7 +384,7 @@ func (st *orgState) groupIndex(key string) []sortedEntry {
 		for id, m := range st.members {
 			lk := store.LoginKey(m.Login)
 			for _, g := range groupKeys(m) {
-				st.groups[g] = append(st.groups[g], sortedEntry{key: lk, id: id})
+				st.groups[g] = append(st.groups[g], sortedEntry{key: lk, id: id, m: m})
 			}
 		}
 		for _, idx := range st.groups {
@@ -366,7 +402,7 @@ func (st *orgState) sortedIndex() []sortedEntry {
 	if st.sorted == nil {
 		idx := make([]sortedEntry, 0, len(st.members))
 		for id, m := range st.members {
-			idx = append(idx, sortedEntry{key: store.LoginKey(m.Login), id: id})
+			idx = append(idx, sortedEntry{key: store.LoginKey(m.Login), id: id, m: m})
 		}
 		slices.SortFunc(idx, func(a, b sortedEntry) int { return cmp.Compare(a.key, b.key) })
 		st.sorted = idx
@@ -449,6 +485,19 @@ func (t *tx) lookup(id string) (*membership.Member, bool) {
 		return m, true
 	}
 	m, ok := t.st.members[id]
+	return m, ok
+}
+
+// entryMember returns the current record of an index entry: this
+// transaction's own write, else the entry's pointer, else a lookup.
+func (t *tx) entryMember(e sortedEntry) (*membership.Member, bool) {
+	if m, ok := t.members[e.id]; ok {
+		return m, true
+	}
+	if e.m != nil {
+		return e.m, true
+	}
+	m, ok := t.st.members[e.id]
 	return m, ok
 }
 
@@ -570,7 +619,7 @@ func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[members
 					return
 				}
 			}
-			m, ok := t.lookup(entries[i].id)
+			m, ok := t.entryMember(entries[i])
 			if !ok || !q.Matches(*m) {
 				continue
 			}
@@ -598,7 +647,7 @@ func (t *tx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary,
 					return
 				}
 			}
-			m, ok := t.lookup(e.id)
+			m, ok := t.entryMember(e)
 			if !ok {
 				continue
 			}

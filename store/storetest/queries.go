@@ -407,6 +407,31 @@ func testGroupFilterFollowsChanges(t *testing.T, s store.Store) {
 		return nil
 	}))
 
+	// A status change alone (no login or group moved) shows in filtered
+	// and unfiltered listings, in the writing transaction and after it.
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error {
+		m, err := tx.Member(ctx, ms[4].ID)
+		require.NoError(t, err)
+		m.Status = membership.StatusDeactivated
+		require.NoError(t, tx.UpdateMembers(ctx, []membership.Member{m}))
+		n, err := tx.CountMembers(ctx, store.MemberFilter{Group: "Lyon", Statuses: []membership.Status{membership.StatusDeactivated}})
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		return nil
+	}))
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		for _, f := range []store.MemberFilter{{Group: "Lyon"}, {}} {
+			f.Statuses = []membership.Status{membership.StatusDeactivated}
+			var got []string
+			for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: f}) {
+				require.NoError(t, err)
+				got = append(got, m.ID)
+			}
+			assert.Equal(t, []string{ms[4].ID}, got, "filter %+v", f)
+		}
+		return nil
+	}))
+
 	// A large batch: every Paris member moves to Lyon.
 	var all []membership.Member
 	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
