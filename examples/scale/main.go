@@ -62,6 +62,7 @@ var (
 	naiveFlag  = flag.Int("naive", 0, "run the naive reconcile on PostgreSQL for orgs up to this size (0: never)")
 	hashRows   = flag.Int("hashrows", 0, "rows of the clear-password import (0: skip)")
 	dirFlag    = flag.String("dir", "", "directory for SQLite files (default: a temporary one)")
+	repsFlag   = flag.Int("reps", 1, "runs per store and size, each on a fresh store (report the median: single runs of a few seconds move with WAL checkpoints)")
 )
 
 var sys = membership.SystemActor("scale")
@@ -80,7 +81,9 @@ func main() {
 			log.Fatal(err)
 		}
 		for _, kind := range strings.Split(*storesFlag, ",") {
-			run(ctx, strings.TrimSpace(kind), n)
+			for range *repsFlag {
+				run(ctx, strings.TrimSpace(kind), n)
+			}
 		}
 	}
 }

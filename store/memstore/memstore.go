@@ -568,32 +568,29 @@ func (t *tx) candidates(q store.MemberQuery) []sortedEntry {
 			return base
 		}
 		// This transaction's own changes may move members in or out.
-		out := make([]sortedEntry, 0, len(base)+len(t.members))
-		for _, e := range base {
-			if _, changed := t.members[e.id]; !changed {
-				out = append(out, e)
-			}
-		}
-		for id, m := range t.members {
-			if store.HasGroupKey(*m, gk) {
-				out = append(out, sortedEntry{key: store.LoginKey(m.Login), id: id})
-			}
-		}
-		slices.SortFunc(out, func(a, b sortedEntry) int { return cmp.Compare(a.key, b.key) })
-		return out
+		return t.overlay(base, func(m *membership.Member) bool { return store.HasGroupKey(*m, gk) })
 	}
 	base := t.st.sortedIndex()
 	if len(t.sortChanges) == 0 {
 		return base
 	}
-	out := make([]sortedEntry, 0, len(base)+len(t.sortChanges))
+	return t.overlay(base, func(*membership.Member) bool { return true })
+}
+
+// overlay merges this transaction's written members into a committed
+// index: their committed entries are dropped, and those keep accepts come
+// back under their current login.
+func (t *tx) overlay(base []sortedEntry, keep func(*membership.Member) bool) []sortedEntry {
+	out := make([]sortedEntry, 0, len(base)+len(t.members))
 	for _, e := range base {
 		if _, changed := t.members[e.id]; !changed {
 			out = append(out, e)
 		}
 	}
 	for id, m := range t.members {
-		out = append(out, sortedEntry{key: store.LoginKey(m.Login), id: id})
+		if keep(m) {
+			out = append(out, sortedEntry{key: store.LoginKey(m.Login), id: id, m: m})
+		}
 	}
 	slices.SortFunc(out, func(a, b sortedEntry) int { return cmp.Compare(a.key, b.key) })
 	return out

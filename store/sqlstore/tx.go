@@ -926,8 +926,7 @@ func (a *pgArray) addValue(v any) (string, error) {
 		return "text", nil
 	case sql.NullString:
 		if !v.Valid {
-			a.sep()
-			a.b.WriteString("NULL")
+			a.null()
 		} else {
 			a.add(v.String)
 		}
@@ -940,8 +939,7 @@ func (a *pgArray) addValue(v any) (string, error) {
 		return "bigint", nil
 	case sql.NullInt64:
 		if !v.Valid {
-			a.sep()
-			a.b.WriteString("NULL")
+			a.null()
 		} else {
 			a.addInt(v.Int64)
 		}
@@ -985,11 +983,15 @@ func (a *pgArray) add(s string) {
 // addOrNull appends s, or NULL when s is empty.
 func (a *pgArray) addOrNull(s string) {
 	if s == "" {
-		a.sep()
-		a.b.WriteString("NULL")
+		a.null()
 		return
 	}
 	a.add(s)
+}
+
+func (a *pgArray) null() {
+	a.sep()
+	a.b.WriteString("NULL")
 }
 
 func (a *pgArray) addInt(v int64) {
