@@ -41,7 +41,8 @@ type Result struct {
 	TemporaryPasswords map[string]string
 }
 
-// applyBatch is how many members Apply writes per store call.
+// applyBatch is how many members Apply writes per store call (and per
+// Progress report): the size of one PostgreSQL array statement.
 const applyBatch = 1000
 
 // Apply writes a plan, all or nothing, in one store transaction

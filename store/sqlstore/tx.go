@@ -844,7 +844,7 @@ func (t *tx) patchMismatch(ctx context.Context, ps []store.MemberPatch) error {
 	return fmt.Errorf("sqlstore: %d members changed meanwhile: %w", len(ps), store.ErrConflict)
 }
 
-// patchMembersPostgres writes up to 5,000 patches per UPDATE … FROM
+// patchMembersPostgres writes up to pgArrayBatch patches per UPDATE … FROM
 // unnest(…): one array parameter per column, so PostgreSQL parses eleven
 // parameters per statement instead of eleven per member.
 func (t *tx) patchMembersPostgres(ctx context.Context, ps []store.MemberPatch) error {
@@ -852,7 +852,7 @@ func (t *tx) patchMembersPostgres(ctx context.Context, ps []store.MemberPatch) e
 		`FROM unnest($1::varchar[], $2::bigint[], $3::varchar[], $4::varchar[], $5::varchar[], $6::text[], $7::text[], $8::varchar[], $9::text[], $10::bigint[], $11::text[], $12::varchar[], $13::varchar[]) ` +
 		`AS v(id, version, login_key, email, email_key, first_name, last_name, status, search_text, updated_at, password_hash, role_id, old_status) ` +
 		`WHERE m.org_id = $14 AND m.id = v.id AND m.version = v.version AND m.login_key = v.login_key AND m.role_id = v.role_id AND m.status = v.old_status`
-	for part := range slices.Chunk(ps, 5000) {
+	for part := range slices.Chunk(ps, pgArrayBatch) {
 		var id, version, loginKey, email, emailKey, first, last, status, search, updated, hash, role, oldStatus pgArray
 		for i := range part {
 			p := &part[i]
@@ -882,12 +882,12 @@ func (t *tx) patchMembersPostgres(ctx context.Context, ps []store.MemberPatch) e
 	return nil
 }
 
-// insertRowsPostgres writes up to 5,000 rows per INSERT … SELECT FROM
+// insertRowsPostgres writes up to pgArrayBatch rows per INSERT … SELECT FROM
 // unnest(…), one array parameter per column; each column's SQL type
 // comes from the Go type of its values.
 func (t *tx) insertRowsPostgres(ctx context.Context, table, cols string, ncols, n int, row func(i int) []any) error {
-	for start := 0; start < n; start += 5000 {
-		end := min(start+5000, n)
+	for start := 0; start < n; start += pgArrayBatch {
+		end := min(start+pgArrayBatch, n)
 		arrays := make([]pgArray, ncols)
 		types := make([]string, ncols)
 		for i := start; i < end; i++ {
@@ -951,6 +951,10 @@ func (a *pgArray) addValue(v any) (string, error) {
 	}
 	return "", fmt.Errorf("no PostgreSQL array for %T", v)
 }
+
+// pgArrayBatch is the rows per array statement: measured on a
+// 100,000-member reconcile, 5,000-row statements were slower than 1,000.
+const pgArrayBatch = 1000
 
 // pgArray builds a PostgreSQL array literal, sent as one text parameter
 // and cast in SQL ($1::text[]): any driver can pass it, and the server
