@@ -251,7 +251,7 @@ func (s *Store) commit(st *orgState, t *tx) {
 	if st.groups != nil {
 		moves := 0
 		for id, m := range t.members {
-			if old := st.members[id]; old == nil || store.LoginKey(old.Login) != store.LoginKey(m.Login) || !slices.Equal(old.Groups, m.Groups) {
+			if movesInGroups(st.members[id], m) {
 				moves++
 			}
 		}
@@ -267,8 +267,7 @@ func (s *Store) commit(st *orgState, t *tx) {
 		if st.groups == nil {
 			continue
 		}
-		old := st.members[id]
-		if old == nil || store.LoginKey(old.Login) != nk || !slices.Equal(old.Groups, m.Groups) {
+		if old := st.members[id]; movesInGroups(old, m) {
 			if old != nil {
 				for _, g := range groupKeys(old) {
 					st.groups[g] = removeEntry(st.groups[g], store.LoginKey(old.Login), id)
@@ -360,6 +359,12 @@ func setEntry(idx []sortedEntry, key, id string, m *membership.Member) {
 func insertEntry(idx []sortedEntry, e sortedEntry) []sortedEntry {
 	i, _ := slices.BinarySearchFunc(idx, e.key, cmpEntry)
 	return slices.Insert(idx, i, e)
+}
+
+// movesInGroups reports whether writing m over old (nil for a new member)
+// moves its entries in the group index: a new login or new groups.
+func movesInGroups(old, m *membership.Member) bool {
+	return old == nil || store.LoginKey(old.Login) != store.LoginKey(m.Login) || !slices.Equal(old.Groups, m.Groups)
 }
 
 // groupKeys returns the distinct keys of m's groups.
