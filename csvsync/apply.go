@@ -69,8 +69,25 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 	err := s.st.Update(ctx, orgID, func(tx store.Tx) error {
 		events = events[:0]
 		*res = Result{Unchanged: p.Unchanged}
-		if _, err := authorize(ctx, tx, actor, membership.PermCSVImport); err != nil {
+		a, err := authorize(ctx, tx, actor, membership.PermCSVImport)
+		if err != nil {
 			return err
+		}
+		// The actor's power, once more inside the lock: the default role
+		// of new members, and every role of the members the plan touches.
+		pw, err := loadPower(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		if err := pw.grant(p.roleID); err != nil {
+			return err
+		}
+		for i := range p.Actions {
+			if act := &p.Actions[i]; act.Kind != KindAdd {
+				if lack := pw.lacks(act.role); lack != "" {
+					return pw.a.CanActOn(membership.Member{ID: act.MemberID}, pw.roles[act.role])
+				}
+			}
 		}
 		now := svc.Now(s.clock)
 		// The roster must be as it was planned: any change made since,
@@ -110,6 +127,9 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 					FirstName: a.first, LastName: a.last, Email: a.Email, Status: a.Status, UpdatedAt: now}
 				if a.setHash {
 					patches[i].PasswordHash = a.secret.hash
+				}
+				if a.setHash || membership.RotatesStamp(membership.Member{Status: a.before, RoleID: a.role}, membership.Member{Status: a.Status, RoleID: a.role}) {
+					patches[i].SecurityStamp = membership.NewSecurityStamp()
 				}
 				before := membership.Member{ID: a.MemberID, Status: a.before, RoleID: a.role}
 				after := membership.Member{ID: a.MemberID, Status: a.Status, RoleID: a.role}
@@ -151,7 +171,8 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 			out := make([]membership.Member, len(batch))
 			for i, a := range batch {
 				m := membership.Member{ID: membership.NewID(), OrgID: orgID, Login: a.Login, Email: a.Email, FirstName: a.first, LastName: a.last,
-					RoleID: p.roleID, Status: a.Status, PasswordHash: a.secret.hash, MustChangePassword: a.mustChange, CreatedAt: now, UpdatedAt: now}
+					RoleID: p.roleID, Status: a.Status, PasswordHash: a.secret.hash, MustChangePassword: a.mustChange, CreatedAt: now, UpdatedAt: now,
+					SecurityStamp: membership.NewSecurityStamp()}
 				a.MemberID = m.ID
 				out[i] = m
 				seatDelta += membership.SeatDelta(membership.Member{}, m)

@@ -22,8 +22,13 @@ type ParseOptions struct {
 	Lang membership.Lang
 	// MaxRows is the most data rows a file may have; default 1,000,000.
 	MaxRows int
-	// MaxFieldLen is the longest cell, in bytes; default 1,024.
+	// MaxFieldLen is the longest cell, in bytes; default 1,024. Header
+	// cells obey it too. A cell of more than twice as many bytes stops
+	// the reading at once, so memory stays bounded whatever its size.
 	MaxFieldLen int
+	// MaxColumns is the most cells a line may have; default 64. A line
+	// with more stops the reading.
+	MaxColumns int
 	// MaxFileSize is the largest file, in bytes; default 256 MiB.
 	MaxFileSize int64
 	// MaxProblems caps the problems listed; default 100.
@@ -36,6 +41,9 @@ func (o ParseOptions) withDefaults() ParseOptions {
 	}
 	if o.MaxFieldLen <= 0 {
 		o.MaxFieldLen = 1024
+	}
+	if o.MaxColumns <= 0 {
+		o.MaxColumns = 64
 	}
 	if o.MaxFileSize <= 0 {
 		o.MaxFileSize = 256 << 20
@@ -188,12 +196,21 @@ type problems struct {
 	lang      membership.Lang
 }
 
+// excerptLen is the most characters a message shows of a value read from
+// the file.
+const excerptLen = 64
+
 func (p *problems) add(line int, col, code string, args ...any) {
 	if len(p.list) >= p.max {
 		p.truncated = true
 		return
 	}
-	p.list = append(p.list, Problem{Line: line, Column: col, Code: code, Message: msg(p.lang, code, args...)})
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = membership.Excerpt(s, excerptLen)
+		}
+	}
+	p.list = append(p.list, Problem{Line: line, Column: membership.Excerpt(col, excerptLen), Code: code, Message: msg(p.lang, code, args...)})
 }
 
 func (p *problems) err() error {
@@ -231,7 +248,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 		return nil, probs.err()
 	}
 	f.Comma = detectComma(head)
-	cr := csv.NewReader(br)
+	cr := csv.NewReader(newGuard(br, f.Comma, 2*o.MaxFieldLen+8, o.MaxColumns))
 	cr.Comma = f.Comma
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -248,12 +265,17 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 			return nil, probs.err()
 		}
 		if err != nil {
-			return nil, readFailure(probs, err, o)
+			return nil, readFailure(probs, err, o, f)
 		}
 		if blank(rec) {
 			continue
 		}
 		for i, h := range rec {
+			if len(h) > o.MaxFieldLen {
+				line, _ := cr.FieldPos(i)
+				probs.add(line, "", "field_too_long", len(h), o.MaxFieldLen)
+				continue
+			}
 			h = strings.TrimSpace(f.cell(h))
 			f.Header = append(f.Header, h)
 			c, ok := headerAliases[headerKey(h)]
@@ -301,14 +323,15 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 		}
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) && !errors.Is(err, errTooLarge) {
+			var ge *guardError
+			if errors.As(err, &pe) && !errors.Is(err, errTooLarge) && !errors.As(err, &ge) {
 				probs.add(pe.StartLine, "", "syntax", pe.Err)
 				if len(probs.list) >= probs.max {
 					break
 				}
 				continue
 			}
-			return nil, readFailure(probs, err, o)
+			return nil, readFailure(probs, err, o, f)
 		}
 		if blank(rec) {
 			continue
@@ -419,11 +442,21 @@ func (c *rowChunks) all() []Row {
 	return append(out, c.cur...)
 }
 
-func readFailure(p *problems, err error, o ParseOptions) error {
-	if errors.Is(err, errTooLarge) {
+func readFailure(p *problems, err error, o ParseOptions, f *File) error {
+	var ge *guardError
+	switch {
+	case errors.Is(err, errTooLarge):
 		p.list = nil
 		p.add(0, "", "too_large", o.MaxFileSize)
-	} else {
+	case errors.As(err, &ge) && ge.tooLong:
+		col := ""
+		if ge.col < len(f.Header) {
+			col = f.Header[ge.col]
+		}
+		p.add(ge.line, col, "cell_too_long", 2*o.MaxFieldLen+8, o.MaxFieldLen)
+	case errors.As(err, &ge):
+		p.add(ge.line, "", "too_many_columns", o.MaxColumns)
+	default:
 		p.add(0, "", "read", err)
 	}
 	return p.err()

@@ -31,6 +31,11 @@ type PlanOptions struct {
 	AllowMassDeactivation bool
 	// Progress, when set, is told how the password hashing advances.
 	Progress func(done, total int)
+	// AllowWeakHashes accepts password hashes from the file below the
+	// minimum strength (bcrypt cost under 10, argon2id under OWASP's
+	// parameters), to migrate from a legacy system; they are replaced at
+	// each member's next login. By default such rows are refused.
+	AllowWeakHashes bool
 }
 
 // Kind classifies what the plan does with a row or an absent member.
@@ -163,12 +168,17 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	byLogin := make(map[string]int32, len(f.Rows))
 	byEmail := make(map[string]int32, len(f.Rows))
 	var limit, pending int
+	var pw *power
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		if _, err := authorize(ctx, tx, actor, membership.PermCSVImport); err != nil {
+		a, err := authorize(ctx, tx, actor, membership.PermCSVImport)
+		if err != nil {
 			return err
 		}
-		if _, err := svc.Role(ctx, tx, o.RoleID); err != nil {
-			return &membership.ValidationError{Field: "role", Reason: fmt.Sprintf("no role %q in this org", o.RoleID)}
+		if pw, err = loadPower(ctx, tx, a); err != nil {
+			return err
+		}
+		if err := pw.grant(o.RoleID); err != nil {
+			return err
 		}
 		org, c, err := svc.OrgCounts(ctx, tx, s.clock.Now())
 		if err != nil {
@@ -194,6 +204,14 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	p.total = len(members)
 	probs := &problems{max: 100, lang: lang}
 	colLoginName, colEmailName := f.columnName(colLogin), f.columnName(colEmail)
+	// beyond reports a member the actor may not act on.
+	beyond := func(line int, col string, m *store.MemberSummary) bool {
+		if p := pw.lacks(m.RoleID); p != "" {
+			probs.add(line, col, "beyond_power", m.Login, m.RoleID, p)
+			return true
+		}
+		return false
+	}
 
 	// 2. Match rows to members.
 	matched := make([]int32, len(f.Rows))    // member index or -1
@@ -261,6 +279,34 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		if owner, ok := byEmail[email]; ok && owner != idx {
 			probs.add(r.Line, colEmailName, "email_taken", email, members[owner].Login)
 		}
+		if owner, ok := byLogin[email]; ok && owner != idx {
+			probs.add(r.Line, colEmailName, "email_is_login", email, members[owner].Login)
+		} else if prev, ok := newLogins[email]; ok && prev != r.Line {
+			probs.add(r.Line, colEmailName, "email_is_login", email, email)
+		}
+	}
+	// A login may not take the form of another member's email.
+	for i := range f.Rows {
+		r := &f.Rows[i]
+		if r.Login == "" || !strings.Contains(r.Login, "@") {
+			continue
+		}
+		if owner, ok := byEmail[r.Login]; ok && owner != matched[i] {
+			probs.add(r.Line, colLoginName, "login_is_email", r.Login, members[owner].Login)
+		} else if prev, ok := emailLine[r.Login]; ok && prev != r.Line {
+			probs.add(r.Line, colLoginName, "login_is_email", r.Login, fmt.Sprintf("%d", prev))
+		}
+	}
+	// Imported hashes must be strong enough.
+	if !o.AllowWeakHashes {
+		for i := range f.Rows {
+			r := &f.Rows[i]
+			if r.PassKind == PasswordHashed {
+				if err := membership.CheckHashStrength(string(r.Password)); err != nil {
+					probs.add(r.Line, f.columnName(colPassword), "weak_hash")
+				}
+			}
+		}
 	}
 
 	// 4. Classify.
@@ -312,6 +358,9 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 			p.Unchanged++ // the bulk of a reconcile: counted, not kept
 			continue
 		}
+		if beyond(r.Line, colLoginName, m) {
+			continue
+		}
 		a.secret = &actionSecret{}
 		switch r.PassKind {
 		case PasswordHashed:
@@ -350,6 +399,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		if !actor.IsSystem() && actor.MemberID == m.ID {
 			probs.add(0, "", "self")
 		}
+		beyond(0, "", m)
 		p.Actions = append(p.Actions, Action{Kind: KindDeactivate, MemberID: m.ID, Login: m.Login, Name: m.FirstName + " " + m.LastName,
 			Email: m.Email, Status: membership.StatusDeactivated, version: m.Version, before: m.Status, role: m.RoleID,
 			first: m.FirstName, last: m.LastName, secret: &actionSecret{},

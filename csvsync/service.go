@@ -2,6 +2,7 @@ package csvsync
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
@@ -60,19 +61,60 @@ func New(st store.Store, opts *Options) *Service {
 }
 
 // authorize checks the permission and the org's CSV feature inside tx.
-func authorize(ctx context.Context, tx store.Tx, actor membership.Actor, p membership.Permission) (*membership.Member, error) {
-	me, err := svc.Authorize(ctx, tx, actor, p)
+func authorize(ctx context.Context, tx store.Tx, actor membership.Actor, p membership.Permission) (membership.Authority, error) {
+	a, err := svc.Authorize(ctx, tx, actor, p)
 	if err != nil {
-		return nil, err
+		return a, err
 	}
 	org, err := tx.Org(ctx)
 	if err != nil {
-		return nil, err
+		return a, err
 	}
 	if !org.Has(membership.FeatureCSV) {
-		return nil, membership.ErrFeatureDisabled
+		return a, membership.ErrFeatureDisabled
 	}
-	return me, nil
+	return a, nil
+}
+
+// power tells, for each role of the org, whether the actor may act on its
+// members, and whether it may grant the default role of new members.
+type power struct {
+	a      membership.Authority
+	roles  map[string]membership.Role
+	beyond map[string]membership.Permission // role ID → a permission of it the actor lacks ("" for none)
+}
+
+// loadPower reads the org's roles inside tx.
+func loadPower(ctx context.Context, tx store.Tx, a membership.Authority) (*power, error) {
+	custom, err := tx.Roles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pw := &power{a: a, roles: map[string]membership.Role{}, beyond: map[string]membership.Permission{}}
+	for _, r := range append(membership.BuiltinRoles(), custom...) {
+		pw.roles[r.ID] = r
+	}
+	return pw, nil
+}
+
+// lacks returns a permission of the role roleID that the actor lacks, so
+// that it may not act on the role's members; "" when it may.
+func (pw *power) lacks(roleID string) membership.Permission {
+	if p, ok := pw.beyond[roleID]; ok {
+		return p
+	}
+	p, _ := pw.a.Holds(pw.roles[roleID].Permissions)
+	pw.beyond[roleID] = p
+	return p
+}
+
+// grant checks that the actor may give new members roleID.
+func (pw *power) grant(roleID string) error {
+	r, ok := pw.roles[roleID]
+	if !ok {
+		return &membership.ValidationError{Field: "role", Reason: fmt.Sprintf("no role %q in this org", roleID)}
+	}
+	return pw.a.CanGrant(r)
 }
 
 // Parse reads an import file for the org (permission csv.import and the

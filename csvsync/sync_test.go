@@ -39,7 +39,7 @@ func (h *countingHasher) Verify(hash membership.PasswordHash, pw string) (bool, 
 }
 
 func bcryptHash(t *testing.T, pw string) string {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), membership.MinBcryptCost)
 	require.NoError(t, err)
 	return string(h)
 }
@@ -245,11 +245,11 @@ func TestReconcile(t *testing.T) {
 		assert.Equal(t, membership.StatusActive, ms["denis.petit"].Status)
 		assert.Equal(t, membership.StatusDeactivated, ms["eve.absent"].Status, "absent from the file → deactivated")
 		assert.Equal(t, membership.StatusDeactivated, ms["zoe.lefevre"].Status)
-		assert.True(t, strings.HasPrefix(string(ms["zoe.lefevre"].PasswordHash), "$2a$04$"), "a PHC hash from the file is stored as is")
+		assert.True(t, strings.HasPrefix(string(ms["zoe.lefevre"].PasswordHash), "$2a$10$"), "a PHC hash from the file is stored as is")
 		require.Contains(t, ms, "new.person")
 		assert.True(t, ms["new.person"].MustChangePassword)
 		_, err = f.roster.Authenticate(f.ctx, f.org.ID, "new.person", "tempeos")
-		require.NoError(t, err, "the shared temporary password works")
+		require.ErrorIs(t, err, membership.ErrPasswordChangeRequired, "the shared temporary password works, and must be changed")
 		_, err = f.roster.Activate(f.ctx, f.actor, f.org.ID, chloe.ID)
 		require.NoError(t, err)
 		_, err = f.roster.Authenticate(f.ctx, f.org.ID, "chloe.bernard", "nouveau-mot-de-passe")
@@ -294,9 +294,11 @@ func TestRandomTemporaryPasswordsAndHashingCost(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, res.TemporaryPasswords, 2)
 		for login, pw := range res.TemporaryPasswords {
-			m, err := f.roster.Authenticate(f.ctx, f.org.ID, login, pw)
-			require.NoError(t, err)
-			assert.True(t, m.MustChangePassword)
+			_, err := f.roster.Authenticate(f.ctx, f.org.ID, login, pw)
+			var pcr *roster.PasswordChangeRequiredError
+			require.ErrorAs(t, err, &pcr)
+			assert.True(t, pcr.Member.MustChangePassword)
+			assert.Equal(t, login, pcr.Member.Login)
 		}
 		// Shared default password: hashed once, whatever the number of rows.
 		var b strings.Builder

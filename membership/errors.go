@@ -3,6 +3,7 @@ package membership
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors returned by memberkit. Match them with [errors.Is]; the
@@ -47,6 +48,20 @@ var (
 	// ErrNotPending: the invitation is no longer pending (accepted or
 	// canceled) and cannot be resent or canceled.
 	ErrNotPending = errors.New("memberkit: invitation is not pending")
+	// ErrPasswordChangeRequired: the member logged in with a temporary
+	// password and must change it before doing anything else.
+	// Authentication returns it (with the member) instead of success, and
+	// every other act of that member is refused with an error matching it
+	// and [ErrForbidden].
+	ErrPasswordChangeRequired = errors.New("memberkit: the temporary password must be changed first")
+	// ErrTooManyAttempts: too many failed attempts from this login or
+	// client; wait and retry. The returned error is a [*ThrottleError]
+	// that says how long.
+	ErrTooManyAttempts = errors.New("memberkit: too many failed attempts; try again later")
+	// ErrSessionInvalid: a session's security stamp no longer matches its
+	// member (deactivated, removed, role or password changed), or the
+	// member cannot act: the session must end.
+	ErrSessionInvalid = errors.New("memberkit: session no longer valid")
 )
 
 // ValidationError reports input that failed validation. Field names the
@@ -101,8 +116,11 @@ func (e *LimitError) Is(target error) bool { return target == ErrMemberLimit }
 // ForbiddenError details an [ErrForbidden] refusal.
 type ForbiddenError struct {
 	ActorID    string
-	Permission Permission
-	Reason     string
+	Permission Permission // the permission asked or lacked, if any
+	Reason     string     // why, in English, when more than a missing permission
+	// Err is a further cause, such as [ErrPasswordChangeRequired]; nil
+	// for most refusals.
+	Err error
 }
 
 func (e *ForbiddenError) Error() string {
@@ -114,3 +132,23 @@ func (e *ForbiddenError) Error() string {
 
 // Is reports whether target is [ErrForbidden].
 func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
+
+// Unwrap returns the further cause, if any.
+func (e *ForbiddenError) Unwrap() error { return e.Err }
+
+// ThrottleError details an [ErrTooManyAttempts] refusal.
+type ThrottleError struct {
+	// RetryAfter is how long to wait before the next attempt may be
+	// made.
+	RetryAfter time.Duration
+	// Locked is true during a lockout (many failures), false during the
+	// short delays that come before it.
+	Locked bool
+}
+
+func (e *ThrottleError) Error() string {
+	return fmt.Sprintf("memberkit: too many failed attempts; try again in %s", e.RetryAfter.Round(time.Second))
+}
+
+// Is reports whether target is [ErrTooManyAttempts].
+func (e *ThrottleError) Is(target error) bool { return target == ErrTooManyAttempts }

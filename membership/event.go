@@ -1,6 +1,9 @@
 package membership
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // EventType names what an audit [Event] records.
 type EventType string
@@ -16,6 +19,8 @@ const (
 	EventMemberRoleChanged     EventType = "member.role_changed"
 	EventMemberPasswordChanged EventType = "member.password_changed"
 	EventMemberLoggedIn        EventType = "member.logged_in"
+	EventMemberLoginFailed     EventType = "member.login_failed" // a wrong password, an unknown login or a member who may not log in
+	EventMemberLockedOut       EventType = "member.locked_out"   // a login locked after repeated failures
 	EventRoleCreated           EventType = "role.created"
 	EventRoleUpdated           EventType = "role.updated"
 	EventRoleDeleted           EventType = "role.deleted"
@@ -24,9 +29,22 @@ const (
 	EventInvitationCanceled    EventType = "invitation.canceled"
 	EventInvitationAccepted    EventType = "invitation.accepted"
 	EventInvitationExpired     EventType = "invitation.expired_refused"
+	EventInvitationRefused     EventType = "invitation.refused" // its sender may no longer grant its role
 	EventCSVImported           EventType = "csv.imported"
 	EventOrgUpdated            EventType = "org.updated"
 )
+
+// ChangesRoster reports whether an event of this type records a change to
+// the org's members, roles or invitations. Logins, failed logins, lockouts
+// and password changes do not: a CSV plan made before them stays valid.
+func (t EventType) ChangesRoster() bool {
+	switch t {
+	case EventMemberLoggedIn, EventMemberLoginFailed, EventMemberLockedOut, EventMemberPasswordChanged,
+		EventInvitationExpired, EventInvitationRefused:
+		return false
+	}
+	return true
+}
 
 // Event is an audit record appended in the same transaction as the change
 // it describes. It never carries a password or a hash.
@@ -61,6 +79,18 @@ func SystemActor(label string) Actor {
 		label = "system"
 	}
 	return Actor{System: label}
+}
+
+// ParseActor reads back what [Actor.String] wrote: "member:<id>" or
+// "system:<label>". Anything else is the actor named by nobody.
+func ParseActor(s string) Actor {
+	if id, ok := strings.CutPrefix(s, "member:"); ok && id != "" {
+		return ActorMember(id)
+	}
+	if label, ok := strings.CutPrefix(s, "system:"); ok && label != "" {
+		return SystemActor(label)
+	}
+	return Actor{}
 }
 
 // IsSystem reports whether the actor is host automation.

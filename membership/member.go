@@ -1,30 +1,87 @@
 package membership
 
 import (
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
 	"time"
 )
 
-// PasswordHash is a stored password hash in PHC string form. It prints as
-// "[redacted]" with fmt and log/slog so that a member logged by mistake
-// does not leak it; use string(h) where the hash itself is needed.
+// PasswordHash is a stored password hash in PHC string form. It never
+// leaves in clear through a printer or a marshaller: fmt, log/slog,
+// encoding/json, encoding/xml, encoding/gob and any encoder that uses
+// encoding.TextMarshaler show "[redacted]". Use string(h) where the hash
+// itself is needed.
 type PasswordHash string
 
 // String returns "[redacted]" (or "" when no hash is set).
-func (h PasswordHash) String() string {
-	if h == "" {
-		return ""
-	}
-	return "[redacted]"
-}
+func (h PasswordHash) String() string { return redact(string(h)) }
 
 // GoString returns the redacted form, for %#v.
 func (h PasswordHash) GoString() string { return `"` + h.String() + `"` }
 
 // LogValue redacts the hash in log/slog output.
 func (h PasswordHash) LogValue() slog.Value { return slog.StringValue(h.String()) }
+
+// MarshalText writes the redacted form, so that JSON, XML and YAML never
+// carry the hash.
+func (h PasswordHash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// UnmarshalText reads back what MarshalText wrote as an empty hash; a
+// hash is never read from text, so anything else is an error.
+func (h *PasswordHash) UnmarshalText(b []byte) error { return unredact(b, (*string)(h)) }
+
+// GobEncode writes the redacted form.
+func (h PasswordHash) GobEncode() ([]byte, error) { return h.MarshalText() }
+
+// GobDecode reads back what GobEncode wrote as an empty hash.
+func (h *PasswordHash) GobDecode(b []byte) error { return h.UnmarshalText(b) }
+
+// Secret is a password, token or hash held in a value that may be
+// printed or serialised by mistake. Like [PasswordHash] it shows as
+// "[redacted]" through fmt, log/slog and every marshaller; use string(s)
+// for its value.
+type Secret string
+
+// String returns "[redacted]", or "" for an empty secret.
+func (s Secret) String() string { return redact(string(s)) }
+
+// GoString returns the redacted form, for %#v.
+func (s Secret) GoString() string { return `"` + s.String() + `"` }
+
+// LogValue redacts the secret in log/slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText writes the redacted form.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads back what MarshalText wrote as an empty secret;
+// anything else is an error.
+func (s *Secret) UnmarshalText(b []byte) error { return unredact(b, (*string)(s)) }
+
+// GobEncode writes the redacted form.
+func (s Secret) GobEncode() ([]byte, error) { return s.MarshalText() }
+
+// GobDecode reads back what GobEncode wrote as an empty secret.
+func (s *Secret) GobDecode(b []byte) error { return s.UnmarshalText(b) }
+
+const redacted = "[redacted]"
+
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+func unredact(b []byte, dst *string) error {
+	if len(b) == 0 || string(b) == redacted {
+		*dst = ""
+		return nil
+	}
+	return errors.New("memberkit: secrets are never read from serialised text")
+}
 
 // Member is one person's membership of one org.
 type Member struct {
@@ -44,6 +101,11 @@ type Member struct {
 	LastLoginAt        time.Time // zero: never logged in
 	PasswordHash       PasswordHash
 	MustChangePassword bool
+	// SecurityStamp changes whenever the member is deactivated, removed,
+	// changes role or password. A host records it in each session and
+	// checks it on each request (roster.Service.CheckSession), so that a
+	// member loses access at once even if no hook ran.
+	SecurityStamp string
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -128,6 +128,9 @@ func (h *Argon2Hasher) Verify(hash PasswordHash, password string) (ok, rehash bo
 			uint32(len(key)) != h.p.KeyLen || uint32(len(salt)) != h.p.SaltLen
 		return ok, ok && rehash, nil
 	case isBcrypt(s):
+		if cost, err := bcrypt.Cost([]byte(s)); err != nil || cost > MaxBcryptCost {
+			return false, false, ErrMalformedHash
+		}
 		err := bcrypt.CompareHashAndPassword([]byte(s), []byte(password))
 		switch {
 		case err == nil:
@@ -153,10 +156,55 @@ func IsPasswordHash(s string) bool {
 		return err == nil
 	}
 	if isBcrypt(s) {
-		_, err := bcrypt.Cost([]byte(s))
-		return err == nil && len(s) == 60
+		cost, err := bcrypt.Cost([]byte(s))
+		return err == nil && len(s) == 60 && cost <= MaxBcryptCost
 	}
 	return false
+}
+
+// Bounds on the hashes memberkit verifies. Above the maxima a single
+// verification would take seconds or gigabytes, so such values are
+// malformed; below the minima an imported hash is refused unless the
+// import allows weak hashes.
+const (
+	MinBcryptCost = 10 // OWASP's floor for bcrypt
+	MaxBcryptCost = 15 // about 2 s per verification on one core
+	// MinArgon2Memory (KiB) and MinArgon2MemoryTime (KiB × iterations)
+	// follow OWASP's argon2id table: m=47104 t=1 … m=7168 t=5.
+	MinArgon2Memory     = 7168
+	MinArgon2MemoryTime = 7168 * 5
+	MaxArgon2Memory     = 256 << 10 // 256 MiB
+	MaxArgon2Time       = 16
+	MaxArgon2Threads    = 16
+)
+
+// CheckHashStrength refuses a PHC string too weak to be imported: bcrypt
+// below [MinBcryptCost], argon2id below OWASP's minimum parameters. The
+// error is a [*ValidationError] on the field "password" that never shows
+// the hash. Strings that are not hashes memberkit verifies are refused
+// too.
+func CheckHashStrength(s string) error {
+	switch {
+	case strings.HasPrefix(s, "$argon2id$"):
+		p, _, _, err := parseArgon2(s)
+		if err != nil {
+			return invalid("password", "malformed argon2id hash")
+		}
+		if p.Memory < MinArgon2Memory || uint64(p.Memory)*uint64(p.Time) < MinArgon2MemoryTime {
+			return invalid("password", "argon2id hash too weak (m=%d KiB, t=%d; at least m=%d KiB and m×t ≥ %d)", p.Memory, p.Time, MinArgon2Memory, MinArgon2MemoryTime)
+		}
+		return nil
+	case isBcrypt(s):
+		cost, err := bcrypt.Cost([]byte(s))
+		if err != nil || !IsPasswordHash(s) {
+			return invalid("password", "malformed bcrypt hash")
+		}
+		if cost < MinBcryptCost {
+			return invalid("password", "bcrypt hash too weak (cost %d, at least %d)", cost, MinBcryptCost)
+		}
+		return nil
+	}
+	return invalid("password", "not an argon2id or bcrypt hash")
 }
 
 func parseArgon2(s string) (Argon2Params, []byte, []byte, error) {
@@ -175,7 +223,7 @@ func parseArgon2(s string) (Argon2Params, []byte, []byte, error) {
 		return p, nil, nil, ErrMalformedHash
 	}
 	// Refuse parameters that would let a stored value exhaust the machine.
-	if p.Time < 1 || p.Time > 64 || threads < 1 || threads > 64 || p.Memory < 8*threads || p.Memory > 4<<20 {
+	if p.Time < 1 || p.Time > MaxArgon2Time || threads < 1 || threads > MaxArgon2Threads || p.Memory < 8*threads || p.Memory > MaxArgon2Memory {
 		return p, nil, nil, ErrMalformedHash
 	}
 	p.Threads = uint8(threads)

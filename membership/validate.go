@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -38,15 +39,64 @@ func ValidateName(field, s string) (string, error) {
 			return "", invalid(field, "contains a control character")
 		}
 	}
-	return s, nil
+	if i, r := hiddenRune(s); i >= 0 {
+		return "", invalid(field, "contains an invisible or direction-changing character (U+%04X) at byte %d", r, i)
+	}
+	return norm.NFC.String(s), nil
 }
 
-// ValidateEmail trims and lower-cases an email address and checks its
-// shape: one @, a local part of at most 64 bytes without spaces or control
-// characters, and a domain of dot-separated labels of letters, digits and
-// hyphens. It does not resolve the domain.
+// hiddenRune finds the first character of s that shows as nothing or
+// reorders the text around it, so that a name could pass for another:
+// bidirectional controls, zero-width and other format characters,
+// fillers and tag characters. The zero-width joiners that Arabic, Persian
+// and Indic scripts need are allowed after a letter of such a script. It
+// returns -1 when there is none.
+func hiddenRune(s string) (int, rune) {
+	prev := rune(-1)
+	for i, r := range s {
+		switch {
+		case r == 0x200C || r == 0x200D: // ZWNJ, ZWJ
+			if prev < 0 || !unicode.IsLetter(prev) || unicode.In(prev, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Common) {
+				return i, r
+			}
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Variation_Selector, r),
+			r == 0x115F, r == 0x1160, r == 0x3164, r == 0xFFA0, r == 0x2800, r == 0x180E:
+			return i, r
+		}
+		prev = r
+	}
+	return -1, 0
+}
+
+// Excerpt returns s cut to at most n characters, with "…" when it was
+// cut: what a message may show of a value a user typed or a file held,
+// so that no error echoes more than a bounded part of the input.
+func Excerpt(s string, n int) string {
+	if n <= 0 {
+		n = 1
+	}
+	if len(s) <= n {
+		return s
+	}
+	i := 0
+	for k := range s {
+		if i == n {
+			return strings.ToValidUTF8(s[:k], "") + "…"
+		}
+		i++
+	}
+	return s
+}
+
+// ValidateEmail trims and normalises an email address and checks its
+// shape: one @, a local part of at most 64 bytes in Unicode NFC without
+// spaces, control or invisible characters, and a domain that IDNA (UTS
+// #46, lookup profile) turns into dot-separated ASCII labels of letters,
+// digits and hyphens. The result is lower case with the domain in ASCII
+// (exämple.fr → xn--exmple-cua.fr), so that two spellings of one address
+// compare equal. It does not resolve the domain.
 func ValidateEmail(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", invalid("email", "required")
 	}
@@ -60,7 +110,7 @@ func ValidateEmail(s string) (string, error) {
 	if at <= 0 || at == len(s)-1 {
 		return "", invalid("email", "%q is not an address of the form name@domain", s)
 	}
-	local, domain := s[:at], s[at+1:]
+	local, domain := norm.NFC.String(strings.ToLower(s[:at])), s[at+1:]
 	if len(local) > 64 {
 		return "", invalid("email", "local part longer than 64 bytes")
 	}
@@ -72,7 +122,14 @@ func ValidateEmail(s string) (string, error) {
 			return "", invalid("email", "%q contains a character not allowed in an address", s)
 		}
 	}
-	labels := strings.Split(domain, ".")
+	if i, r := hiddenRune(local + "@" + domain); i >= 0 {
+		return "", invalid("email", "%q contains an invisible or direction-changing character (U+%04X)", s, r)
+	}
+	ascii, err := idna.Lookup.ToASCII(domain)
+	if err != nil {
+		return "", invalid("email", "domain %q is not a valid domain name", domain)
+	}
+	labels := strings.Split(ascii, ".")
 	if len(labels) < 2 {
 		return "", invalid("email", "domain %q needs a dot", domain)
 	}
@@ -80,13 +137,17 @@ func ValidateEmail(s string) (string, error) {
 		if l == "" || len(l) > 63 || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
 			return "", invalid("email", "domain %q is malformed", domain)
 		}
-		for _, r := range l {
-			if !(r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
-				return "", invalid("email", "domain %q contains %q", domain, r)
+		for i := 0; i < len(l); i++ {
+			if c := l[i]; !(c == '-' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+				return "", invalid("email", "domain %q contains %q", domain, rune(c))
 			}
 		}
 	}
-	return s, nil
+	out := local + "@" + ascii
+	if len(out) > MaxEmailLen {
+		return "", invalid("email", "longer than %d bytes", MaxEmailLen)
+	}
+	return out, nil
 }
 
 // ValidateLogin lower-cases and checks a login: 1 to [MaxLoginLen] bytes of
@@ -131,6 +192,10 @@ func ValidateGroups(groups []string) ([]string, error) {
 				return nil, invalid("groups", "label %q contains a control character", g)
 			}
 		}
+		if i, r := hiddenRune(g); i >= 0 {
+			return nil, invalid("groups", "label %q contains an invisible or direction-changing character (U+%04X)", g, r)
+		}
+		g = norm.NFC.String(g)
 		k := strings.ToLower(g)
 		if seen[k] {
 			continue

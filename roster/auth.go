@@ -11,11 +11,29 @@ import (
 	"github.com/memberkit/memberkit/store"
 )
 
+// PasswordChangeRequiredError is what [Service.Authenticate] returns for
+// right credentials that are a temporary password: the member must choose
+// a new password ([Service.ChangePassword]) before anything else, and no
+// session should be opened yet. It matches
+// [membership.ErrPasswordChangeRequired].
+type PasswordChangeRequiredError struct {
+	Member membership.Member // the member, without their hash
+}
+
+func (e *PasswordChangeRequiredError) Error() string {
+	return membership.ErrPasswordChangeRequired.Error()
+}
+
+// Is reports whether target is membership.ErrPasswordChangeRequired.
+func (e *PasswordChangeRequiredError) Is(target error) bool {
+	return target == membership.ErrPasswordChangeRequired
+}
+
 // dummyHash is verified when the login does not exist, so that an unknown
 // login costs the same hashing work as a known one.
 func (s *Service) dummyHash() membership.PasswordHash {
 	s.dummyOnce.Do(func() {
-		h, err := s.hasher.Hash("memberkit-dummy-password-for-constant-work")
+		h, err := s.hasher.Unlimited().Hash("memberkit-dummy-password-for-constant-work")
 		if err == nil {
 			s.dummy = h
 		}
@@ -23,20 +41,101 @@ func (s *Service) dummyHash() membership.PasswordHash {
 	return s.dummy
 }
 
-// Authenticate checks a login (or email) and password in an org. It
-// returns the member, whose MustChangePassword says whether they must
-// pick a new password now. Unknown logins, wrong passwords, deactivated
-// and removed members all get [membership.ErrInvalidCredentials], after
-// the same hashing work. On success the last login time is recorded and a
-// hash with outdated parameters (or from bcrypt) is replaced.
-func (s *Service) Authenticate(ctx context.Context, orgID, login, password string) (membership.Member, error) {
-	var m membership.Member
-	found := false
-	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+// throttled is one throttle key with its policy.
+type throttled struct {
+	key    string
+	policy membership.ThrottlePolicy
+	login  bool // the per-login key, reset on success
+}
+
+// throttleKeys returns the keys an attempt on a login is counted under:
+// the org and login, and the client when the context names one.
+func (s *Service) throttleKeys(ctx context.Context, scope, orgID, login string) []throttled {
+	keys := []throttled{{key: membership.ThrottleKey(scope, orgID, store.LoginKey(login)), policy: s.loginThrottle, login: true}}
+	if c := membership.ClientFrom(ctx); c != "" {
+		keys = append(keys, throttled{key: membership.ThrottleKey("client", c), policy: s.clientThrottle})
+	}
+	return keys
+}
+
+// checkThrottle refuses an attempt that must wait, and reports whether the
+// login key holds failures (to reset on success).
+func (s *Service) checkThrottle(ctx context.Context, keys []throttled) (failures bool, err error) {
+	now := s.clock.Now()
+	for _, k := range keys {
+		a, err := s.st.Attempts(ctx, k.key)
+		if err != nil {
+			return false, err
+		}
+		if err := k.policy.Check(now, a); err != nil {
+			return false, err
+		}
+		failures = failures || (k.login && !a.IsZero())
+	}
+	return failures, nil
+}
+
+// fail counts a failed attempt under every key, then records it (and a
+// lockout, if it caused one) as audit events of the org when the org
+// exists. subject is the member concerned, "" for an unknown login.
+func (s *Service) fail(ctx context.Context, orgID string, keys []throttled, orgFound bool, subject, detail string, actor membership.Actor) error {
+	now := s.clock.Now()
+	lockedOut := false
+	for _, k := range keys {
+		err := s.st.UpdateAttempts(ctx, k.key, func(a *membership.Attempts) error {
+			if k.policy.Fail(now, a) && k.login {
+				lockedOut = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if !orgFound {
+		return nil
+	}
+	return s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
+		t := svc.Now(s.clock)
+		e := svc.Event(t, membership.EventMemberLoginFailed, actor, subject)
+		e.Detail = detail
+		emit(e)
+		if lockedOut {
+			l := svc.Event(t, membership.EventMemberLockedOut, actor, subject)
+			l.Detail = "locked after repeated failures"
+			emit(l)
+		}
+		return nil
+	})
+}
+
+// resetLogin forgets the failures of the login key after a success.
+func (s *Service) resetLogin(ctx context.Context, keys []throttled) error {
+	for _, k := range keys {
+		if k.login {
+			return s.st.UpdateAttempts(ctx, k.key, func(a *membership.Attempts) error {
+				*a = membership.Attempts{}
+				return nil
+			})
+		}
+	}
+	return nil
+}
+
+// findLogin reads the member a login (or email) names in an org. An org
+// that does not exist reads like a login that does not.
+func (s *Service) findLogin(ctx context.Context, orgID, login string) (m membership.Member, found, orgFound bool, err error) {
+	err = s.st.View(ctx, orgID, func(tx store.Tx) error {
+		orgFound = true
+		if len(login) > membership.MaxEmailLen {
+			return nil
+		}
 		var err error
 		m, err = tx.MemberByLogin(ctx, login)
 		if errors.Is(err, store.ErrNotFound) && strings.Contains(login, "@") {
-			m, err = tx.MemberByEmail(ctx, login)
+			if email, verr := membership.ValidateEmail(login); verr == nil {
+				m, err = tx.MemberByEmail(ctx, email)
+			}
 		}
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -44,26 +143,91 @@ func (s *Service) Authenticate(ctx context.Context, orgID, login, password strin
 		found = err == nil
 		return err
 	})
+	if errors.Is(err, store.ErrNotFound) && !orgFound {
+		return membership.Member{}, false, false, nil
+	}
+	return m, found, orgFound, err
+}
+
+// Authenticate checks a login (or email) and password in an org.
+//
+// Every way to fail gives [membership.ErrInvalidCredentials] after the
+// same hashing work: an unknown org, an unknown login, a wrong password,
+// a deactivated or removed member. Failures are counted per org and login,
+// and per client when the context names one ([membership.WithClient]),
+// in the store, so that every process sees them: after a few, the next
+// attempt must wait an exponentially growing delay, and after more the
+// login is locked for a while (Options.LoginThrottle, ClientThrottle);
+// such attempts get a [*membership.ThrottleError] without any hashing.
+// Unknown logins are throttled exactly like known ones. A failure is
+// recorded as a member.login_failed audit event, a lockout as
+// member.locked_out; a success forgets the login's failures.
+//
+// Password hashes are computed a bounded number at a time
+// (Options.MaxConcurrentHashes): excess attempts wait for a slot under
+// ctx, so a burst of attempts cannot exhaust memory.
+//
+// On success the last login time is recorded and a hash with outdated
+// parameters (or from bcrypt) is replaced. The member returned carries
+// the SecurityStamp to record in the session (see [Service.CheckSession]).
+// A member whose password is temporary gets a
+// [*PasswordChangeRequiredError] instead: they must change it
+// ([Service.ChangePassword]) before anything else.
+func (s *Service) Authenticate(ctx context.Context, orgID, login, password string) (membership.Member, error) {
+	keys := s.throttleKeys(ctx, "login", orgID, login)
+	if _, err := s.checkThrottle(ctx, keys); err != nil {
+		return membership.Member{}, err
+	}
+	release, err := s.hasher.Slot(ctx)
+	if err != nil {
+		return membership.Member{}, err
+	}
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	// Attempts queued behind a burst are checked again once their turn
+	// comes: the failures of those before them may have throttled them.
+	hadFailures, err := s.checkThrottle(ctx, keys)
+	if err != nil {
+		return membership.Member{}, err
+	}
+	m, found, orgFound, err := s.findLogin(ctx, orgID, login)
 	if err != nil {
 		return membership.Member{}, err
 	}
 	hash := m.PasswordHash
 	if !found || hash == "" {
-		_, _, _ = s.hasher.Verify(s.dummyHash(), password)
-		return membership.Member{}, membership.ErrInvalidCredentials
+		_, _, _ = s.hasher.Unlimited().Verify(s.dummyHash(), password)
+		release()
+		release = nil
+		return membership.Member{}, s.failed(ctx, orgID, keys, orgFound, "", "unknown login", membership.SystemActor("login"))
 	}
-	ok, rehash, err := s.hasher.Verify(hash, password)
+	ok, rehash, err := s.hasher.Unlimited().Verify(hash, password)
 	if err != nil {
 		s.log.WarnContext(ctx, "memberkit: stored password hash cannot be verified", "org", orgID, "member", m.ID, "err", err)
-		return membership.Member{}, membership.ErrInvalidCredentials
 	}
-	if !ok || m.Status != membership.StatusActive {
-		return membership.Member{}, membership.ErrInvalidCredentials
+	if err != nil || !ok || m.Status != membership.StatusActive {
+		release()
+		release = nil
+		detail := "wrong password"
+		if ok {
+			detail = "member is " + string(m.Status)
+		}
+		return membership.Member{}, s.failed(ctx, orgID, keys, true, m.ID, detail, membership.SystemActor("login"))
 	}
 	var newHash membership.PasswordHash
 	if rehash {
-		if h, err := s.hasher.Hash(password); err == nil {
+		if h, err := s.hasher.Unlimited().Hash(password); err == nil {
 			newHash = h
+		}
+	}
+	release()
+	release = nil
+	if hadFailures {
+		if err := s.resetLogin(ctx, keys); err != nil {
+			return membership.Member{}, err
 		}
 	}
 	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
@@ -91,38 +255,79 @@ func (s *Service) Authenticate(ctx context.Context, orgID, login, password strin
 	if err != nil {
 		return membership.Member{}, err
 	}
+	if m.MustChangePassword {
+		return membership.Member{}, &PasswordChangeRequiredError{Member: svc.Public(m)}
+	}
 	return svc.Public(m), nil
 }
 
-// ChangePassword lets a member replace their password. The current
-// password must match; the new one must have at least
-// membership.MinPasswordLen characters and differ from the current one (so
-// a temporary password cannot be kept). It clears MustChangePassword.
-func (s *Service) ChangePassword(ctx context.Context, orgID, memberID, current, next string) error {
-	if err := membership.ValidatePassword(next); err != nil {
+// failed records a failure and returns ErrInvalidCredentials, or the
+// store's error when the failure could not be recorded.
+func (s *Service) failed(ctx context.Context, orgID string, keys []throttled, orgFound bool, subject, detail string, actor membership.Actor) error {
+	if err := s.fail(ctx, orgID, keys, orgFound, subject, detail, actor); err != nil {
 		return err
+	}
+	return membership.ErrInvalidCredentials
+}
+
+// ChangePassword lets a member replace their password, proving the
+// current one — the one act a member with a temporary password may do.
+// The new password must have at least membership.MinPasswordLen
+// characters and differ from the current one. It clears
+// MustChangePassword and gives the member a new SecurityStamp, which the
+// returned member carries: sessions opened before end, and the caller
+// records the new stamp in the current one. Wrong current passwords are
+// throttled like logins and give [membership.ErrInvalidCredentials].
+func (s *Service) ChangePassword(ctx context.Context, orgID, memberID, current, next string) (membership.Member, error) {
+	if err := membership.ValidatePassword(next); err != nil {
+		return membership.Member{}, err
 	}
 	if current == next {
-		return &membership.ValidationError{Field: "password", Reason: "the new password must differ from the current one"}
+		return membership.Member{}, &membership.ValidationError{Field: "password", Reason: "the new password must differ from the current one"}
+	}
+	keys := s.throttleKeys(ctx, "password", orgID, memberID)
+	if _, err := s.checkThrottle(ctx, keys); err != nil {
+		return membership.Member{}, err
 	}
 	var m membership.Member
+	found, orgFound := false, false
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		orgFound = true
 		var err error
 		m, err = tx.Member(ctx, memberID)
+		found = err == nil
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
 		return err
 	})
+	if err != nil && !(errors.Is(err, store.ErrNotFound) && !orgFound) {
+		return membership.Member{}, err
+	}
+	release, err := s.hasher.Slot(ctx)
 	if err != nil {
-		return err
+		return membership.Member{}, err
 	}
-	ok, _, err := s.hasher.Verify(m.PasswordHash, current)
-	if err != nil || !ok || m.Status != membership.StatusActive {
-		return membership.ErrInvalidCredentials
+	ok := false
+	if found && m.PasswordHash != "" {
+		ok, _, err = s.hasher.Unlimited().Verify(m.PasswordHash, current)
+		ok = ok && err == nil
+	} else {
+		_, _, _ = s.hasher.Unlimited().Verify(s.dummyHash(), current)
 	}
-	hash, err := s.hasher.Hash(next)
+	var hash membership.PasswordHash
+	if ok && m.Status == membership.StatusActive {
+		hash, err = s.hasher.Unlimited().Hash(next)
+	}
+	release()
 	if err != nil {
-		return err
+		return membership.Member{}, err
 	}
-	return s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
+	if hash == "" {
+		return membership.Member{}, s.failed(ctx, orgID, keys, orgFound && found, m.ID, "wrong current password", membership.SystemActor("password"))
+	}
+	var out membership.Member
+	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		cur, err := tx.Member(ctx, memberID)
 		if err != nil {
 			return err
@@ -131,29 +336,119 @@ func (s *Service) ChangePassword(ctx context.Context, orgID, memberID, current, 
 			return membership.ErrInvalidCredentials
 		}
 		now := svc.Now(s.clock)
+		before := cur
 		cur.PasswordHash, cur.MustChangePassword, cur.UpdatedAt = hash, false, now
+		svc.Restamp(before, &cur, true)
 		if err := tx.UpdateMembers(ctx, []membership.Member{cur}); err != nil {
 			return err
 		}
 		emit(svc.Event(now, membership.EventMemberPasswordChanged, membership.ActorMember(memberID), memberID))
+		cur.Version++
+		out = cur
 		return nil
 	})
+	if err != nil {
+		return membership.Member{}, err
+	}
+	return svc.Public(out), nil
 }
 
-// ResetPassword gives a member a new temporary password (permission
-// members.manage), which they must change at first login. It returns the
-// temporary password, once.
-func (s *Service) ResetPassword(ctx context.Context, actor membership.Actor, orgID, memberID string) (string, error) {
+// CheckSession tells whether a session the host opened for a member may
+// go on: nil when stamp is the member's current [membership.Member.SecurityStamp]
+// and the member is active with no temporary password to change;
+// [membership.ErrSessionInvalid] otherwise (deactivated, removed, role or
+// password changed since, or unknown). It reads one row by primary key
+// on stores that offer it ([store.SessionReader]), so a host can call it
+// on every request: access ends at once, even if no AfterCommit hook ran.
+func (s *Service) CheckSession(ctx context.Context, orgID, memberID, stamp string) error {
+	var st membership.SessionState
+	var err error
+	if r, ok := s.st.(store.SessionReader); ok {
+		st, err = r.SessionState(ctx, orgID, memberID)
+	} else {
+		err = s.st.View(ctx, orgID, func(tx store.Tx) error {
+			m, err := tx.Member(ctx, memberID)
+			st = membership.SessionState{SecurityStamp: m.SecurityStamp, Status: m.Status, MustChangePassword: m.MustChangePassword}
+			return err
+		})
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return membership.ErrSessionInvalid
+	}
+	if err != nil {
+		return err
+	}
+	return membership.CheckSession(st, stamp)
+}
+
+// Notifier delivers a temporary password to the member it was made for
+// (by email, SMS…); the host implements it. It is called after the reset
+// is committed. password is the only copy: send it, never log it.
+type Notifier interface {
+	SendTemporaryPassword(ctx context.Context, m membership.Member, password string) error
+}
+
+// NotifierFunc adapts a function to [Notifier].
+type NotifierFunc func(ctx context.Context, m membership.Member, password string) error
+
+// SendTemporaryPassword calls f.
+func (f NotifierFunc) SendTemporaryPassword(ctx context.Context, m membership.Member, password string) error {
+	return f(ctx, m, password)
+}
+
+// ErrNotDelivered matches the error [Service.ResetPassword] returns when
+// the reset was committed but the Notifier failed: reset again.
+var ErrNotDelivered = errors.New("memberkit: temporary password set but not delivered")
+
+// ErrNoNotifier: [Service.ResetPassword] needs Options.Notifier.
+var ErrNoNotifier = errors.New("memberkit: no notifier configured for temporary passwords")
+
+// ResetPassword gives another member a new temporary password, which they
+// must change at first login, and delivers it to them through
+// Options.Notifier — never to the caller. The actor needs members.manage
+// and must outrank the member: hold every permission of their role. A
+// member resets their own password with [Service.ChangePassword]. The
+// member's sessions end (new SecurityStamp).
+func (s *Service) ResetPassword(ctx context.Context, actor membership.Actor, orgID, memberID string) error {
+	if s.notifier == nil {
+		return ErrNoNotifier
+	}
+	pw, m, err := s.resetPassword(ctx, actor, orgID, memberID)
+	if err != nil {
+		return err
+	}
+	if err := s.notifier.SendTemporaryPassword(ctx, m, pw); err != nil {
+		s.log.WarnContext(ctx, "memberkit: temporary password not delivered", "org", orgID, "member", memberID, "err", err)
+		return fmt.Errorf("%w: %w", ErrNotDelivered, err)
+	}
+	return nil
+}
+
+// IssueTemporaryPassword is [Service.ResetPassword] for host automation
+// that hands the password over itself (a support console, a migration):
+// only the system actor may call it, and the temporary password is
+// returned, once.
+func (s *Service) IssueTemporaryPassword(ctx context.Context, actor membership.Actor, orgID, memberID string) (string, error) {
+	if !actor.IsSystem() {
+		return "", &membership.ForbiddenError{ActorID: actor.String(), Reason: "only the system actor receives a temporary password; members use ResetPassword, which delivers it to the member"}
+	}
+	pw, _, err := s.resetPassword(ctx, actor, orgID, memberID)
+	return pw, err
+}
+
+func (s *Service) resetPassword(ctx context.Context, actor membership.Actor, orgID, memberID string) (string, membership.Member, error) {
 	pw, err := s.tempPw()
 	if err != nil {
-		return "", fmt.Errorf("roster: temporary password: %w", err)
+		return "", membership.Member{}, fmt.Errorf("roster: temporary password: %w", err)
 	}
-	hash, err := s.hasher.Hash(pw)
+	hash, err := s.hasher.HashContext(ctx, pw)
 	if err != nil {
-		return "", err
+		return "", membership.Member{}, err
 	}
+	var out membership.Member
 	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage); err != nil {
+		a, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage)
+		if err != nil {
 			return err
 		}
 		cur, err := tx.Member(ctx, memberID)
@@ -163,18 +458,45 @@ func (s *Service) ResetPassword(ctx context.Context, actor membership.Actor, org
 		if cur.Status == membership.StatusRemoved {
 			return removedErr(&cur)
 		}
+		role, err := svc.NewRoles(tx).Get(ctx, cur.RoleID)
+		if err != nil {
+			return err
+		}
+		if err := a.CanResetPassword(cur, role); err != nil {
+			return err
+		}
 		now := svc.Now(s.clock)
+		before := cur
 		cur.PasswordHash, cur.MustChangePassword, cur.UpdatedAt = hash, true, now
+		svc.Restamp(before, &cur, true)
 		if err := tx.UpdateMembers(ctx, []membership.Member{cur}); err != nil {
 			return err
 		}
 		e := svc.Event(now, membership.EventMemberPasswordChanged, actor, memberID)
 		e.Detail = "reset to a temporary password"
 		emit(e)
+		cur.Version++
+		out = svc.Public(cur)
 		return nil
 	})
 	if err != nil {
-		return "", err
+		return "", membership.Member{}, err
 	}
-	return pw, nil
+	return pw, out, nil
+}
+
+// PurgeAttempts drops the failure records of logins and clients idle for
+// longer than the throttle windows, on stores that can
+// ([store.AttemptPurger]); call it now and then (a daily job). It returns
+// how many records went.
+func (s *Service) PurgeAttempts(ctx context.Context) (int, error) {
+	p, ok := s.st.(store.AttemptPurger)
+	if !ok {
+		return 0, nil
+	}
+	window := max(s.loginThrottle.Window, s.clientThrottle.Window)
+	if window <= 0 {
+		window = membership.DefaultLoginThrottle().Window
+	}
+	return p.PurgeAttempts(ctx, s.clock.Now().Add(-window))
 }

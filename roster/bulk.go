@@ -58,16 +58,19 @@ const bulkBatch = 1000
 
 // DeactivateMany deactivates the members with the given IDs (permission
 // members.manage), all or nothing: if any ID is unknown, removed, the
-// actor themselves, or if the change would leave no active admin, nothing
-// changes and the error is a [*BulkError] with the reason for each refused
-// ID. Members already deactivated are reported as unchanged.
+// actor themselves, a member whose role holds a permission the actor
+// lacks, or if the change would leave no active admin, nothing changes and
+// the error is a [*BulkError] with the reason for each refused ID. Members
+// already deactivated are reported as unchanged.
 func (s *Service) DeactivateMany(ctx context.Context, actor membership.Actor, orgID string, ids []string) (BulkResult, error) {
 	var res BulkResult
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		res = BulkResult{}
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage); err != nil {
+		a, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage)
+		if err != nil {
 			return err
 		}
+		roles := svc.NewRoles(tx)
 		found := make(map[string]membership.Member, len(ids))
 		for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: store.MemberFilter{IDs: ids}}) {
 			if err != nil {
@@ -84,13 +87,23 @@ func (s *Service) DeactivateMany(ctx context.Context, actor membership.Actor, or
 			}
 			seen[id] = true
 			m, ok := found[id]
+			var beyond error
+			if ok {
+				role, err := roles.Get(ctx, m.RoleID)
+				if err != nil {
+					return err
+				}
+				beyond = a.CanActOn(m, role)
+			}
 			switch {
 			case !ok:
 				refused = append(refused, Refusal{id, fmt.Errorf("member %s: %w", id, store.ErrNotFound)})
 			case m.Status == membership.StatusRemoved:
 				refused = append(refused, Refusal{id, removedErr(&m)})
-			case id == actor.MemberID:
+			case a.Is(id):
 				refused = append(refused, Refusal{id, &membership.ForbiddenError{ActorID: actor.String(), Reason: "cannot deactivate themselves in a bulk action"}})
+			case beyond != nil:
+				refused = append(refused, Refusal{id, beyond})
 			case m.Status == membership.StatusDeactivated:
 				res.Unchanged = append(res.Unchanged, id)
 			default:
@@ -115,23 +128,35 @@ func (s *Service) DeactivateMany(ctx context.Context, actor membership.Actor, or
 
 // DeactivateWhere deactivates every active member matching the filter
 // (permission members.manage) — the seed's "filter by group, select all,
-// deactivate". The actor is skipped, not refused. If the change would
-// leave no active admin, nothing changes: a [*BulkError] names the admins.
+// deactivate". The actor, and members whose role holds a permission the
+// actor lacks, are skipped, not refused: BulkResult.Skipped says why. If
+// the change would leave no active admin, nothing changes: a [*BulkError]
+// names the admins.
 func (s *Service) DeactivateWhere(ctx context.Context, actor membership.Actor, orgID string, f store.MemberFilter) (BulkResult, error) {
 	var res BulkResult
 	f.Statuses = []membership.Status{membership.StatusActive}
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		res = BulkResult{}
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage); err != nil {
+		a, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage)
+		if err != nil {
 			return err
 		}
+		roles := svc.NewRoles(tx)
 		var targets []membership.Member
 		for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: f}) {
 			if err != nil {
 				return err
 			}
-			if m.ID == actor.MemberID {
+			if a.Is(m.ID) {
 				res.Skipped = append(res.Skipped, Refusal{m.ID, &membership.ForbiddenError{ActorID: actor.String(), Reason: "cannot deactivate themselves in a bulk action"}})
+				continue
+			}
+			role, err := roles.Get(ctx, m.RoleID)
+			if err != nil {
+				return err
+			}
+			if err := a.CanActOn(m, role); err != nil {
+				res.Skipped = append(res.Skipped, Refusal{m.ID, err})
 				continue
 			}
 			targets = append(targets, m)
@@ -189,6 +214,7 @@ func (s *Service) writeDeactivations(ctx context.Context, tx store.Tx, actor mem
 			a := m
 			a.Status = membership.StatusDeactivated
 			a.UpdatedAt = now
+			svc.Restamp(m, &a, false)
 			after[i] = a
 			events[i] = svc.MemberEvent(now, membership.EventMemberDeactivated, actor, m, a)
 			events[i].Detail = detail

@@ -2,8 +2,8 @@ package roster
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/memberkit/memberkit/internal/svc"
@@ -71,13 +71,14 @@ func (s *Service) uniqueRoleName(ctx context.Context, tx store.Tx, r membership.
 }
 
 // UpdateRole renames a custom role and sets its permissions (permission
-// roles.manage). An actor can only grant permissions their own role has,
-// so roles.manage cannot be used to escalate privileges. Built-in roles
-// cannot be changed: [membership.ErrBuiltinRole].
+// roles.manage). The actor must hold every permission the role has and
+// will have, since the change reaches every member who holds it: a role
+// cannot be used to escalate privileges, nor can a role above the actor
+// be edited. Built-in roles cannot be changed: [membership.ErrBuiltinRole].
 func (s *Service) UpdateRole(ctx context.Context, actor membership.Actor, orgID, roleID, name string, perms []membership.Permission) (membership.Role, error) {
 	var out membership.Role
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		me, err := svc.Authorize(ctx, tx, actor, membership.PermRolesManage)
+		a, err := svc.Authorize(ctx, tx, actor, membership.PermRolesManage)
 		if err != nil {
 			return err
 		}
@@ -88,20 +89,13 @@ func (s *Service) UpdateRole(ctx context.Context, actor membership.Actor, orgID,
 		if err != nil {
 			return err
 		}
-		if me != nil {
-			mine, err := svc.Role(ctx, tx, me.RoleID)
-			if err != nil {
-				return err
-			}
-			for _, p := range perms {
-				if !mine.Has(p) {
-					return &membership.ForbiddenError{ActorID: actor.String(), Permission: p, Reason: fmt.Sprintf("cannot grant %s, which the actor's role lacks", p)}
-				}
-			}
-		}
+		old := r
 		before := strings.Join(permStrings(r.Permissions), ",")
-		r.Name, r.Permissions, r.UpdatedAt = name, perms, svc.Now(s.clock)
+		r.Name, r.Permissions, r.UpdatedAt = name, slices.Clone(perms), svc.Now(s.clock)
 		if err := membership.ValidateRole(&r); err != nil {
+			return err
+		}
+		if err := a.CanEditRole(old, r); err != nil {
 			return err
 		}
 		if err := s.uniqueRoleName(ctx, tx, r); err != nil {
@@ -127,18 +121,24 @@ func permStrings(ps []membership.Permission) []string {
 	return out
 }
 
-// DeleteRole deletes a custom role (permission roles.manage). A role still
-// held by any member (removed ones included, since they can come back) or
-// offered by a pending invitation is refused with [membership.ErrRoleInUse].
+// DeleteRole deletes a custom role (permission roles.manage) whose every
+// permission the actor holds. A role still held by any member (removed
+// ones included, since they can come back) or offered by a pending
+// invitation is refused with [membership.ErrRoleInUse].
 func (s *Service) DeleteRole(ctx context.Context, actor membership.Actor, orgID, roleID string) error {
 	return s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermRolesManage); err != nil {
+		a, err := svc.Authorize(ctx, tx, actor, membership.PermRolesManage)
+		if err != nil {
 			return err
 		}
 		if membership.IsBuiltinRole(roleID) {
 			return membership.ErrBuiltinRole
 		}
-		if _, err := tx.Role(ctx, roleID); err != nil {
+		r, err := tx.Role(ctx, roleID)
+		if err != nil {
+			return err
+		}
+		if err := a.CanEditRole(r, membership.Role{}); err != nil {
 			return err
 		}
 		n, err := tx.CountMembers(ctx, store.MemberFilter{RoleID: roleID})
@@ -157,9 +157,6 @@ func (s *Service) DeleteRole(ctx context.Context, actor membership.Actor, orgID,
 			}
 		}
 		if err := tx.DeleteRole(ctx, roleID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return err
-			}
 			return err
 		}
 		emit(svc.Event(svc.Now(s.clock), membership.EventRoleDeleted, actor, roleID))

@@ -35,18 +35,36 @@ type Options struct {
 	// IdleAfter is how long without a login makes a member idle in
 	// [Service.Review]; default 90 days.
 	IdleAfter time.Duration
+	// Notifier delivers the temporary passwords of
+	// [Service.ResetPassword] to their members; without one,
+	// ResetPassword gives [ErrNoNotifier].
+	Notifier Notifier
+	// MaxConcurrentHashes bounds the password hashes computed at once by
+	// this service; default runtime.GOMAXPROCS(0). Ignored when Hasher is
+	// a *membership.LimitedHasher, whose bound is shared with whoever
+	// else uses it.
+	MaxConcurrentHashes int
+	// LoginThrottle slows and locks repeated failures on one login of an
+	// org; zero fields take membership.DefaultLoginThrottle's.
+	LoginThrottle membership.ThrottlePolicy
+	// ClientThrottle does the same per client (membership.WithClient);
+	// zero fields take membership.DefaultClientThrottle's.
+	ClientThrottle membership.ThrottlePolicy
 }
 
 // Service manages the members of orgs kept in a store. It is safe for
 // concurrent use.
 type Service struct {
-	st        store.Store
-	clock     membership.Clock
-	hasher    membership.Hasher
-	log       *slog.Logger
-	hook      svc.Hook
-	tempPw    func() (string, error)
-	idleAfter time.Duration
+	st             store.Store
+	clock          membership.Clock
+	hasher         *membership.LimitedHasher
+	log            *slog.Logger
+	hook           svc.Hook
+	tempPw         func() (string, error)
+	idleAfter      time.Duration
+	notifier       Notifier
+	loginThrottle  membership.ThrottlePolicy
+	clientThrottle membership.ThrottlePolicy
 
 	dummyOnce sync.Once
 	dummy     membership.PasswordHash
@@ -58,11 +76,12 @@ func New(st store.Store, opts *Options) *Service {
 	if opts != nil {
 		o = *opts
 	}
-	s := &Service{st: st, clock: membership.ClockOrSystem(o.Clock), hasher: o.Hasher, log: svc.Logger(o.Logger),
-		hook: o.AfterCommit, tempPw: o.TemporaryPassword, idleAfter: o.IdleAfter}
-	if s.hasher == nil {
-		s.hasher = membership.NewArgon2Hasher(nil)
+	if o.Hasher == nil {
+		o.Hasher = membership.NewArgon2Hasher(nil)
 	}
+	s := &Service{st: st, clock: membership.ClockOrSystem(o.Clock), hasher: membership.LimitHasher(o.Hasher, o.MaxConcurrentHashes),
+		log: svc.Logger(o.Logger), hook: o.AfterCommit, tempPw: o.TemporaryPassword, idleAfter: o.IdleAfter, notifier: o.Notifier,
+		loginThrottle: o.LoginThrottle.Or(membership.DefaultLoginThrottle()), clientThrottle: o.ClientThrottle.Or(membership.DefaultClientThrottle())}
 	if s.tempPw == nil {
 		s.tempPw = func() (string, error) { return membership.RandomPassword(16) }
 	}
@@ -190,7 +209,10 @@ type Added struct {
 // Add adds a member (permission members.manage). A removed member with the
 // same login or email is brought back with the new details; an active or
 // deactivated one gives a *membership.DuplicateError. The seat limit is
-// checked: [membership.ErrMemberLimit].
+// checked: [membership.ErrMemberLimit]. A member actor may only give a
+// role whose every permission it holds, and only bring back a removed
+// member it could act on; linking a host account (NewMember.UserID) is
+// the system actor's alone.
 func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string, n NewMember) (Added, error) {
 	cand := membership.Member{Login: n.Login, Email: n.Email, FirstName: n.FirstName, LastName: n.LastName,
 		RoleID: n.RoleID, Groups: n.Groups, UserID: n.UserID, Status: membership.StatusActive}
@@ -226,22 +248,44 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 	} else if err := membership.ValidatePassword(pw); err != nil {
 		return Added{}, err
 	}
-	hash, err := s.hasher.Hash(pw)
+	hash, err := s.hasher.HashContext(ctx, pw)
 	if err != nil {
 		return Added{}, err
 	}
 	cand.PasswordHash = hash
+	cand.SecurityStamp = membership.NewSecurityStamp()
 
 	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage); err != nil {
+		a, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage)
+		if err != nil {
 			return err
 		}
-		if _, err := svc.Role(ctx, tx, cand.RoleID); err != nil {
-			return roleErr(cand.RoleID, err)
+		if cand.UserID != "" && !a.IsSystem() {
+			return &membership.ForbiddenError{ActorID: actor.String(), Reason: "only the system actor links a member to a host account (user_id)"}
+		}
+		roles := svc.NewRoles(tx)
+		role, err := roles.Get(ctx, cand.RoleID)
+		if err != nil {
+			return err
+		}
+		if err := a.CanGrant(role); err != nil {
+			return err
 		}
 		now := svc.Now(s.clock)
 		m, restored, err := s.placeMember(ctx, tx, cand, explicitLogin)
 		if err != nil {
+			return err
+		}
+		if restored != nil {
+			old, err := roles.Get(ctx, restored.RoleID)
+			if err != nil {
+				return err
+			}
+			if err := a.CanActOn(*restored, old); err != nil {
+				return err
+			}
+		}
+		if err := svc.CheckIdentifiers(ctx, tx, m); err != nil {
 			return err
 		}
 		if err := svc.CheckSeats(ctx, tx, now, 1); err != nil {
@@ -286,7 +330,7 @@ func (s *Service) placeMember(ctx context.Context, tx store.Tx, cand membership.
 			m.UserID = cand.UserID
 		}
 		m.Status = membership.StatusActive
-		m.PasswordHash, m.MustChangePassword = cand.PasswordHash, cand.MustChangePassword
+		m.PasswordHash, m.MustChangePassword, m.SecurityStamp = cand.PasswordHash, cand.MustChangePassword, cand.SecurityStamp
 		if explicitLogin && !strings.EqualFold(old.Login, cand.Login) {
 			if other, err := tx.MemberByLogin(ctx, cand.Login); err == nil && other.ID != old.ID {
 				return membership.Member{}, nil, &membership.DuplicateError{Key: "login", Value: cand.Login}
@@ -332,47 +376,53 @@ func (s *Service) placeMember(ctx context.Context, tx store.Tx, cand membership.
 	return cand, nil, nil
 }
 
-func roleErr(id string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return &membership.ValidationError{Field: "role", Reason: fmt.Sprintf("no role %q in this org", id)}
-	}
-	return err
-}
-
 // Get returns a member (permission members.read, or the member themselves).
 func (s *Service) Get(ctx context.Context, actor membership.Actor, orgID, memberID string) (membership.Member, error) {
 	var m membership.Member
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		self := !actor.IsSystem() && actor.MemberID == memberID
-		if !self {
-			if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
-				return err
-			}
+		a, err := svc.Authority(ctx, tx, actor)
+		if err != nil {
+			return err
 		}
-		var err error
+		if a.Is(memberID) {
+			err = a.Active()
+		} else {
+			err = a.Require(membership.PermMembersRead)
+		}
+		if err != nil {
+			return err
+		}
 		m, err = tx.Member(ctx, memberID)
-		if err == nil && self && m.Status != membership.StatusActive {
-			return &membership.ForbiddenError{ActorID: actor.String(), Reason: "actor is " + string(m.Status)}
-		}
 		return err
 	})
 	return svc.Public(m), err
 }
 
-// setStatus loads a member, applies change, checks the rules and writes.
+// change loads a member the actor may act on, applies a change to it,
+// checks the rules and writes it. apply returns the event type ("" for no
+// change) and its detail.
 func (s *Service) change(ctx context.Context, actor membership.Actor, orgID, memberID string, perm membership.Permission,
-	apply func(tx store.Tx, m *membership.Member) (membership.EventType, string, error)) (membership.Member, error) {
+	apply func(tx store.Tx, a membership.Authority, roles *svc.Roles, m *membership.Member) (membership.EventType, string, error)) (membership.Member, error) {
 	var out membership.Member
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		if _, err := svc.Authorize(ctx, tx, actor, perm); err != nil {
+		a, err := svc.Authorize(ctx, tx, actor, perm)
+		if err != nil {
 			return err
 		}
 		before, err := tx.Member(ctx, memberID)
 		if err != nil {
 			return err
 		}
+		roles := svc.NewRoles(tx)
+		role, err := roles.Get(ctx, before.RoleID)
+		if err != nil {
+			return err
+		}
+		if err := a.CanActOn(before, role); err != nil {
+			return err
+		}
 		after := before.Clone()
-		typ, detail, err := apply(tx, &after)
+		typ, detail, err := apply(tx, a, roles, &after)
 		if err != nil {
 			return err
 		}
@@ -385,6 +435,7 @@ func (s *Service) change(ctx context.Context, actor membership.Actor, orgID, mem
 			return err
 		}
 		after.UpdatedAt = now
+		svc.Restamp(before, &after, false)
 		if err := tx.UpdateMembers(ctx, []membership.Member{after}); err != nil {
 			return err
 		}
@@ -426,6 +477,11 @@ func removedErr(m *membership.Member) error {
 
 // Activate makes a deactivated member active again (permission
 // members.manage), within the seat limit.
+//
+// Activate, Deactivate, Remove, ChangeRole and Update act only on a
+// member whose every role permission the actor holds, so that a manager
+// cannot touch an admin ([membership.ErrForbidden]). Each change of
+// status or role gives the member a new SecurityStamp.
 func (s *Service) Activate(ctx context.Context, actor membership.Actor, orgID, memberID string) (membership.Member, error) {
 	return s.setStatus(ctx, actor, orgID, memberID, membership.StatusActive, membership.EventMemberActivated)
 }
@@ -440,7 +496,7 @@ func (s *Service) Deactivate(ctx context.Context, actor membership.Actor, orgID,
 // setStatus moves a member that is not removed to status to; already
 // there is not a change.
 func (s *Service) setStatus(ctx context.Context, actor membership.Actor, orgID, memberID string, to membership.Status, typ membership.EventType) (membership.Member, error) {
-	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(_ store.Tx, m *membership.Member) (membership.EventType, string, error) {
+	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(_ store.Tx, _ membership.Authority, _ *svc.Roles, m *membership.Member) (membership.EventType, string, error) {
 		switch m.Status {
 		case to:
 			return "", "", nil
@@ -453,17 +509,28 @@ func (s *Service) setStatus(ctx context.Context, actor membership.Actor, orgID, 
 }
 
 // ChangeRole gives a member another role (permission members.manage). The
-// last active admin cannot be demoted, not even by themselves.
+// actor must hold every permission of both the member's role and the new
+// one; nobody changes their own role, except an admin demoting
+// themselves. The last active admin cannot be demoted, not even by
+// themselves.
 func (s *Service) ChangeRole(ctx context.Context, actor membership.Actor, orgID, memberID, roleID string) (membership.Member, error) {
-	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(tx store.Tx, m *membership.Member) (membership.EventType, string, error) {
+	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(tx store.Tx, a membership.Authority, roles *svc.Roles, m *membership.Member) (membership.EventType, string, error) {
 		if m.Status == membership.StatusRemoved {
 			return "", "", removedErr(m)
 		}
 		if m.RoleID == roleID {
 			return "", "", nil
 		}
-		if _, err := svc.Role(ctx, tx, roleID); err != nil {
-			return "", "", roleErr(roleID, err)
+		from, err := roles.Get(ctx, m.RoleID)
+		if err != nil {
+			return "", "", err
+		}
+		to, err := roles.Get(ctx, roleID)
+		if err != nil {
+			return "", "", err
+		}
+		if err := a.CanChangeRole(*m, from, to); err != nil {
+			return "", "", err
 		}
 		m.RoleID = roleID
 		return membership.EventMemberRoleChanged, "", nil
@@ -475,7 +542,7 @@ func (s *Service) ChangeRole(ctx context.Context, actor membership.Actor, orgID,
 // stay, and adding or inviting the same login or email brings it back.
 // The last active admin cannot be removed.
 func (s *Service) Remove(ctx context.Context, actor membership.Actor, orgID, memberID string) (membership.Member, error) {
-	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(_ store.Tx, m *membership.Member) (membership.EventType, string, error) {
+	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(_ store.Tx, _ membership.Authority, _ *svc.Roles, m *membership.Member) (membership.EventType, string, error) {
 		if m.Status == membership.StatusRemoved {
 			return "", "", nil
 		}
@@ -494,11 +561,16 @@ type Patch struct {
 	UserID    *string
 }
 
-// Update changes a member's details (permission members.manage).
+// Update changes a member's details (permission members.manage), on a
+// member the actor may act on. Changing UserID, the link to a host
+// account, is the system actor's alone.
 func (s *Service) Update(ctx context.Context, actor membership.Actor, orgID, memberID string, p Patch) (membership.Member, error) {
-	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(tx store.Tx, m *membership.Member) (membership.EventType, string, error) {
+	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(tx store.Tx, a membership.Authority, _ *svc.Roles, m *membership.Member) (membership.EventType, string, error) {
 		if m.Status == membership.StatusRemoved {
 			return "", "", removedErr(m)
+		}
+		if p.UserID != nil && *p.UserID != m.UserID && !a.IsSystem() {
+			return "", "", &membership.ForbiddenError{ActorID: actor.String(), Reason: "only the system actor links a member to a host account (user_id)"}
 		}
 		var changed []string
 		set := func(field string, dst *string, v *string) {
@@ -520,6 +592,9 @@ func (s *Service) Update(ctx context.Context, actor membership.Actor, orgID, mem
 			return "", "", nil
 		}
 		if err := membership.ValidateMember(m); err != nil {
+			return "", "", err
+		}
+		if err := svc.CheckIdentifiers(ctx, tx, *m); err != nil {
 			return "", "", err
 		}
 		return membership.EventMemberUpdated, "changed: " + strings.Join(changed, ", "), nil

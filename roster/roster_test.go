@@ -74,7 +74,9 @@ func setup(t *testing.T, newStore func(testing.TB) store.Store, plan membership.
 
 func (f *fixture) add(first, last string, opts ...func(*roster.NewMember)) membership.Member {
 	f.t.Helper()
-	n := roster.NewMember{FirstName: first, LastName: last}
+	// A password of their own, so that the member may act: a member with
+	// a temporary password may do nothing but change it.
+	n := roster.NewMember{FirstName: first, LastName: last, Password: "member-password"}
 	for _, o := range opts {
 		o(&n)
 	}
@@ -147,10 +149,18 @@ func TestAddDerivesLoginAndTemporaryPassword(t *testing.T) {
 		assert.Equal(t, "zoe.lefevre-dubois2", b.Login)
 		assert.Equal(t, "zoe.lefevre-dubois3", c.Login)
 
-		// The temporary password works once, and must be changed.
-		m, err := f.svc.Authenticate(f.ctx, f.org.ID, "zoe.lefevre-dubois", a.TemporaryPassword)
-		require.NoError(t, err)
-		assert.True(t, m.MustChangePassword)
+		// The temporary password works once, and must be changed first:
+		// the member may do nothing else.
+		_, err = f.svc.Authenticate(f.ctx, f.org.ID, "zoe.lefevre-dubois", a.TemporaryPassword)
+		var pcr *roster.PasswordChangeRequiredError
+		require.ErrorAs(t, err, &pcr)
+		assert.True(t, pcr.Member.MustChangePassword)
+		assert.Equal(t, a.Member.ID, pcr.Member.ID)
+		_, err = f.svc.List(f.ctx, membership.ActorMember(a.Member.ID), f.org.ID, roster.ListQuery{})
+		assert.ErrorIs(t, err, membership.ErrPasswordChangeRequired)
+		assert.ErrorIs(t, err, membership.ErrForbidden)
+		_, err = f.svc.Get(f.ctx, membership.ActorMember(a.Member.ID), f.org.ID, a.Member.ID)
+		assert.ErrorIs(t, err, membership.ErrPasswordChangeRequired, "not even reading themselves")
 
 		// Given password: no change required.
 		d := f.add("Jean", "Dupont", withPassword("jean-password"))
@@ -568,21 +578,32 @@ func TestChangePassword(t *testing.T) {
 		a, err := f.svc.Add(f.ctx, f.actor, f.org.ID, roster.NewMember{FirstName: "Bob", LastName: "Martin"})
 		require.NoError(t, err)
 		tmp := a.TemporaryPassword
-		assert.ErrorIs(t, f.svc.ChangePassword(f.ctx, f.org.ID, a.Member.ID, tmp, "short"), membership.ErrInvalid)
-		assert.ErrorIs(t, f.svc.ChangePassword(f.ctx, f.org.ID, a.Member.ID, tmp, tmp), membership.ErrInvalid, "the temporary password cannot be kept")
-		assert.ErrorIs(t, f.svc.ChangePassword(f.ctx, f.org.ID, a.Member.ID, "not-the-current", "new-password-1"), membership.ErrInvalidCredentials)
-		require.NoError(t, f.svc.ChangePassword(f.ctx, f.org.ID, a.Member.ID, tmp, "new-password-1"))
+		change := func(current, next string) (membership.Member, error) {
+			return f.svc.ChangePassword(f.ctx, f.org.ID, a.Member.ID, current, next)
+		}
+		_, err = change(tmp, "short")
+		assert.ErrorIs(t, err, membership.ErrInvalid)
+		_, err = change(tmp, tmp)
+		assert.ErrorIs(t, err, membership.ErrInvalid, "the temporary password cannot be kept")
+		_, err = change("not-the-current", "new-password-1")
+		assert.ErrorIs(t, err, membership.ErrInvalidCredentials)
+		changed, err := change(tmp, "new-password-1")
+		require.NoError(t, err)
+		assert.NotEqual(t, a.Member.SecurityStamp, changed.SecurityStamp, "a new password ends the sessions opened before")
+		assert.Empty(t, changed.PasswordHash)
 		m, err := f.svc.Authenticate(f.ctx, f.org.ID, "bob.martin", "new-password-1")
 		require.NoError(t, err)
 		assert.False(t, m.MustChangePassword)
+		assert.Equal(t, changed.SecurityStamp, m.SecurityStamp)
 		_, err = f.svc.Authenticate(f.ctx, f.org.ID, "bob.martin", tmp)
 		assert.ErrorIs(t, err, membership.ErrInvalidCredentials)
 
-		reset, err := f.svc.ResetPassword(f.ctx, f.actor, f.org.ID, a.Member.ID)
+		reset, err := f.svc.IssueTemporaryPassword(f.ctx, membership.SystemActor("support"), f.org.ID, a.Member.ID)
 		require.NoError(t, err)
-		m, err = f.svc.Authenticate(f.ctx, f.org.ID, "bob.martin", reset)
-		require.NoError(t, err)
-		assert.True(t, m.MustChangePassword)
+		_, err = f.svc.Authenticate(f.ctx, f.org.ID, "bob.martin", reset)
+		var pcr *roster.PasswordChangeRequiredError
+		require.ErrorAs(t, err, &pcr)
+		assert.True(t, pcr.Member.MustChangePassword)
 	})
 }
 

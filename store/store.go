@@ -71,6 +71,37 @@ type Store interface {
 	// of its token, or returns ErrNotFound. It is the only lookup across
 	// orgs; callers re-read the invitation inside Update.
 	InvitationByTokenHash(ctx context.Context, tokenHash []byte) (membership.Invitation, error)
+
+	// Attempts returns the throttle record kept under key (a hex SHA-256
+	// from membership.ThrottleKey), or the zero Attempts when there is
+	// none. Keys belong to no org: an org that does not exist is
+	// throttled like one that does.
+	Attempts(ctx context.Context, key string) (membership.Attempts, error)
+	// UpdateAttempts runs fn on the record under key (the zero Attempts
+	// when there is none) and stores what fn leaves, atomically with
+	// respect to every other UpdateAttempts of the same key, in every
+	// process; a zero record left by fn is deleted. fn's error stores
+	// nothing and is returned as it is. fn may run more than once.
+	UpdateAttempts(ctx context.Context, key string, fn func(a *membership.Attempts) error) error
+}
+
+// SessionReader is an optional fast path a [Store] may offer: the state a
+// session check needs, in one read by primary key, outside any
+// transaction. Services use it when the store has it, and otherwise read
+// the member in a View.
+type SessionReader interface {
+	// SessionState returns the security stamp, status and
+	// must-change-password flag of a member of an org, or ErrNotFound.
+	SessionState(ctx context.Context, orgID, memberID string) (membership.SessionState, error)
+}
+
+// AttemptPurger is an optional ability: dropping throttle records whose
+// last failure is older than a time, so that logins tried once and never
+// again do not accumulate.
+type AttemptPurger interface {
+	// PurgeAttempts deletes the records whose LastFailure is before t and
+	// which are not locked at t; it returns how many it deleted.
+	PurgeAttempts(ctx context.Context, t time.Time) (int, error)
 }
 
 // Tx reads and writes one org inside [Store.Update] or [Store.View]. A Tx
@@ -166,8 +197,9 @@ type MemberSummary struct {
 }
 
 // MemberPatch is one member's write in [Tx.PatchMembers]: it sets
-// FirstName, LastName, Email, Status and UpdatedAt, and, when PasswordHash
-// is not empty, the hash (clearing MustChangePassword).
+// FirstName, LastName, Email, Status and UpdatedAt; when PasswordHash is
+// not empty, the hash (clearing MustChangePassword); when SecurityStamp
+// is not empty, the stamp.
 type MemberPatch struct {
 	ID string
 	// What the member was when read. The store refuses the patch with
@@ -181,6 +213,7 @@ type MemberPatch struct {
 	FirstName, LastName, Email string
 	Status                     membership.Status
 	PasswordHash               membership.PasswordHash // "" keeps the stored hash
+	SecurityStamp              string                  // "" keeps the stored stamp
 	UpdatedAt                  time.Time
 }
 
@@ -191,6 +224,9 @@ func (p MemberPatch) Apply(m membership.Member) membership.Member {
 	m.FirstName, m.LastName, m.Email, m.Status, m.UpdatedAt = p.FirstName, p.LastName, p.Email, p.Status, p.UpdatedAt
 	if p.PasswordHash != "" {
 		m.PasswordHash, m.MustChangePassword = p.PasswordHash, false
+	}
+	if p.SecurityStamp != "" {
+		m.SecurityStamp = p.SecurityStamp
 	}
 	return m
 }

@@ -125,6 +125,22 @@ func (s *Store) InvitationByTokenHash(ctx context.Context, h []byte) (membership
 	return s.inner.InvitationByTokenHash(ctx, h)
 }
 
+// Attempts implements store.Store.
+func (s *Store) Attempts(ctx context.Context, key string) (membership.Attempts, error) {
+	if err := s.hit("Store.Attempts"); err != nil {
+		return membership.Attempts{}, err
+	}
+	return s.inner.Attempts(ctx, key)
+}
+
+// UpdateAttempts implements store.Store.
+func (s *Store) UpdateAttempts(ctx context.Context, key string, fn func(a *membership.Attempts) error) error {
+	if err := s.hit("Store.UpdateAttempts"); err != nil {
+		return err
+	}
+	return s.inner.UpdateAttempts(ctx, key, fn)
+}
+
 type faultTx struct {
 	s  *Store
 	tx store.Tx

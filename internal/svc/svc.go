@@ -9,40 +9,91 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
 )
 
-// Authorize loads the actor's record and role inside tx and checks p. It
-// returns the actor's member record (nil for the system actor).
-func Authorize(ctx context.Context, tx store.Tx, actor membership.Actor, p membership.Permission) (*membership.Member, error) {
-	if actor.IsSystem() {
-		return nil, nil
-	}
-	if actor.MemberID == "" {
-		return nil, membership.Authorize(actor, nil, nil, p)
+// Authority resolves the actor inside tx: its member record and role,
+// for the rules of membership.Authority. An actor that names no member of
+// the org resolves to an authority that every check refuses.
+func Authority(ctx context.Context, tx store.Tx, actor membership.Actor) (membership.Authority, error) {
+	a := membership.Authority{Actor: actor}
+	if actor.IsSystem() || actor.MemberID == "" {
+		return a, nil
 	}
 	m, err := tx.Member(ctx, actor.MemberID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, membership.Authorize(actor, nil, nil, p)
+		return a, nil
 	}
 	if err != nil {
-		return nil, err
+		return a, err
 	}
+	a.Member = &m
 	role, err := Role(ctx, tx, m.RoleID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+		return a, err
 	}
-	var rp *membership.Role
 	if err == nil {
-		rp = &role
+		a.Role = &role
 	}
-	if err := membership.Authorize(actor, &m, rp, p); err != nil {
-		return nil, err
+	return a, nil
+}
+
+// Authorize resolves the actor inside tx and checks that it may use p.
+func Authorize(ctx context.Context, tx store.Tx, actor membership.Actor, p membership.Permission) (membership.Authority, error) {
+	a, err := Authority(ctx, tx, actor)
+	if err != nil {
+		return a, err
 	}
-	return &m, nil
+	return a, a.Require(p)
+}
+
+// Roles resolves role IDs inside one transaction, reading each custom
+// role once.
+type Roles struct {
+	tx    store.Tx
+	cache map[string]membership.Role
+}
+
+// NewRoles returns a resolver on tx.
+func NewRoles(tx store.Tx) *Roles { return &Roles{tx: tx} }
+
+// Get returns the role with that ID (see Role); an unknown ID is a
+// *membership.ValidationError on the field "role".
+func (r *Roles) Get(ctx context.Context, id string) (membership.Role, error) {
+	if role, ok := r.cache[id]; ok {
+		return role, nil
+	}
+	role, err := Role(ctx, r.tx, id)
+	if err != nil {
+		return role, RoleErr(id, err)
+	}
+	if r.cache == nil {
+		r.cache = make(map[string]membership.Role)
+	}
+	r.cache[id] = role
+	return role, nil
+}
+
+// RoleErr turns a role lookup's ErrNotFound into a validation error
+// naming the role.
+func RoleErr(id string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return &membership.ValidationError{Field: "role", Reason: fmt.Sprintf("no role %q in this org", id)}
+	}
+	return err
+}
+
+// Restamp gives after a new security stamp when the change from before
+// ends the member's sessions (membership.RotatesStamp), or when force is
+// set (a password change).
+func Restamp(before membership.Member, after *membership.Member, force bool) {
+	if force || membership.RotatesStamp(before, *after) {
+		after.SecurityStamp = membership.NewSecurityStamp()
+	}
 }
 
 // Role resolves a role ID: a built-in role, or a custom role of the org.
@@ -129,7 +180,7 @@ func Commit(ctx context.Context, tx store.Tx, events []membership.Event) error {
 		return err
 	}
 	for _, e := range events {
-		if e.Type != membership.EventMemberLoggedIn && e.Type != membership.EventMemberPasswordChanged {
+		if e.Type.ChangesRoster() {
 			org, err := tx.Org(ctx)
 			if err != nil {
 				return err
@@ -180,4 +231,31 @@ func CheckSeats(ctx context.Context, tx store.Tx, now time.Time, need int) error
 		return err
 	}
 	return membership.CheckSeats(org.Plan, c.SeatsUsed(), need)
+}
+
+// CheckIdentifiers refuses a member whose login has the form of another
+// member's email, or whose email is another member's login: either would
+// let one member be taken for the other where logins and emails are both
+// accepted (Authenticate reads a login, then an email). m.ID may be empty
+// for a member not stored yet.
+func CheckIdentifiers(ctx context.Context, tx store.Tx, m membership.Member) error {
+	if strings.Contains(m.Login, "@") {
+		o, err := tx.MemberByEmail(ctx, m.Login)
+		switch {
+		case err == nil && o.ID != m.ID:
+			return &membership.DuplicateError{Key: "login", Value: m.Login}
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
+	if m.Email != "" {
+		o, err := tx.MemberByLogin(ctx, m.Email)
+		switch {
+		case err == nil && o.ID != m.ID:
+			return &membership.DuplicateError{Key: "email", Value: m.Email}
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
+	return nil
 }

@@ -23,20 +23,27 @@ import (
 	"github.com/memberkit/memberkit/store"
 )
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.SessionReader = (*Store)(nil)
+	_ store.AttemptPurger = (*Store)(nil)
+)
 
 // Store is an in-memory store. The zero value is not usable; call [New].
 type Store struct {
 	mu     sync.RWMutex
 	orgs   map[string]*orgState
 	tokens map[string]tokenRef // string(token hash) → invitation
+
+	amu      sync.Mutex
+	attempts map[string]membership.Attempts // throttle records by key
 }
 
 type tokenRef struct{ orgID, invID string }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{orgs: make(map[string]*orgState), tokens: make(map[string]tokenRef)}
+	return &Store{orgs: make(map[string]*orgState), tokens: make(map[string]tokenRef), attempts: make(map[string]membership.Attempts)}
 }
 
 // sortedEntry is one member in a sorted index: its login key, ID and
@@ -209,6 +216,71 @@ func (s *Store) InvitationByTokenHash(ctx context.Context, tokenHash []byte) (me
 		return membership.Invitation{}, fmt.Errorf("invitation: %w", store.ErrNotFound)
 	}
 	return cloneInv(inv), nil
+}
+
+// SessionState returns what a session check needs of a member.
+func (s *Store) SessionState(ctx context.Context, orgID, memberID string) (membership.SessionState, error) {
+	if err := ctx.Err(); err != nil {
+		return membership.SessionState{}, err
+	}
+	st, err := s.state(orgID)
+	if err != nil {
+		return membership.SessionState{}, err
+	}
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	m, ok := st.members[memberID]
+	if !ok {
+		return membership.SessionState{}, fmt.Errorf("member %q: %w", memberID, store.ErrNotFound)
+	}
+	return membership.SessionState{SecurityStamp: m.SecurityStamp, Status: m.Status, MustChangePassword: m.MustChangePassword}, nil
+}
+
+// Attempts returns the throttle record under key.
+func (s *Store) Attempts(ctx context.Context, key string) (membership.Attempts, error) {
+	if err := ctx.Err(); err != nil {
+		return membership.Attempts{}, err
+	}
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	return s.attempts[key], nil
+}
+
+// UpdateAttempts runs fn on the throttle record under key.
+func (s *Store) UpdateAttempts(ctx context.Context, key string, fn func(a *membership.Attempts) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	a := s.attempts[key]
+	if err := fn(&a); err != nil {
+		return err
+	}
+	a.LastFailure, a.LockedUntil = store.Time(a.LastFailure), store.Time(a.LockedUntil)
+	if a.IsZero() {
+		delete(s.attempts, key)
+	} else {
+		s.attempts[key] = a
+	}
+	return nil
+}
+
+// PurgeAttempts drops throttle records older than t.
+func (s *Store) PurgeAttempts(ctx context.Context, t time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	n := 0
+	for k, a := range s.attempts {
+		if a.LastFailure.Before(t) && !t.Before(a.LockedUntil) {
+			delete(s.attempts, k)
+			n++
+		}
+	}
+	return n, nil
 }
 
 // commit publishes a transaction's overlay. The caller holds st.wmu.

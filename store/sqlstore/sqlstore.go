@@ -168,16 +168,23 @@ func readOrg(ctx context.Context, d Dialect, q querier, orgID, suffix string) (m
 // Update runs fn in a transaction holding the org's lock; see the package
 // documentation.
 func (s *Store) Update(ctx context.Context, orgID string, fn func(tx store.Tx) error) error {
+	return s.retry(ctx, "org", orgID, func() error { return s.update(ctx, orgID, fn) })
+}
+
+// retry runs write until it succeeds, fails for good, or has been retried
+// MaxRetries times after serialization failures, deadlocks or a busy
+// database, waiting a growing, jittered delay between runs.
+func (s *Store) retry(ctx context.Context, what, id string, write func() error) error {
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := s.update(ctx, orgID, fn)
+		err := write()
 		if err == nil || attempt >= s.maxRetries || ctx.Err() != nil || !s.d.isRetryable(err) {
 			return err
 		}
 		wait := time.Duration(1<<min(attempt, 8))*2*time.Millisecond + rand.N(5*time.Millisecond)
-		s.log.DebugContext(ctx, "memberkit: retrying transaction", "org", orgID, "attempt", attempt+1, "wait", wait, "err", err)
+		s.log.DebugContext(ctx, "memberkit: retrying transaction", what, id, "attempt", attempt+1, "wait", wait, "err", err)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -186,37 +193,45 @@ func (s *Store) Update(ctx context.Context, orgID string, fn func(tx store.Tx) e
 	}
 }
 
-func (s *Store) update(ctx context.Context, orgID string, fn func(tx store.Tx) error) (err error) {
-	if s.d == SQLite {
-		return s.updateSQLite(ctx, orgID, fn)
-	}
-	sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-	if err != nil {
-		return ctxErr(ctx, fmt.Errorf("sqlstore: begin: %w", err))
-	}
-	t := &tx{s: s, q: sqlTx, orgID: orgID}
-	defer func() {
-		t.close()
-		if err != nil {
-			_ = sqlTx.Rollback()
+func (s *Store) update(ctx context.Context, orgID string, fn func(tx store.Tx) error) error {
+	return s.writeTx(ctx, func(q querier) error {
+		t := &tx{s: s, q: q, orgID: orgID}
+		defer t.close()
+		lock := " FOR UPDATE"
+		if s.d == SQLite {
+			lock = "" // BEGIN IMMEDIATE already holds the database's write lock
 		}
-	}()
-	if _, err := readOrg(ctx, s.d, sqlTx, orgID, " FOR UPDATE"); err != nil {
-		return err
-	}
-	if err := fn(t); err != nil {
-		return err
-	}
-	t.close()
-	if err := sqlTx.Commit(); err != nil {
-		return ctxErr(ctx, fmt.Errorf("sqlstore: commit: %w", err))
-	}
-	return nil
+		if _, err := readOrg(ctx, s.d, q, orgID, lock); err != nil {
+			return err
+		}
+		if err := fn(t); err != nil {
+			return err
+		}
+		t.close()
+		return ctx.Err()
+	})
 }
 
-func (s *Store) updateSQLite(ctx context.Context, orgID string, fn func(tx store.Tx) error) (err error) {
-	// One writer per process at a time, waiting in Go rather than in
-	// SQLite's busy handler, so that a context ends the wait.
+// writeTx runs fn in a read-write transaction and commits it when fn
+// returns nil: READ COMMITTED on PostgreSQL and MySQL; on SQLite an
+// IMMEDIATE transaction, after waiting in Go (not in SQLite's busy handler,
+// so that a context ends the wait) for this process's other writers, and
+// retrying BEGIN IMMEDIATE while another process writes.
+func (s *Store) writeTx(ctx context.Context, fn func(q querier) error) error {
+	if s.d != SQLite {
+		sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+		if err != nil {
+			return ctxErr(ctx, fmt.Errorf("sqlstore: begin: %w", err))
+		}
+		if err := fn(sqlTx); err != nil {
+			_ = sqlTx.Rollback()
+			return err
+		}
+		if err := sqlTx.Commit(); err != nil {
+			return ctxErr(ctx, fmt.Errorf("sqlstore: commit: %w", err))
+		}
+		return nil
+	}
 	select {
 	case s.writer <- struct{}{}:
 	case <-ctx.Done():
@@ -228,8 +243,6 @@ func (s *Store) updateSQLite(ctx context.Context, orgID string, fn func(tx store
 		return ctxErr(ctx, fmt.Errorf("sqlstore: connection: %w", err))
 	}
 	defer conn.Close()
-	// Another process may hold the write lock: retry BEGIN IMMEDIATE until
-	// the context ends.
 	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
 		if err == nil {
@@ -244,26 +257,14 @@ func (s *Store) updateSQLite(ctx context.Context, orgID string, fn func(tx store
 		case <-time.After(wait):
 		}
 	}
-	t := &tx{s: s, q: conn, orgID: orgID}
-	defer func() {
-		t.close()
-		if err != nil {
-			// Roll back even when ctx is done: the connection returns to
-			// the pool and must not keep an open transaction.
-			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		}
-	}()
-	if _, err := readOrg(ctx, s.d, conn, orgID, ""); err != nil {
-		return err
-	}
-	if err := fn(t); err != nil {
-		return err
-	}
-	t.close()
-	if err := ctx.Err(); err != nil {
+	if err := fn(conn); err != nil {
+		// Roll back even when ctx is done: the connection returns to the
+		// pool and must not keep an open transaction.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		return err
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		return ctxErr(ctx, fmt.Errorf("sqlstore: commit: %w", err))
 	}
 	return nil

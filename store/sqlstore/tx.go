@@ -109,16 +109,16 @@ func (t *tx) PutOrg(ctx context.Context, org membership.Org) error {
 
 // ---- members ----
 
-const memberCols = `m.id, m.org_id, m.user_id, m.login, m.email, m.first_name, m.last_name, m.role_id, m.status, m.groups_text, m.last_login_at, m.password_hash, m.must_change_password, m.created_at, m.updated_at, m.version`
+const memberCols = `m.id, m.org_id, m.user_id, m.login, m.email, m.first_name, m.last_name, m.role_id, m.status, m.groups_text, m.last_login_at, m.password_hash, m.must_change_password, m.created_at, m.updated_at, m.version, m.security_stamp`
 
-const insertMemberCols = `org_id, id, user_id, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, created_at, updated_at, version`
+const insertMemberCols = `org_id, id, user_id, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, created_at, updated_at, version, security_stamp`
 
-const nInsertMemberCols = 19
+const nInsertMemberCols = 20
 
 func memberArgs(m *membership.Member, version int64) []any {
 	return []any{m.OrgID, m.ID, m.UserID, m.Login, store.LoginKey(m.Login), m.Email, nullString(store.EmailKey(m.Email)),
 		m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), store.SearchText(*m),
-		nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.CreatedAt), micros(m.UpdatedAt), version}
+		nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.CreatedAt), micros(m.UpdatedAt), version, m.SecurityStamp}
 }
 
 func scanMembers(rows *sql.Rows) ([]membership.Member, error) {
@@ -130,7 +130,7 @@ func scanMembers(rows *sql.Rows) ([]membership.Member, error) {
 		var lastLogin sql.NullInt64
 		var created, updated int64
 		if err := rows.Scan(&m.ID, &m.OrgID, &m.UserID, &m.Login, &m.Email, &m.FirstName, &m.LastName, &m.RoleID,
-			&status, &groups, &lastLogin, &hash, &m.MustChangePassword, &created, &updated, &m.Version); err != nil {
+			&status, &groups, &lastLogin, &hash, &m.MustChangePassword, &created, &updated, &m.Version, &m.SecurityStamp); err != nil {
 			return nil, fmt.Errorf("sqlstore: scan member: %w", err)
 		}
 		m.Status = membership.Status(status)
@@ -655,7 +655,7 @@ func (t *tx) updateError(ctx context.Context, err error, m *membership.Member) e
 // updateMembersEach runs one prepared UPDATE per member: the fastest way
 // on SQLite, and the portable one.
 func (t *tx) updateMembersEach(ctx context.Context, ms []membership.Member) error {
-	st, err := t.stmt(ctx, `UPDATE memberkit_members SET user_id = ?, login = ?, login_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?, role_id = ?, status = ?, groups_text = ?, search_text = ?, last_login_at = ?, password_hash = ?, must_change_password = ?, updated_at = ?, version = ? WHERE org_id = ? AND id = ? AND version = ?`)
+	st, err := t.stmt(ctx, `UPDATE memberkit_members SET user_id = ?, login = ?, login_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?, role_id = ?, status = ?, groups_text = ?, search_text = ?, last_login_at = ?, password_hash = ?, must_change_password = ?, updated_at = ?, version = ?, security_stamp = ? WHERE org_id = ? AND id = ? AND version = ?`)
 	if err != nil {
 		return t.fail(ctx, "update members", err)
 	}
@@ -668,7 +668,7 @@ func (t *tx) updateMembersEach(ctx context.Context, ms []membership.Member) erro
 		}
 		res, err := st.ExecContext(ctx, m.UserID, m.Login, store.LoginKey(m.Login), m.Email, nullString(store.EmailKey(m.Email)),
 			m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), store.SearchText(*m),
-			nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.Version+1,
+			nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.Version+1, m.SecurityStamp,
 			t.orgID, m.ID, m.Version)
 		if err != nil {
 			return t.updateError(ctx, err, m)
@@ -683,10 +683,10 @@ func (t *tx) updateMembersEach(ctx context.Context, ms []membership.Member) erro
 // updateMembersPostgres updates up to 1,000 members per statement with
 // UPDATE … FROM (VALUES …): one round trip instead of one per member.
 func (t *tx) updateMembersPostgres(ctx context.Context, ms []membership.Member) error {
-	const cols = 17
+	const cols = 18
 	for part := range slices.Chunk(ms, 1000) {
 		var b strings.Builder
-		b.WriteString(`UPDATE memberkit_members AS m SET user_id = v.user_id, login = v.login, login_key = v.login_key, email = v.email, email_key = v.email_key, first_name = v.first_name, last_name = v.last_name, role_id = v.role_id, status = v.status, groups_text = v.groups_text, search_text = v.search_text, last_login_at = v.last_login_at, password_hash = v.password_hash, must_change_password = v.must_change_password, updated_at = v.updated_at, version = v.version + 1 FROM (VALUES `)
+		b.WriteString(`UPDATE memberkit_members AS m SET user_id = v.user_id, login = v.login, login_key = v.login_key, email = v.email, email_key = v.email_key, first_name = v.first_name, last_name = v.last_name, role_id = v.role_id, status = v.status, groups_text = v.groups_text, search_text = v.search_text, last_login_at = v.last_login_at, password_hash = v.password_hash, must_change_password = v.must_change_password, updated_at = v.updated_at, security_stamp = v.security_stamp, version = v.version + 1 FROM (VALUES `)
 		args := make([]any, 0, len(part)*cols+1)
 		for i := range part {
 			m := &part[i]
@@ -694,13 +694,13 @@ func (t *tx) updateMembersPostgres(ctx context.Context, ms []membership.Member) 
 				b.WriteString(", ")
 			}
 			n := len(args)
-			fmt.Fprintf(&b, "($%d::varchar, $%d::bigint, $%d::varchar, $%d::varchar, $%d::varchar, $%d::varchar, $%d::varchar, $%d::text, $%d::text, $%d::varchar, $%d::varchar, $%d::text, $%d::text, $%d::bigint, $%d::text, $%d::boolean, $%d::bigint)",
-				n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13, n+14, n+15, n+16, n+17)
+			fmt.Fprintf(&b, "($%d::varchar, $%d::bigint, $%d::varchar, $%d::varchar, $%d::varchar, $%d::varchar, $%d::varchar, $%d::text, $%d::text, $%d::varchar, $%d::varchar, $%d::text, $%d::text, $%d::bigint, $%d::text, $%d::boolean, $%d::bigint, $%d::varchar)",
+				n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13, n+14, n+15, n+16, n+17, n+18)
 			args = append(args, m.ID, m.Version, m.UserID, m.Login, store.LoginKey(m.Login), m.Email, nullString(store.EmailKey(m.Email)),
 				m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), store.SearchText(*m),
-				nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt))
+				nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.SecurityStamp)
 		}
-		fmt.Fprintf(&b, `) AS v(id, version, user_id, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, updated_at) WHERE m.org_id = $%d AND m.id = v.id AND m.version = v.version`, len(args)+1)
+		fmt.Fprintf(&b, `) AS v(id, version, user_id, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, updated_at, security_stamp) WHERE m.org_id = $%d AND m.id = v.id AND m.version = v.version`, len(args)+1)
 		args = append(args, t.orgID)
 		res, err := t.q.ExecContext(ctx, b.String(), args...)
 		if err != nil {
@@ -786,17 +786,17 @@ func (t *tx) patchMembersEach(ctx context.Context, ps []store.MemberPatch) error
 				return err
 			}
 		}
-		args := []any{p.Email, nullString(store.EmailKey(p.Email)), p.FirstName, p.LastName, string(p.Status), patchSearchText(p), micros(p.UpdatedAt)}
+		args := []any{p.Email, nullString(store.EmailKey(p.Email)), p.FirstName, p.LastName, string(p.Status), patchSearchText(p), micros(p.UpdatedAt), p.SecurityStamp}
 		var st *sql.Stmt
 		var err error
 		if p.PasswordHash == "" {
 			if plain == nil {
-				plain, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, version = version + 1 WHERE org_id = ? AND id = ? AND version = ? AND login_key = ? AND role_id = ? AND status = ?`)
+				plain, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, security_stamp = COALESCE(NULLIF(?, ''), security_stamp), version = version + 1 WHERE org_id = ? AND id = ? AND version = ? AND login_key = ? AND role_id = ? AND status = ?`)
 			}
 			st = plain
 		} else {
 			if withHash == nil {
-				withHash, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, version = version + 1, password_hash = ?, must_change_password = ? WHERE org_id = ? AND id = ? AND version = ? AND login_key = ? AND role_id = ? AND status = ?`)
+				withHash, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, security_stamp = COALESCE(NULLIF(?, ''), security_stamp), version = version + 1, password_hash = ?, must_change_password = ? WHERE org_id = ? AND id = ? AND version = ? AND login_key = ? AND role_id = ? AND status = ?`)
 			}
 			st = withHash
 			args = append(args, string(p.PasswordHash), false)
@@ -848,12 +848,12 @@ func (t *tx) patchMismatch(ctx context.Context, ps []store.MemberPatch) error {
 // unnest(…): one array parameter per column, so PostgreSQL parses eleven
 // parameters per statement instead of eleven per member.
 func (t *tx) patchMembersPostgres(ctx context.Context, ps []store.MemberPatch) error {
-	const q = `UPDATE memberkit_members AS m SET email = v.email, email_key = v.email_key, first_name = v.first_name, last_name = v.last_name, status = v.status, search_text = v.search_text, updated_at = v.updated_at, password_hash = COALESCE(v.password_hash, m.password_hash), must_change_password = m.must_change_password AND v.password_hash IS NULL, version = m.version + 1 ` +
-		`FROM unnest($1::varchar[], $2::bigint[], $3::varchar[], $4::varchar[], $5::varchar[], $6::text[], $7::text[], $8::varchar[], $9::text[], $10::bigint[], $11::text[], $12::varchar[], $13::varchar[]) ` +
-		`AS v(id, version, login_key, email, email_key, first_name, last_name, status, search_text, updated_at, password_hash, role_id, old_status) ` +
-		`WHERE m.org_id = $14 AND m.id = v.id AND m.version = v.version AND m.login_key = v.login_key AND m.role_id = v.role_id AND m.status = v.old_status`
+	const q = `UPDATE memberkit_members AS m SET email = v.email, email_key = v.email_key, first_name = v.first_name, last_name = v.last_name, status = v.status, search_text = v.search_text, updated_at = v.updated_at, password_hash = COALESCE(v.password_hash, m.password_hash), must_change_password = m.must_change_password AND v.password_hash IS NULL, security_stamp = COALESCE(v.security_stamp, m.security_stamp), version = m.version + 1 ` +
+		`FROM unnest($1::varchar[], $2::bigint[], $3::varchar[], $4::varchar[], $5::varchar[], $6::text[], $7::text[], $8::varchar[], $9::text[], $10::bigint[], $11::text[], $12::varchar[], $13::varchar[], $14::varchar[]) ` +
+		`AS v(id, version, login_key, email, email_key, first_name, last_name, status, search_text, updated_at, password_hash, role_id, old_status, security_stamp) ` +
+		`WHERE m.org_id = $15 AND m.id = v.id AND m.version = v.version AND m.login_key = v.login_key AND m.role_id = v.role_id AND m.status = v.old_status`
 	for part := range slices.Chunk(ps, pgArrayBatch) {
-		var id, version, loginKey, email, emailKey, first, last, status, search, updated, hash, role, oldStatus pgArray
+		var id, version, loginKey, email, emailKey, first, last, status, search, updated, hash, role, oldStatus, stamp pgArray
 		for i := range part {
 			p := &part[i]
 			id.add(p.ID)
@@ -869,9 +869,10 @@ func (t *tx) patchMembersPostgres(ctx context.Context, ps []store.MemberPatch) e
 			hash.addOrNull(string(p.PasswordHash))
 			role.add(p.RoleID)
 			oldStatus.add(string(p.OldStatus))
+			stamp.addOrNull(p.SecurityStamp)
 		}
 		res, err := t.q.ExecContext(ctx, q, id.String(), version.String(), loginKey.String(), email.String(), emailKey.String(),
-			first.String(), last.String(), status.String(), search.String(), updated.String(), hash.String(), role.String(), oldStatus.String(), t.orgID)
+			first.String(), last.String(), status.String(), search.String(), updated.String(), hash.String(), role.String(), oldStatus.String(), stamp.String(), t.orgID)
 		if err != nil {
 			return t.updateError(ctx, err, batchCulprit(len(part), membership.Member{Login: part[0].Login, Email: part[0].Email}))
 		}

@@ -26,6 +26,7 @@ func testMemberRoundTrip(t *testing.T, s store.Store) {
 		LastLoginAt:        t0.Add(-time.Hour),
 		PasswordHash:       "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U",
 		MustChangePassword: true,
+		SecurityStamp:      "stamp-Zq9x_7",
 		CreatedAt:          t0, UpdatedAt: t0.Add(time.Minute),
 	}
 	insert(t, s, o.ID, m)
@@ -338,7 +339,7 @@ func testPatchMembers(t *testing.T, s store.Store) {
 	pa := patch(a)
 	pa.FirstName, pa.LastName, pa.Email, pa.Status = "Jeanne", "Dupont-Lefèvre", "Jeanne@Example.com", membership.StatusDeactivated
 	pb := patch(b)
-	pb.PasswordHash = "$argon2id$new"
+	pb.PasswordHash, pb.SecurityStamp = "$argon2id$new", "stamp-new"
 	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.PatchMembers(ctx, []store.MemberPatch{pa, pb}) }))
 
 	got, err := get(t, s, o.ID, a.ID)
@@ -347,11 +348,13 @@ func testPatchMembers(t *testing.T, s store.Store) {
 	want.Version = 2
 	memberEqual(t, want, got)
 	assert.Equal(t, membership.PasswordHash("$argon2id$old"), got.PasswordHash, "an empty PasswordHash keeps the stored one")
+	assert.Equal(t, a.SecurityStamp, got.SecurityStamp, "an empty SecurityStamp keeps the stored one")
 	assert.True(t, got.MustChangePassword)
 	assert.Equal(t, []string{"Lyon"}, got.Groups, "groups are left as they are")
 	got, err = get(t, s, o.ID, b.ID)
 	require.NoError(t, err)
 	assert.Equal(t, membership.PasswordHash("$argon2id$new"), got.PasswordHash)
+	assert.Equal(t, "stamp-new", got.SecurityStamp)
 	assert.False(t, got.MustChangePassword)
 	assert.Equal(t, int64(2), got.Version)
 
