@@ -296,4 +296,3 @@ func (s *Service) List(ctx context.Context, actor membership.Actor, orgID string
 	})
 	return out, err
 }
-
