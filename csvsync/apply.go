@@ -38,7 +38,8 @@ type Result struct {
 	// TemporaryPasswords maps the login of each new member given a random
 	// temporary password to that password. It is the only copy: hand the
 	// passwords over, then drop them.
-	TemporaryPasswords map[string]string
+	// Each prints and marshals as "[redacted]": use string(pw).
+	TemporaryPasswords map[string]membership.Secret
 }
 
 // applyBatch is how many members Apply writes per store call (and per
@@ -79,8 +80,10 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 		if err != nil {
 			return err
 		}
-		if err := pw.grant(p.roleID); err != nil {
-			return err
+		if p.Adds > 0 {
+			if err := pw.grant(p.roleID); err != nil {
+				return err
+			}
 		}
 		for i := range p.Actions {
 			if act := &p.Actions[i]; act.Kind != KindAdd {
@@ -183,9 +186,9 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 				res.Added++
 				if a.secret.tempPw != "" {
 					if res.TemporaryPasswords == nil {
-						res.TemporaryPasswords = map[string]string{}
+						res.TemporaryPasswords = map[string]membership.Secret{}
 					}
-					res.TemporaryPasswords[m.Login] = a.secret.tempPw
+					res.TemporaryPasswords[m.Login] = membership.Secret(a.secret.tempPw)
 				}
 			}
 			if err := tx.InsertMembers(ctx, out); err != nil {

@@ -15,6 +15,7 @@ type guard struct {
 	maxCell int
 	maxCols int
 	line    int // 1-based physical line of the byte being read
+	start   int // the line the current record starts on
 	cell    int // bytes in the current cell
 	col     int // 0-based index of the current cell
 	state   uint8
@@ -28,7 +29,8 @@ const (
 	gQuote           // a quote seen inside a quoted cell: closing, or the first of ""
 )
 
-// guardError says where the guard stopped the reading.
+// guardError says where the guard stopped the reading: the line the
+// record starts on, and the cell's index.
 type guardError struct {
 	line, col int
 	tooLong   bool // a cell too long; otherwise too many cells
@@ -42,7 +44,7 @@ func (e *guardError) Error() string {
 }
 
 func newGuard(r io.Reader, comma rune, maxCell, maxCols int) *guard {
-	return &guard{r: r, comma: byte(comma), maxCell: maxCell, maxCols: maxCols, line: 1}
+	return &guard{r: r, comma: byte(comma), maxCell: maxCell, maxCols: maxCols, line: 1, start: 1}
 }
 
 func (g *guard) Read(p []byte) (int, error) {
@@ -119,7 +121,7 @@ func (g *guard) step(c byte) bool {
 func (g *guard) grow() bool {
 	g.cell++
 	if g.cell > g.maxCell {
-		g.failure = &guardError{line: g.line, col: g.col, tooLong: true}
+		g.failure = &guardError{line: g.start, col: g.col, tooLong: true}
 		return true
 	}
 	return false
@@ -129,7 +131,7 @@ func (g *guard) nextCell() bool {
 	g.state, g.cell = gStart, 0
 	g.col++
 	if g.col >= g.maxCols {
-		g.failure = &guardError{line: g.line, col: g.col}
+		g.failure = &guardError{line: g.start, col: g.col}
 		return true
 	}
 	return false
@@ -138,4 +140,5 @@ func (g *guard) nextCell() bool {
 func (g *guard) nextRecord() {
 	g.state, g.cell, g.col = gStart, 0, 0
 	g.line++
+	g.start = g.line
 }

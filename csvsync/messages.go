@@ -27,7 +27,9 @@ type Problem struct {
 }
 
 // FileError reports an import file refused as a whole: nothing was
-// changed. It matches membership.ErrInvalid.
+// changed. It matches membership.ErrInvalid, and membership.ErrForbidden
+// when a row would change a member the actor may not act on, or
+// deactivate the actor.
 type FileError struct {
 	Problems  []Problem
 	Truncated bool // more problems were found than listed
@@ -78,8 +80,22 @@ func (e *FileError) Lines() []string {
 	return out
 }
 
-// Is reports whether target is membership.ErrInvalid.
-func (e *FileError) Is(target error) bool { return target == membership.ErrInvalid }
+// Is reports whether target is membership.ErrInvalid, or
+// membership.ErrForbidden when a problem is a member the actor may not act
+// on (code "beyond_power") or the actor's own deactivation ("self").
+func (e *FileError) Is(target error) bool {
+	if target == membership.ErrInvalid {
+		return true
+	}
+	if target == membership.ErrForbidden {
+		for _, p := range e.Problems {
+			if p.Code == "beyond_power" || p.Code == "self" {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func word(lang membership.Lang, fr, en string) string {
 	if lang == membership.English {

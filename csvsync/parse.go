@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"unicode/utf8"
 
@@ -73,23 +72,9 @@ const (
 	PasswordPlain
 )
 
-// Secret is a password (or hash) read from a file. It prints as
-// "[redacted]" with fmt and log/slog; use string(s) for its value.
-type Secret string
-
-// String returns "[redacted]", or "" for an empty secret.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return "[redacted]"
-}
-
-// GoString returns the redacted form, for %#v.
-func (s Secret) GoString() string { return `"` + s.String() + `"` }
-
-// LogValue redacts the secret in log/slog output.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+// Secret is a password (or hash) read from a file: a [membership.Secret],
+// which prints and marshals as "[redacted]"; use string(s) for its value.
+type Secret = membership.Secret
 
 // Row is one data row of an import file, validated and normalised.
 type Row struct {

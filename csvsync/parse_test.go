@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -233,4 +234,56 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Hostile files cannot exhaust the server: a cell or a line that grows
+// past its bound stops the reading at once, with the line named, and no
+// message echoes more than an excerpt of the input.
+func TestParseBoundedInput(t *testing.T) {
+	var ms runtime.MemStats
+	allocated := func(f func()) uint64 {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.TotalAlloc
+		f()
+		runtime.ReadMemStats(&ms)
+		return ms.TotalAlloc - before
+	}
+	huge := strings.Repeat("N", 24<<20) // a 24 MiB header cell
+	var err error
+	used := allocated(func() { _, err = csvsync.Parse(strings.NewReader(huge), nil) })
+	var fe *csvsync.FileError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "cell_too_long", fe.Problems[0].Code)
+	assert.Equal(t, 1, fe.Problems[0].Line)
+	assert.Less(t, used, uint64(1<<20), "a 24 MiB header is refused with bounded allocation")
+	assert.Less(t, len(err.Error()), 300)
+
+	wide := strings.Repeat("a;", 12<<20) // 24 MiB of columns
+	used = allocated(func() { _, err = csvsync.Parse(strings.NewReader(wide), nil) })
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "too_many_columns", fe.Problems[0].Code)
+	assert.Less(t, used, uint64(1<<20))
+
+	// A 50 MB quoted cell spanning lines, on line 3 of the file.
+	file := "Nom;Prénom;Etat\nA;B;actif\nC;\"" + strings.Repeat("x\n", 25<<20) + "\";actif\n"
+	used = allocated(func() { _, err = csvsync.Parse(strings.NewReader(file), nil) })
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "cell_too_long", fe.Problems[0].Code)
+	assert.Equal(t, 3, fe.Problems[0].Line)
+	assert.Equal(t, "Prénom", fe.Problems[0].Column)
+	assert.Less(t, used, uint64(1<<20))
+
+	// A long header cell, inside the hard bound, is refused like a long data cell.
+	_, err = csvsync.Parse(strings.NewReader("Nom;Prénom;Etat;"+strings.Repeat("h", 1500)+"\n"), nil)
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "field_too_long", fe.Problems[0].Code)
+	assert.Equal(t, 1, fe.Problems[0].Line)
+
+	// Messages show an excerpt of what the file held, never all of it.
+	long := strings.Repeat("peut-être", 100)
+	_, err = csvsync.Parse(strings.NewReader("Nom;Prénom;Etat\nA;B;"+long+"\n"), nil)
+	require.ErrorAs(t, err, &fe)
+	assert.Less(t, len(fe.Problems[0].Message), 200)
+	assert.Contains(t, fe.Problems[0].Message, "…")
 }

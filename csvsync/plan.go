@@ -177,8 +177,8 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		if pw, err = loadPower(ctx, tx, a); err != nil {
 			return err
 		}
-		if err := pw.grant(o.RoleID); err != nil {
-			return err
+		if _, ok := pw.roles[o.RoleID]; !ok {
+			return &membership.ValidationError{Field: "role", Reason: fmt.Sprintf("no role %q in this org", o.RoleID)}
 		}
 		org, c, err := svc.OrgCounts(ctx, tx, s.clock.Now())
 		if err != nil {
@@ -415,7 +415,13 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		return nil, err
 	}
 
-	// 5. Rules on the plan as a whole.
+	// 5. Rules on the plan as a whole: new members get the default role,
+	// which the actor must be able to grant.
+	if p.Adds > 0 {
+		if err := pw.grant(o.RoleID); err != nil {
+			return nil, err
+		}
+	}
 	p.SeatLimit, p.SeatsBefore, p.SeatsAfter = limit, p.active+pending, p.active+pending+seatDelta
 	if seatDelta > 0 {
 		if err := membership.CheckSeats(membership.Plan{MemberLimit: limit}, p.SeatsBefore, seatDelta); err != nil {
@@ -434,8 +440,13 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	if p.admins+adminDelta == 1 {
 		p.Warnings = append(p.Warnings, word(lang, "un seul administrateur actif restera : il est conseillé d'en avoir deux", "only one active admin will be left: two are advised"))
 	}
-	for _, u := range f.Unknown {
-		p.Warnings = append(p.Warnings, fmt.Sprintf(word(lang, "colonne ignorée : %q", "column ignored: %q"), u))
+	const maxUnknownWarnings = 10
+	for i, u := range f.Unknown {
+		if i == maxUnknownWarnings {
+			p.Warnings = append(p.Warnings, fmt.Sprintf(word(lang, "et %d autre(s) colonne(s) ignorée(s)", "and %d more column(s) ignored"), len(f.Unknown)-i))
+			break
+		}
+		p.Warnings = append(p.Warnings, fmt.Sprintf(word(lang, "colonne ignorée : %q", "column ignored: %q"), membership.Excerpt(u, excerptLen)))
 	}
 
 	// 6. Passwords, hashed outside any transaction, on every core.

@@ -294,7 +294,7 @@ func TestRandomTemporaryPasswordsAndHashingCost(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, res.TemporaryPasswords, 2)
 		for login, pw := range res.TemporaryPasswords {
-			_, err := f.roster.Authenticate(f.ctx, f.org.ID, login, pw)
+			_, err := f.roster.Authenticate(f.ctx, f.org.ID, login, string(pw))
 			var pcr *roster.PasswordChangeRequiredError
 			require.ErrorAs(t, err, &pcr)
 			assert.True(t, pcr.Member.MustChangePassword)
@@ -425,5 +425,23 @@ func TestApplyStalePlanAndAllOrNothing(t *testing.T) {
 		_, err = f.csv.Apply(f.ctx, membership.SystemActor("x"), f.org.ID, p, nil)
 		assert.ErrorIs(t, err, membership.ErrForbidden, "only its actor applies a plan")
 		assert.True(t, errors.Is(err, membership.ErrForbidden))
+	})
+}
+
+// Warnings about ignored columns are capped, and show excerpts.
+func TestUnknownColumnWarningsCapped(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		f := setup(t, newStore, membership.PremiumPlan(0))
+		head := "Nom;Prénom;Etat"
+		for i := range 40 {
+			head += fmt.Sprintf(";Colonne %d %s", i, strings.Repeat("x", 500))
+		}
+		p, err := f.plan(head+"\nAdmin;Alice;actif\n", nil)
+		require.NoError(t, err)
+		require.Len(t, p.Warnings, 12, "the single-admin warning, 10 columns, and the rest counted")
+		assert.Contains(t, p.Warnings[11], "et 30 autre(s) colonne(s) ignorée(s)")
+		for _, w := range p.Warnings {
+			assert.Less(t, len(w), 120)
+		}
 	})
 }

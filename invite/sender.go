@@ -29,7 +29,7 @@ func (f SenderFunc) SendInvitation(ctx context.Context, inv membership.Invitatio
 // Sent is one invitation a [RecordingSender] received.
 type Sent struct {
 	Invitation membership.Invitation
-	Token      string
+	Token      membership.Secret // prints as "[redacted]"; string(Token) is the token
 }
 
 // RecordingSender records what it is asked to send, for tests. Set Fail to
@@ -49,7 +49,7 @@ func (r *RecordingSender) SendInvitation(_ context.Context, inv membership.Invit
 	if r.Fail != nil {
 		return r.Fail
 	}
-	r.sent = append(r.sent, Sent{Invitation: inv, Token: token})
+	r.sent = append(r.sent, Sent{Invitation: inv, Token: membership.Secret(token)})
 	return nil
 }
 
@@ -66,7 +66,7 @@ func (r *RecordingSender) TokenFor(email string) string {
 	defer r.mu.Unlock()
 	for i := len(r.sent) - 1; i >= 0; i-- {
 		if strings.EqualFold(r.sent[i].Invitation.Email, email) {
-			return r.sent[i].Token
+			return string(r.sent[i].Token)
 		}
 	}
 	return ""

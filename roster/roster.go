@@ -203,7 +203,8 @@ type Added struct {
 	Restored bool
 	// TemporaryPassword is set, once, when the member was added without a
 	// password. Hand it to the member; it is not stored in clear.
-	TemporaryPassword string
+	// It prints and marshals as "[redacted]": use string(a.TemporaryPassword).
+	TemporaryPassword membership.Secret
 }
 
 // Add adds a member (permission members.manage). A removed member with the
@@ -243,7 +244,7 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 		if err != nil {
 			return Added{}, fmt.Errorf("roster: temporary password: %w", err)
 		}
-		pw, res.TemporaryPassword = t, t
+		pw, res.TemporaryPassword = t, membership.Secret(t)
 		cand.MustChangePassword = true
 	} else if err := membership.ValidatePassword(pw); err != nil {
 		return Added{}, err

@@ -151,7 +151,7 @@ func TestAddDerivesLoginAndTemporaryPassword(t *testing.T) {
 
 		// The temporary password works once, and must be changed first:
 		// the member may do nothing else.
-		_, err = f.svc.Authenticate(f.ctx, f.org.ID, "zoe.lefevre-dubois", a.TemporaryPassword)
+		_, err = f.svc.Authenticate(f.ctx, f.org.ID, "zoe.lefevre-dubois", string(a.TemporaryPassword))
 		var pcr *roster.PasswordChangeRequiredError
 		require.ErrorAs(t, err, &pcr)
 		assert.True(t, pcr.Member.MustChangePassword)
@@ -577,7 +577,7 @@ func TestChangePassword(t *testing.T) {
 		f := setup(t, newStore, membership.PremiumPlan(0))
 		a, err := f.svc.Add(f.ctx, f.actor, f.org.ID, roster.NewMember{FirstName: "Bob", LastName: "Martin"})
 		require.NoError(t, err)
-		tmp := a.TemporaryPassword
+		tmp := string(a.TemporaryPassword)
 		change := func(current, next string) (membership.Member, error) {
 			return f.svc.ChangePassword(f.ctx, f.org.ID, a.Member.ID, current, next)
 		}

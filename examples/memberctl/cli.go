@@ -282,7 +282,7 @@ func orgsCreate(e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stderr, "admin %s added", a.Member.Login)
 		if a.TemporaryPassword != "" {
-			fmt.Fprintf(e.stderr, ", temporary password: %s", a.TemporaryPassword)
+			fmt.Fprintf(e.stderr, ", temporary password: %s", string(a.TemporaryPassword))
 		}
 		fmt.Fprintln(e.stderr)
 	}
@@ -317,7 +317,7 @@ func membersAdd(e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, a.Member.ID, a.Member.Login)
 	if a.TemporaryPassword != "" {
-		fmt.Fprintln(e.stderr, "temporary password:", a.TemporaryPassword)
+		fmt.Fprintln(e.stderr, "temporary password:", string(a.TemporaryPassword))
 	}
 	return nil
 }
@@ -657,7 +657,7 @@ func csvImport(e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "applied: %d added, %d updated, %d reactivated, %d deactivated, %d unchanged\n",
 		res.Added, res.Updated, res.Reactivated, res.Deactivated, res.Unchanged)
 	for login, pw := range res.TemporaryPasswords {
-		fmt.Fprintf(e.stdout, "temporary password %s %s\n", login, pw)
+		fmt.Fprintf(e.stdout, "temporary password %s %s\n", login, string(pw))
 	}
 	if *reportFile != "" {
 		f, err := os.Create(*reportFile)

@@ -80,8 +80,9 @@ func openSQLite(ctx context.Context, path string) (*sqlstore.Store, error) {
 // DemoPassword is the password of every demo member.
 const DemoPassword = "demo-password-2026"
 
-// Seed creates the demo org: an admin, a support role, and members in the
-// Paris and Lyon groups.
+// Seed creates the demo org: two admins, a "Support" custom role that may
+// manage members (held by Léa Moreau), and members in the Paris and Lyon
+// groups.
 func Seed(ctx context.Context, st store.Store, hasher membership.Hasher) (membership.Org, error) {
 	svc := roster.New(st, &roster.Options{Hasher: hasher})
 	org, err := svc.CreateOrg(ctx, roster.NewOrg{Name: "Conance", Plan: membership.PremiumPlan(25), Features: []membership.Feature{membership.FeatureCSV}})
@@ -98,8 +99,19 @@ func Seed(ctx context.Context, st store.Store, hasher membership.Hasher) (member
 		{FirstName: "Léa", LastName: "Moreau", Email: "lea@conance.example", Groups: []string{"Lyon"}},
 		{FirstName: "Zoé", LastName: "Lefèvre-Dubois", Email: "zoe@conance.example", Groups: []string{"Lyon", "Ventes"}},
 	}
+	support, err := svc.CreateRole(ctx, sys, org.ID, "Support")
+	if err != nil {
+		return org, err
+	}
+	if _, err := svc.UpdateRole(ctx, sys, org.ID, support.ID, "Support", []membership.Permission{
+		membership.PermMembersRead, membership.PermMembersManage, membership.PermInvitationsManage}); err != nil {
+		return org, err
+	}
 	for _, p := range people {
 		p.Password = DemoPassword
+		if p.FirstName == "Léa" {
+			p.RoleID = support.ID
+		}
 		if _, err := svc.Add(ctx, sys, org.ID, p); err != nil {
 			return org, err
 		}

@@ -112,6 +112,35 @@ func TestCSRFAndPermissions(t *testing.T) {
 	assert.Equal(t, "/login", resp.Request.URL.Path)
 }
 
+// The escalation the security review found over HTTP: a member whose
+// custom role may manage members tries to make themselves admin, to
+// promote another member to admin, and to deactivate an admin. Every
+// attempt is refused in the page and changes nothing.
+func TestNoEscalationOverHTTP(t *testing.T) {
+	s := newSite(t)
+	lea, alice, paul := s.member(t, "lea.moreau"), s.member(t, "alice.durand"), s.member(t, "paul.martin")
+	support, tok := client(t, s, "lea.moreau")
+	post := func(path string, form url.Values) string {
+		form.Set("csrf", tok)
+		resp, err := support.PostForm(s.url+path, form)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return string(body)
+	}
+	body := post("/members/"+lea.ID+"/role", url.Values{"role": {membership.RoleAdmin}})
+	assert.Contains(t, body, "votre rôle ne permet pas cette action")
+	assert.Equal(t, lea.RoleID, s.member(t, "lea.moreau").RoleID, "no self-promotion")
+	post("/members/"+paul.ID+"/role", url.Values{"role": {membership.RoleAdmin}})
+	assert.Equal(t, membership.RoleUser, s.member(t, "paul.martin").RoleID, "no promotion of an accomplice")
+	post("/members/"+alice.ID+"/deactivate", url.Values{})
+	assert.Equal(t, membership.StatusActive, s.member(t, "alice.durand").Status, "no acting on an admin")
+	post("/invitations", url.Values{"email": {"accomplice@evil.example"}, "role": {membership.RoleAdmin}})
+	body = post("/members/"+paul.ID+"/deactivate", url.Values{})
+	assert.Equal(t, membership.StatusDeactivated, s.member(t, "paul.martin").Status, "within its power, the support role works")
+	assert.NotContains(t, body, "accomplice@evil.example", "no admin invitation was sent")
+}
+
 // The coordinator's session in a real browser: log in, filter by group,
 // select two members, deactivate them, upload a CSV, confirm, see the
 // result.

@@ -195,12 +195,17 @@ func (b *browser) screenshot(path string) {
 	}
 }
 
-// waitText waits until the element's text contains want.
+// waitText waits until the element's text contains want. The page may
+// be replaced while it waits (a form just submitted): an element gone
+// stale is looked up again.
 func (b *browser) waitText(css, want string) {
 	b.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if strings.Contains(b.text(css), want) {
+		var el map[string]string
+		var s string
+		if b.try("POST", "/element", map[string]string{"using": "css selector", "value": css}, &el) == nil &&
+			b.try("GET", "/element/"+el[elementKey]+"/text", nil, &s) == nil && strings.Contains(s, want) {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -55,14 +55,24 @@ type modelOp struct {
 	others []int // bulk: more people
 	role   string
 	file   string // import
+	actor  int    // who acts: one of modelActors
 
 	// filled by the run
 	err   error
 	order string // ID of the first event it committed; "" when it changed nothing
 }
 
+// modelActors are who may act: the system, an admin, a manager (a custom
+// role with members.manage, invitations.manage and csv.import but not
+// every permission) and a plain user. Members act within their power; the
+// schedule tries everything, and the checks prove no escalation happens.
+var modelActors = []string{"system", "admin.one", "manager.model", "prenom0.modele"}
+
+// managerPerms is the manager's custom role.
+var managerPerms = []membership.Permission{membership.PermMembersRead, membership.PermMembersManage, membership.PermInvitationsManage, membership.PermCSVImport}
+
 func (o *modelOp) String() string {
-	s := fmt.Sprintf("%s p%d", o.kind, o.person)
+	s := fmt.Sprintf("%s p%d by %s", o.kind, o.person, modelActors[o.actor])
 	if o.role != "" {
 		s += " " + o.role
 	}
@@ -87,10 +97,13 @@ func schedule(seed uint64, goroutines, perG int) [][]*modelOp {
 	out := make([][]*modelOp, goroutines)
 	for g := range out {
 		for range perG {
-			o := &modelOp{kind: kinds[r.IntN(len(kinds))], person: r.IntN(poolSize)}
+			o := &modelOp{kind: kinds[r.IntN(len(kinds))], person: r.IntN(poolSize), actor: r.IntN(len(modelActors))}
+			if r.IntN(8) == 0 {
+				o.person = -3 // the manager as a target
+			}
 			switch o.kind {
 			case opRole, opInvite:
-				o.role = []string{membership.RoleAdmin, membership.RoleUser}[r.IntN(2)]
+				o.role = []string{membership.RoleAdmin, membership.RoleUser, "managers"}[r.IntN(3)]
 			case opBulk:
 				o.others = []int{r.IntN(poolSize), -1 - r.IntN(2)} // -1, -2: the seeded admins
 			case opImport:
@@ -99,6 +112,9 @@ func schedule(seed uint64, goroutines, perG int) [][]*modelOp {
 				b.WriteString("admin.one;One;Admin;admin1@model.example;;Activé\n")
 				if r.IntN(2) == 0 {
 					b.WriteString("admin.two;Two;Admin;admin2@model.example;;Activé\n")
+				}
+				if r.IntN(2) == 0 {
+					b.WriteString("manager.model;Model;Manager;manager@model.example;;Activé\n")
 				}
 				for i := range poolSize {
 					if r.IntN(3) == 0 {
@@ -116,12 +132,13 @@ func schedule(seed uint64, goroutines, perG int) [][]*modelOp {
 }
 
 type modelEnv struct {
-	st      store.Store
-	roster  *roster.Service
-	invites *invite.Service
-	csv     *csvsync.Service
-	sender  *invite.RecordingSender
-	org     string
+	managers string // the custom role's ID in this org
+	st       store.Store
+	roster   *roster.Service
+	invites  *invite.Service
+	csv      *csvsync.Service
+	sender   *invite.RecordingSender
+	org      string
 }
 
 type opKey struct{}
@@ -137,7 +154,17 @@ func newModelEnv(st store.Store, orgID string, sender *invite.RecordingSender) *
 	if err != nil {
 		panic(err)
 	}
-	return &modelEnv{st: st, org: orgID, sender: sender, invites: inv,
+	var managers string
+	_ = st.View(context.Background(), orgID, func(tx store.Tx) error {
+		roles, err := tx.Roles(context.Background())
+		for _, r := range roles {
+			if r.Name == "Managers" {
+				managers = r.ID
+			}
+		}
+		return err
+	})
+	return &modelEnv{st: st, org: orgID, sender: sender, invites: inv, managers: managers,
 		roster: roster.New(st, &roster.Options{Hasher: h, AfterCommit: hook}),
 		csv:    csvsync.New(st, &csvsync.Options{Hasher: h, AfterCommit: hook}),
 	}
@@ -176,6 +203,8 @@ func loginOf(i int) string {
 		return "admin.one"
 	case -2:
 		return "admin.two"
+	case -3:
+		return "manager.model"
 	}
 	_, _, login, _ := person(i)
 	return login
@@ -185,12 +214,23 @@ func loginOf(i int) string {
 func (e *modelEnv) run(ctx context.Context, o *modelOp) error {
 	ctx = context.WithValue(ctx, opKey{}, o)
 	first, last, login, email := person(o.person)
+	if o.person < 0 {
+		login = loginOf(o.person)
+	}
+	sys := sys
+	if o.actor > 0 {
+		sys = membership.ActorMember(e.memberID(ctx, modelActors[o.actor]))
+	}
+	role := o.role
+	if role == "managers" {
+		role = e.managers
+	}
 	switch o.kind {
 	case opAdd:
 		_, err := e.roster.Add(ctx, sys, e.org, roster.NewMember{FirstName: first, LastName: last, Email: email, Password: "model-password"})
 		return err
 	case opInvite:
-		_, err := e.invites.Send(ctx, sys, e.org, email, o.role)
+		_, err := e.invites.Send(ctx, sys, e.org, email, role)
 		return err
 	case opAccept:
 		tok := e.sender.TokenFor(email)
@@ -205,7 +245,7 @@ func (e *modelEnv) run(ctx context.Context, o *modelOp) error {
 	case opCancel:
 		return e.invites.Cancel(ctx, sys, e.org, e.invitationID(ctx, email))
 	case opRole:
-		_, err := e.roster.ChangeRole(ctx, sys, e.org, e.memberID(ctx, login), o.role)
+		_, err := e.roster.ChangeRole(ctx, sys, e.org, e.memberID(ctx, login), role)
 		return err
 	case opDeactivate:
 		_, err := e.roster.Deactivate(ctx, sys, e.org, e.memberID(ctx, login))
@@ -240,7 +280,13 @@ func (e *modelEnv) run(ctx context.Context, o *modelOp) error {
 
 func modelSetup(t testing.TB, ctx context.Context, st store.Store) string {
 	r := roster.New(st, &roster.Options{Hasher: fastHasher()})
-	org, err := r.CreateOrg(ctx, roster.NewOrg{Name: "Model", Plan: membership.PremiumPlan(8), Features: []membership.Feature{membership.FeatureCSV}})
+	org, err := r.CreateOrg(ctx, roster.NewOrg{Name: "Model", Plan: membership.PremiumPlan(9), Features: []membership.Feature{membership.FeatureCSV}})
+	require.NoError(t, err)
+	managers, err := r.CreateRole(ctx, sys, org.ID, "Managers")
+	require.NoError(t, err)
+	_, err = r.UpdateRole(ctx, sys, org.ID, managers.ID, "Managers", managerPerms)
+	require.NoError(t, err)
+	_, err = r.Add(ctx, sys, org.ID, roster.NewMember{FirstName: "Manager", LastName: "Model", Email: "manager@model.example", RoleID: managers.ID, Password: "model-password"})
 	require.NoError(t, err)
 	for i, n := range []string{"One", "Two"} {
 		_, err := r.Add(ctx, sys, org.ID, roster.NewMember{FirstName: "Admin", LastName: n, Email: fmt.Sprintf("admin%d@model.example", i+1), RoleID: membership.RoleAdmin, Password: "model-password"})
@@ -301,6 +347,9 @@ func runSchedule(t *testing.T, ctx context.Context, seed uint64, pools []store.S
 	snap, err := Take(ctx, pools[0], orgID)
 	require.NoError(t, err)
 	if err := snap.Check(); err != nil {
+		fail("%v", err)
+	}
+	if err := snap.CheckNoEscalation(); err != nil {
 		fail("%v", err)
 	}
 	// Replay, sequentially, in commit order, what changed something.

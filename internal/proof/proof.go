@@ -50,11 +50,23 @@ func Take(ctx context.Context, st store.Store, orgID string) (Snapshot, error) {
 // times or hashes: one line per member and per invitation, sorted.
 func (s Snapshot) Logical() []string {
 	var out []string
+	// Custom roles by name: their IDs differ from one org to another.
+	name := func(id string) string {
+		for _, r := range s.Roles {
+			if r.ID == id {
+				return "role:" + r.Name
+			}
+		}
+		return id
+	}
 	for _, m := range s.Members {
-		out = append(out, fmt.Sprintf("member %s|%s|%s %s|%s|%s|%v|%v", m.Login, m.Email, m.FirstName, m.LastName, m.RoleID, m.Status, m.Groups, m.MustChangePassword))
+		out = append(out, fmt.Sprintf("member %s|%s|%s %s|%s|%s|%v|%v", m.Login, m.Email, m.FirstName, m.LastName, name(m.RoleID), m.Status, m.Groups, m.MustChangePassword))
 	}
 	for _, inv := range s.Invitations {
-		out = append(out, fmt.Sprintf("invitation %s|%s|%s|sent %d", inv.Email, inv.RoleID, inv.State, inv.SendCount))
+		out = append(out, fmt.Sprintf("invitation %s|%s|%s|sent %d", inv.Email, name(inv.RoleID), inv.State, inv.SendCount))
+	}
+	for _, r := range s.Roles {
+		out = append(out, fmt.Sprintf("role %s|%v", r.Name, r.Permissions))
 	}
 	slices.Sort(out)
 	return out
@@ -106,6 +118,61 @@ func (s Snapshot) Check() error {
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("invariants broken: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// CheckNoEscalation replays the org's audit trail in commit order and
+// checks that no member ever acted beyond their power: every member actor
+// held, at that moment, every permission of the role of each member it
+// acted on and of each role it granted; and every invitation accepted was
+// still grantable by its sender, active and holding its role, when it was
+// accepted.
+func (s Snapshot) CheckNoEscalation() error {
+	perms := map[string][]membership.Permission{}
+	for _, r := range append(membership.BuiltinRoles(), s.Roles...) {
+		perms[r.ID] = r.Permissions
+	}
+	covers := func(holder, role string) bool {
+		for _, p := range perms[role] {
+			if !slices.Contains(perms[holder], p) {
+				return false
+			}
+		}
+		return true
+	}
+	invitedBy := map[string]string{}
+	for _, inv := range s.Invitations {
+		invitedBy[inv.ID] = inv.InvitedBy
+	}
+	roleOf, statusOf := map[string]string{}, map[string]membership.Status{}
+	events := slices.Clone(s.Events)
+	slices.SortFunc(events, func(a, b membership.Event) int { return strings.Compare(a.ID, b.ID) })
+	for _, e := range events {
+		by := membership.ParseActor(e.Actor)
+		if by.MemberID != "" && strings.HasPrefix(string(e.Type), "member.") && (e.RoleBefore != "" || e.RoleAfter != "") {
+			held := roleOf[by.MemberID]
+			if e.RoleBefore != "" && !covers(held, e.RoleBefore) {
+				return fmt.Errorf("escalation: %s (role %s) did %s on a member of role %s", e.Actor, held, e.Type, e.RoleBefore)
+			}
+			if e.RoleAfter != e.RoleBefore && !covers(held, e.RoleAfter) {
+				return fmt.Errorf("escalation: %s (role %s) granted role %s by %s", e.Actor, held, e.RoleAfter, e.Type)
+			}
+		}
+		if by.MemberID != "" && e.Type == membership.EventInvitationSent && !covers(roleOf[by.MemberID], e.RoleAfter) {
+			return fmt.Errorf("escalation: %s (role %s) invited with role %s", e.Actor, roleOf[by.MemberID], e.RoleAfter)
+		}
+		if e.Type == membership.EventInvitationAccepted {
+			if sender := membership.ParseActor(invitedBy[e.SubjectID]); sender.MemberID != "" {
+				if statusOf[sender.MemberID] != membership.StatusActive || !covers(roleOf[sender.MemberID], e.RoleAfter) {
+					return fmt.Errorf("escalation: invitation %s accepted with role %s while its sender %s was %s with role %s",
+						e.SubjectID, e.RoleAfter, sender.MemberID, statusOf[sender.MemberID], roleOf[sender.MemberID])
+				}
+			}
+		}
+		if strings.HasPrefix(string(e.Type), "member.") && e.RoleAfter != "" {
+			roleOf[e.SubjectID], statusOf[e.SubjectID] = e.RoleAfter, e.StatusAfter
+		}
 	}
 	return nil
 }

@@ -197,3 +197,44 @@ func Open(t testing.TB, d sqlstore.Dialect, dsn string) *sqlstore.Store {
 	}
 	return s
 }
+
+// Pools returns n stores on one fresh, migrated database of the kind, each
+// with its own connection pool, as n processes would have; for memstore,
+// the same store n times.
+func Pools(t testing.TB, k Kind, n int) []store.Store {
+	t.Helper()
+	var d sqlstore.Dialect
+	var dsn string
+	var first store.Store
+	switch k.Name {
+	case "memstore":
+		first = memstore.New()
+	case "sqlite":
+		d, dsn = sqlstore.SQLite, SQLiteDSN(filepath.Join(t.TempDir(), "memberkit.db"))
+		first = Open(t, d, dsn)
+	case "postgres":
+		var db *sql.DB
+		db, dsn = PostgresDB(t)
+		d, first = sqlstore.Postgres, migrate(t, db, sqlstore.Postgres)
+	case "mysql":
+		var db *sql.DB
+		db, dsn = MySQLDB(t)
+		d, first = sqlstore.MySQL, migrate(t, db, sqlstore.MySQL)
+	default:
+		t.Fatalf("testdb: unknown kind %q", k.Name)
+	}
+	if s, ok := first.(*sqlstore.Store); ok && k.Name == "sqlite" {
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := []store.Store{first}
+	for len(out) < n {
+		if dsn == "" {
+			out = append(out, first)
+		} else {
+			out = append(out, Open(t, d, dsn))
+		}
+	}
+	return out
+}
