@@ -144,3 +144,27 @@ func BenchmarkParse(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkParseHostile parses files meant to exhaust the server: a
+// 24 MiB header of one cell, 24 MiB of header cells, and a 50 MB quoted
+// cell on a data row. Each is refused as soon as a bound is passed; see
+// B/op for the memory it took.
+//
+//	go test ./csvsync -run '^$' -bench ParseHostile -benchmem -count 3
+func BenchmarkParseHostile(b *testing.B) {
+	files := map[string]string{
+		"header-24MiB-one-cell": strings.Repeat("N", 24<<20),
+		"header-24MiB-columns":  strings.Repeat("a;", 12<<20),
+		"row-50MB-quoted-cell":  "Nom;Prénom;Etat\nA;B;actif\nC;\"" + strings.Repeat("x\n", 25<<20) + "\";actif\n",
+	}
+	for _, name := range []string{"header-24MiB-one-cell", "header-24MiB-columns", "row-50MB-quoted-cell"} {
+		data := files[name]
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := csvsync.Parse(strings.NewReader(data), nil); err == nil {
+					b.Fatal("a hostile file was accepted")
+				}
+			}
+		})
+	}
+}

@@ -37,6 +37,20 @@
 // hashed here, in parallel, before any lock is taken: a blank password or
 // the export placeholder costs nothing.
 //
+// Rows are bounded as they are read: a cell of more than twice
+// ParseOptions.MaxFieldLen bytes, or a line of more than MaxColumns cells,
+// stops the reading at once with the line named, so a hostile file costs
+// no more memory than its first bounded cells; messages show at most an
+// excerpt of what the file held. Password hashes in the file must be
+// strong (bcrypt cost 10 or more, argon2id with OWASP's parameters) unless
+// PlanOptions.AllowWeakHashes says otherwise.
+//
+// The plan applies the rules of least privilege: a member actor may only
+// change, re-password or deactivate members whose role's every permission
+// it holds (other rows are problems naming their line, and the error
+// matches [membership.ErrForbidden]), and may only give new members a
+// default role it holds entirely. Apply checks the actor's power again.
+//
 // [Service.Apply] writes the plan in one store transaction, all or
 // nothing, and refuses a plan made stale by changes since
 // ([ErrStalePlan]). Applying the same file twice changes nothing the

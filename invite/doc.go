@@ -19,6 +19,19 @@
 // apart ([membership.ErrInvitationExpired]), so a host can offer the
 // holder of a once-valid link to ask for a new one.
 //
+// A client that presents many invalid tokens (named with
+// [membership.WithClient]) is throttled on Lookup and Accept like a
+// login ([*membership.ThrottleError]).
+//
+// # Power
+//
+// A member actor only invites (or resends an invitation) with a role whose
+// every permission it holds. The invitation rests on that power: if its
+// sender is deactivated, removed or demoted below its role before it is
+// accepted, it can no longer be accepted (errors.Is matches
+// [membership.ErrInvitationInvalid] and [membership.ErrForbidden]), and
+// the refusal is an audit event.
+//
 // # Seats
 //
 // A pending, unexpired invitation holds a seat: [Service.Send] refuses

@@ -11,8 +11,43 @@
 // seats ([membership.ErrMemberLimit]), the last active admin
 // ([membership.ErrLastAdmin]). Each change appends an audit event in the
 // same transaction; [Options.AfterCommit] tells the host once it is
-// committed, for example to revoke the sessions of a member just
-// deactivated.
+// committed.
+//
+// # Least privilege
+//
+// A member actor only grants a role whose every permission it holds — to
+// itself or another, by Add, ChangeRole, UpdateRole, an invitation or an
+// import — and only acts on members whose role's every permission it
+// holds: a manager with members.manage cannot deactivate, remove, rename
+// or re-password an admin ([membership.ErrForbidden], with the reason).
+// Nobody changes their own role except an admin demoting themselves.
+// [Service.ResetPassword] delivers the temporary password to the member
+// through [Options.Notifier], never to the caller;
+// [Service.IssueTemporaryPassword] returns it, to the system actor only.
+// The rules are [membership.Authority]'s.
+//
+// # Authentication
+//
+// [Service.Authenticate] gives one error, [membership.ErrInvalidCredentials],
+// after the same hashing work, for an unknown org, an unknown login, a
+// wrong password or a member who may not log in. Failures are counted in
+// the store per org and login, and per client when the context names one
+// ([membership.WithClient]): after a few, attempts must wait an
+// exponentially growing delay, then the login is locked for a while
+// ([*membership.ThrottleError]); every process shares the count. Hashes
+// run a bounded number at a time ([Options.MaxConcurrentHashes]), so a
+// burst of attempts waits its turn instead of exhausting memory. Right
+// credentials that are a temporary password give a
+// [*PasswordChangeRequiredError]: the member may do nothing until
+// [Service.ChangePassword].
+//
+// # Sessions
+//
+// Each member carries a [membership.Member.SecurityStamp] that changes
+// whenever they are deactivated, removed, change role or password. Record
+// it in the session at login and call [Service.CheckSession] on each
+// request — one indexed read — so that "il perd immédiatement accès"
+// holds even if no hook ran.
 //
 // Passwords are hashed before the transaction starts, never while the
 // org's lock is held. Members returned by the service never carry their

@@ -2,6 +2,7 @@ package roster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 
@@ -92,4 +93,54 @@ func ExampleService_Authenticate() {
 	// alice.durand <nil>
 	// memberkit: invalid credentials
 	// memberkit: invalid credentials
+}
+
+// Record the member's security stamp in the session at login and check it
+// on each request: a deactivation (or a role or password change) ends the
+// session at once, with no hook to wire.
+func ExampleService_CheckSession() {
+	ctx := context.Background()
+	svc := newExampleService()
+	org, _ := svc.CreateOrg(ctx, roster.NewOrg{Name: "Conance", Plan: membership.PremiumPlan(0)})
+	sys := membership.SystemActor("example")
+	_, _ = svc.Add(ctx, sys, org.ID, roster.NewMember{FirstName: "Alice", LastName: "Durand", RoleID: membership.RoleAdmin, Password: "correct horse battery"})
+	_, _ = svc.Add(ctx, sys, org.ID, roster.NewMember{FirstName: "Paul", LastName: "Martin", Password: "paul's own password"})
+
+	// The login handler, with the client's address for throttling.
+	m, err := svc.Authenticate(membership.WithClient(ctx, "203.0.113.7"), org.ID, "paul.martin", "paul's own password")
+	if err != nil {
+		log.Fatal(err)
+	}
+	session := struct{ member, stamp string }{m.ID, m.SecurityStamp}
+
+	// Every request.
+	fmt.Println(svc.CheckSession(ctx, org.ID, session.member, session.stamp))
+	_, _ = svc.Deactivate(ctx, sys, org.ID, m.ID)
+	fmt.Println(svc.CheckSession(ctx, org.ID, session.member, session.stamp))
+	// Output:
+	// <nil>
+	// memberkit: session no longer valid
+}
+
+// A member added without a password gets a temporary one: it signs in,
+// but only to choose a new password.
+func ExampleService_ChangePassword() {
+	ctx := context.Background()
+	svc := newExampleService()
+	org, _ := svc.CreateOrg(ctx, roster.NewOrg{Name: "Conance"})
+	added, _ := svc.Add(ctx, membership.SystemActor("signup"), org.ID, roster.NewMember{FirstName: "Zoé", LastName: "Lefèvre"})
+
+	_, err := svc.Authenticate(ctx, org.ID, "zoe.lefevre", string(added.TemporaryPassword))
+	var change *roster.PasswordChangeRequiredError
+	if errors.As(err, &change) {
+		fmt.Println("must change the password of", change.Member.Login)
+		m, err := svc.ChangePassword(ctx, org.ID, change.Member.ID, string(added.TemporaryPassword), "zoé's own password")
+		fmt.Println(err, m.MustChangePassword)
+	}
+	_, err = svc.Authenticate(ctx, org.ID, "zoe.lefevre", "zoé's own password")
+	fmt.Println(err)
+	// Output:
+	// must change the password of zoe.lefevre
+	// <nil> false
+	// <nil>
 }
