@@ -147,7 +147,14 @@ func main() {
 	check(err)
 	fmt.Println("  alice:", m.Login, "ok")
 	_, err = members.Authenticate(ctx, org.ID, "ines.garcia", "bienvenue-2026")
-	fmt.Println("  ines (imported, temporary password):", errString(err), "— she must change it now")
+	fmt.Println("  ines (imported, temporary password):", errString(err))
+	var mustChange *roster.PasswordChangeRequiredError
+	if errors.As(err, &mustChange) {
+		ines, err := members.ChangePassword(ctx, org.ID, mustChange.Member.ID, "bienvenue-2026", "ines chose this one")
+		check(err)
+		// The host keeps the stamp in the session and checks it on every request.
+		fmt.Println("  ines changed her password; session valid:", members.CheckSession(ctx, org.ID, ines.ID, ines.SecurityStamp) == nil)
+	}
 	_, err = members.Authenticate(ctx, org.ID, "bob.martin", "anything at all")
 	fmt.Println("  bob (deactivated):", errString(err))
 
