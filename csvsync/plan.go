@@ -191,8 +191,8 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 			}
 			i := int32(len(members))
 			members = append(members, m)
-			byLogin[store.LoginKey(m.Login)] = i
-			if k := store.EmailKey(m.Email); k != "" {
+			byLogin[membership.LoginKey(m.Login)] = i
+			if k := membership.EmailKey(m.Email); k != "" {
 				byEmail[k] = i
 			}
 		}
@@ -410,7 +410,9 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		}
 		deactivations++
 	}
-	slices.SortFunc(p.Actions[firstAbsent:], func(a, b Action) int { return strings.Compare(store.LoginKey(a.Login), store.LoginKey(b.Login)) })
+	slices.SortFunc(p.Actions[firstAbsent:], func(a, b Action) int {
+		return strings.Compare(membership.LoginKey(a.Login), membership.LoginKey(b.Login))
+	})
 	if err := probs.err(); err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ type throttled struct {
 // throttleKeys returns the keys an attempt on a login is counted under:
 // the org and login, and the client when the context names one.
 func (s *Service) throttleKeys(ctx context.Context, scope, orgID, login string) []throttled {
-	keys := []throttled{{key: membership.ThrottleKey(scope, orgID, store.LoginKey(login)), policy: s.loginThrottle, login: true}}
+	keys := []throttled{{key: membership.ThrottleKey(scope, orgID, membership.LoginKey(login)), policy: s.loginThrottle, login: true}}
 	if c := membership.ClientFrom(ctx); c != "" {
 		keys = append(keys, throttled{key: membership.ThrottleKey("client", c), policy: s.clientThrottle})
 	}

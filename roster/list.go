@@ -95,12 +95,12 @@ func (s *Service) List(ctx context.Context, actor membership.Actor, orgID string
 		}
 		if wantPending && q.After == "" && f.Group == "" && len(f.IDs) == 0 {
 			now := s.clock.Now()
-			text := store.SearchQuery(f.Text)
+			text := membership.SearchQuery(f.Text)
 			for inv, err := range tx.Invitations(ctx, store.InvitationQuery{States: []membership.InvitationState{membership.InvitationPending}}) {
 				if err != nil {
 					return err
 				}
-				if !inv.Open(now) || (f.RoleID != "" && inv.RoleID != f.RoleID) || (text != "" && !strings.Contains(store.SearchQuery(inv.Email), text)) {
+				if !inv.Open(now) || (f.RoleID != "" && inv.RoleID != f.RoleID) || (text != "" && !strings.Contains(membership.SearchQuery(inv.Email), text)) {
 					continue
 				}
 				inv.TokenHash = nil

@@ -35,7 +35,6 @@ package store
 import (
 	"context"
 	"iter"
-	"strings"
 	"time"
 
 	"github.com/memberkit/memberkit/membership"
@@ -271,74 +270,6 @@ func Time(t time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC().Truncate(time.Microsecond)
-}
-
-// LoginKey is the case-insensitive comparison key of a login.
-func LoginKey(login string) string { return strings.ToLower(strings.TrimSpace(login)) }
-
-// EmailKey is the case-insensitive comparison key of an email; "" for none.
-func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
-
-// GroupKey is the case-insensitive comparison key of a group label.
-func GroupKey(g string) string { return strings.ToLower(strings.TrimSpace(g)) }
-
-// HasGroupKey reports whether m carries a group whose [GroupKey] is key,
-// the comparison SQL stores make through their group index.
-func HasGroupKey(m membership.Member, key string) bool {
-	for _, g := range m.Groups {
-		if GroupKey(g) == key {
-			return true
-		}
-	}
-	return false
-}
-
-// SearchText is the text a MemberFilter.Text is looked for in: first name,
-// last name, login and email, folded (lower case, no accents).
-func SearchText(m membership.Member) string {
-	return membership.Fold(m.FirstName + " " + m.LastName + " " + m.Login + " " + m.Email)
-}
-
-// SearchQuery folds a MemberFilter.Text the same way as [SearchText].
-func SearchQuery(text string) string { return membership.Fold(text) }
-
-// Matches reports whether m passes the filter. Stores that filter in
-// memory use it, so that every store filters the same way.
-func (f MemberFilter) Matches(m membership.Member) bool {
-	if len(f.Statuses) > 0 && !containsStatus(f.Statuses, m.Status) {
-		return false
-	}
-	if f.RoleID != "" && m.RoleID != f.RoleID {
-		return false
-	}
-	if f.Group != "" && !HasGroupKey(m, GroupKey(f.Group)) {
-		return false
-	}
-	if f.Text != "" && !strings.Contains(SearchText(m), SearchQuery(f.Text)) {
-		return false
-	}
-	if len(f.IDs) > 0 {
-		found := false
-		for _, id := range f.IDs {
-			if id == m.ID {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
-}
-
-func containsStatus(ss []membership.Status, s membership.Status) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Collect drains an iterator into a slice, stopping at the first error.

@@ -88,11 +88,11 @@ func (s Snapshot) Check() error {
 				admins++
 			}
 		}
-		if logins[store.LoginKey(m.Login)] {
+		if logins[membership.LoginKey(m.Login)] {
 			problems = append(problems, "duplicate login "+m.Login)
 		}
-		logins[store.LoginKey(m.Login)] = true
-		if k := store.EmailKey(m.Email); k != "" {
+		logins[membership.LoginKey(m.Login)] = true
+		if k := membership.EmailKey(m.Email); k != "" {
 			if emails[k] {
 				problems = append(problems, "duplicate email "+m.Email)
 			}

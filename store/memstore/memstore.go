@@ -332,7 +332,7 @@ func (s *Store) commit(st *orgState, t *tx) {
 		}
 	}
 	for id, m := range t.members {
-		nk := store.LoginKey(m.Login)
+		nk := membership.LoginKey(m.Login)
 		if st.sorted != nil {
 			setEntry(st.sorted, nk, id, m)
 		}
@@ -342,7 +342,7 @@ func (s *Store) commit(st *orgState, t *tx) {
 		if old := st.members[id]; movesInGroups(old, m) {
 			if old != nil {
 				for _, g := range groupKeys(old) {
-					st.groups[g] = removeEntry(st.groups[g], store.LoginKey(old.Login), id)
+					st.groups[g] = removeEntry(st.groups[g], membership.LoginKey(old.Login), id)
 				}
 			}
 			for _, g := range groupKeys(m) {
@@ -436,14 +436,14 @@ func insertEntry(idx []sortedEntry, e sortedEntry) []sortedEntry {
 // movesInGroups reports whether writing m over old (nil for a new member)
 // moves its entries in the group index: a new login or new groups.
 func movesInGroups(old, m *membership.Member) bool {
-	return old == nil || store.LoginKey(old.Login) != store.LoginKey(m.Login) || !slices.Equal(old.Groups, m.Groups)
+	return old == nil || membership.LoginKey(old.Login) != membership.LoginKey(m.Login) || !slices.Equal(old.Groups, m.Groups)
 }
 
 // groupKeys returns the distinct keys of m's groups.
 func groupKeys(m *membership.Member) []string {
 	var out []string
 	for _, g := range m.Groups {
-		if k := store.GroupKey(g); k != "" && !slices.Contains(out, k) {
+		if k := membership.GroupKey(g); k != "" && !slices.Contains(out, k) {
 			out = append(out, k)
 		}
 	}
@@ -459,7 +459,7 @@ func (st *orgState) groupIndex(key string) []sortedEntry {
 	if st.groups == nil {
 		st.groups = make(map[string][]sortedEntry)
 		for id, m := range st.members {
-			lk := store.LoginKey(m.Login)
+			lk := membership.LoginKey(m.Login)
 			for _, g := range groupKeys(m) {
 				st.groups[g] = append(st.groups[g], sortedEntry{key: lk, id: id, m: m})
 			}
@@ -479,7 +479,7 @@ func (st *orgState) sortedIndex() []sortedEntry {
 	if st.sorted == nil {
 		idx := make([]sortedEntry, 0, len(st.members))
 		for id, m := range st.members {
-			idx = append(idx, sortedEntry{key: store.LoginKey(m.Login), id: id, m: m})
+			idx = append(idx, sortedEntry{key: membership.LoginKey(m.Login), id: id, m: m})
 		}
 		slices.SortFunc(idx, func(a, b sortedEntry) int { return cmp.Compare(a.key, b.key) })
 		st.sorted = idx
@@ -600,7 +600,7 @@ func (t *tx) MemberByLogin(ctx context.Context, login string) (membership.Member
 	if err := t.check(ctx, false); err != nil {
 		return membership.Member{}, err
 	}
-	if id, ok := t.ownerOf(t.login, t.st.byLogin, store.LoginKey(login)); ok {
+	if id, ok := t.ownerOf(t.login, t.st.byLogin, membership.LoginKey(login)); ok {
 		if m, ok := t.lookup(id); ok {
 			return m.Clone(), nil
 		}
@@ -612,7 +612,7 @@ func (t *tx) MemberByEmail(ctx context.Context, email string) (membership.Member
 	if err := t.check(ctx, false); err != nil {
 		return membership.Member{}, err
 	}
-	k := store.EmailKey(email)
+	k := membership.EmailKey(email)
 	if k != "" {
 		if id, ok := t.ownerOf(t.email, t.st.byEmail, k); ok {
 			if m, ok := t.lookup(id); ok {
@@ -632,20 +632,20 @@ func (t *tx) candidates(q store.MemberQuery) []sortedEntry {
 		for _, id := range q.IDs {
 			if m, ok := t.lookup(id); ok && !seen[id] {
 				seen[id] = true
-				out = append(out, sortedEntry{key: store.LoginKey(m.Login), id: id})
+				out = append(out, sortedEntry{key: membership.LoginKey(m.Login), id: id})
 			}
 		}
 		slices.SortFunc(out, func(a, b sortedEntry) int { return cmp.Compare(a.key, b.key) })
 		return out
 	}
 	if q.Group != "" {
-		gk := store.GroupKey(q.Group)
+		gk := membership.GroupKey(q.Group)
 		base := t.st.groupIndex(gk)
 		if len(t.members) == 0 {
 			return base
 		}
 		// This transaction's own changes may move members in or out.
-		return t.overlay(base, func(m *membership.Member) bool { return store.HasGroupKey(*m, gk) })
+		return t.overlay(base, func(m *membership.Member) bool { return membership.HasGroupKey(*m, gk) })
 	}
 	base := t.st.sortedIndex()
 	if len(t.sortChanges) == 0 {
@@ -666,7 +666,7 @@ func (t *tx) overlay(base []sortedEntry, keep func(*membership.Member) bool) []s
 	}
 	for id, m := range t.members {
 		if keep(m) {
-			out = append(out, sortedEntry{key: store.LoginKey(m.Login), id: id, m: m})
+			out = append(out, sortedEntry{key: membership.LoginKey(m.Login), id: id, m: m})
 		}
 	}
 	slices.SortFunc(out, func(a, b sortedEntry) int { return cmp.Compare(a.key, b.key) })
@@ -680,7 +680,7 @@ func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[members
 			return
 		}
 		entries := t.candidates(q)
-		after := store.LoginKey(q.After)
+		after := membership.LoginKey(q.After)
 		start := 0
 		if after != "" {
 			start = sort.Search(len(entries), func(i int) bool { return entries[i].key > after })
@@ -797,12 +797,12 @@ func (t *tx) InsertMembers(ctx context.Context, ms []membership.Member) error {
 			return &membership.DuplicateError{Key: "id", Value: m.ID}
 		}
 		ids[m.ID] = true
-		lk := store.LoginKey(m.Login)
+		lk := membership.LoginKey(m.Login)
 		if _, taken := t.ownerOf(t.login, t.st.byLogin, lk); taken || logins[lk] || lk == "" {
 			return &membership.DuplicateError{Key: "login", Value: m.Login}
 		}
 		logins[lk] = true
-		if ek := store.EmailKey(m.Email); ek != "" {
+		if ek := membership.EmailKey(m.Email); ek != "" {
 			if _, taken := t.ownerOf(t.email, t.st.byEmail, ek); taken || emails[ek] {
 				return &membership.DuplicateError{Key: "email", Value: m.Email}
 			}
@@ -814,9 +814,9 @@ func (t *tx) InsertMembers(ctx context.Context, ms []membership.Member) error {
 		nm := normMember(m)
 		nm.Version = 1
 		t.members[nm.ID] = nm
-		lk := store.LoginKey(nm.Login)
+		lk := membership.LoginKey(nm.Login)
 		t.login[lk] = nm.ID
-		if ek := store.EmailKey(nm.Email); ek != "" {
+		if ek := membership.EmailKey(nm.Email); ek != "" {
 			t.email[ek] = nm.ID
 		}
 		t.dActive += membership.SeatDelta(membership.Member{}, *nm)
@@ -847,21 +847,21 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 		}
 		inBatch[m.ID] = true
 		olds[i] = old
-		if ok, nk := store.LoginKey(old.Login), store.LoginKey(m.Login); ok != nk {
+		if ok, nk := membership.LoginKey(old.Login), membership.LoginKey(m.Login); ok != nk {
 			relLogin[ok] = m.ID
 		}
-		if ok, nk := store.EmailKey(old.Email), store.EmailKey(m.Email); ok != nk && ok != "" {
+		if ok, nk := membership.EmailKey(old.Email), membership.EmailKey(m.Email); ok != nk && ok != "" {
 			relEmail[ok] = m.ID
 		}
 	}
 	claimL := map[string]string{}
 	claimE := map[string]string{}
 	for i, m := range ms {
-		lk := store.LoginKey(m.Login)
+		lk := membership.LoginKey(m.Login)
 		if lk == "" {
 			return &membership.DuplicateError{Key: "login", Value: m.Login}
 		}
-		if lk != store.LoginKey(olds[i].Login) {
+		if lk != membership.LoginKey(olds[i].Login) {
 			if c, ok := claimL[lk]; ok && c != m.ID {
 				return &membership.DuplicateError{Key: "login", Value: m.Login}
 			}
@@ -870,7 +870,7 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 				return &membership.DuplicateError{Key: "login", Value: m.Login}
 			}
 		}
-		if ek := store.EmailKey(m.Email); ek != "" && ek != store.EmailKey(olds[i].Email) {
+		if ek := membership.EmailKey(m.Email); ek != "" && ek != membership.EmailKey(olds[i].Email) {
 			if c, ok := claimE[ek]; ok && c != m.ID {
 				return &membership.DuplicateError{Key: "email", Value: m.Email}
 			}
@@ -894,12 +894,12 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 		nm.CreatedAt = old.CreatedAt
 		nm.Version = old.Version + 1
 		t.members[nm.ID] = nm
-		ok, nk := store.LoginKey(old.Login), store.LoginKey(nm.Login)
+		ok, nk := membership.LoginKey(old.Login), membership.LoginKey(nm.Login)
 		if ok != nk {
 			t.login[nk] = nm.ID
 			t.sortChanges = append(t.sortChanges, sortChange{id: nm.ID, oldKey: ok, newKey: nk})
 		}
-		if ek := store.EmailKey(nm.Email); ek != "" && ek != store.EmailKey(old.Email) {
+		if ek := membership.EmailKey(nm.Email); ek != "" && ek != membership.EmailKey(old.Email) {
 			t.email[ek] = nm.ID
 		}
 		t.dActive += membership.SeatDelta(*old, *nm)
@@ -918,7 +918,7 @@ func (t *tx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
 		if !ok {
 			return fmt.Errorf("member %q: %w", p.ID, store.ErrNotFound)
 		}
-		if old.Version != p.Version || store.LoginKey(old.Login) != store.LoginKey(p.Login) || old.RoleID != p.RoleID || old.Status != p.OldStatus {
+		if old.Version != p.Version || membership.LoginKey(old.Login) != membership.LoginKey(p.Login) || old.RoleID != p.RoleID || old.Status != p.OldStatus {
 			return fmt.Errorf("member %q changed since version %d: %w", p.ID, p.Version, store.ErrConflict)
 		}
 		ms[i] = p.Apply(*old)
@@ -1017,7 +1017,7 @@ func (t *tx) Invitations(ctx context.Context, q store.InvitationQuery) iter.Seq2
 			return
 		}
 		var all []membership.Invitation
-		ek := store.EmailKey(q.Email)
+		ek := membership.EmailKey(q.Email)
 		add := func(inv membership.Invitation) {
 			if inv.ID <= q.After && q.After != "" {
 				return
@@ -1025,7 +1025,7 @@ func (t *tx) Invitations(ctx context.Context, q store.InvitationQuery) iter.Seq2
 			if len(q.States) > 0 && !slices.Contains(q.States, inv.State) {
 				return
 			}
-			if ek != "" && store.EmailKey(inv.Email) != ek {
+			if ek != "" && membership.EmailKey(inv.Email) != ek {
 				return
 			}
 			all = append(all, inv)

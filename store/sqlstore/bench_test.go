@@ -78,7 +78,7 @@ func rawInsert(ctx context.Context, db *sql.DB, d sqlstore.Dialect, ms []members
 	for i := range ms {
 		m := &ms[i]
 		if _, err := st.ExecContext(ctx, m.OrgID, m.ID, m.UserID, m.Login, strings.ToLower(m.Login), m.Email, strings.ToLower(m.Email),
-			m.FirstName, m.LastName, m.RoleID, string(m.Status), strings.Join(m.Groups, "\n"), store.SearchText(*m),
+			m.FirstName, m.LastName, m.RoleID, string(m.Status), strings.Join(m.Groups, "\n"), membership.SearchText(*m),
 			nil, string(m.PasswordHash), false, m.CreatedAt.UnixMicro(), m.UpdatedAt.UnixMicro(), 1); err != nil {
 			return err
 		}

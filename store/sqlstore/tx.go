@@ -116,8 +116,8 @@ const insertMemberCols = `org_id, id, user_id, login, login_key, email, email_ke
 const nInsertMemberCols = 20
 
 func memberArgs(m *membership.Member, version int64) []any {
-	return []any{m.OrgID, m.ID, m.UserID, m.Login, store.LoginKey(m.Login), m.Email, nullString(store.EmailKey(m.Email)),
-		m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), store.SearchText(*m),
+	return []any{m.OrgID, m.ID, m.UserID, m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
+		m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
 		nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.CreatedAt), micros(m.UpdatedAt), version, m.SecurityStamp}
 }
 
@@ -171,11 +171,11 @@ func (t *tx) Member(ctx context.Context, id string) (membership.Member, error) {
 }
 
 func (t *tx) MemberByLogin(ctx context.Context, login string) (membership.Member, error) {
-	return t.oneMember(ctx, "m.login_key = ?", store.LoginKey(login), fmt.Sprintf("member with login %q", login))
+	return t.oneMember(ctx, "m.login_key = ?", membership.LoginKey(login), fmt.Sprintf("member with login %q", login))
 }
 
 func (t *tx) MemberByEmail(ctx context.Context, email string) (membership.Member, error) {
-	k := store.EmailKey(email)
+	k := membership.EmailKey(email)
 	if k == "" {
 		return membership.Member{}, fmt.Errorf("member with email %q: %w", email, store.ErrNotFound)
 	}
@@ -195,7 +195,7 @@ func (t *tx) memberQuery(f store.MemberFilter, ids []string, after string) (stri
 	order := "m.login_key"
 	if f.Group != "" {
 		b.WriteString(` FROM memberkit_member_groups g JOIN memberkit_members m ON m.org_id = g.org_id AND m.id = g.member_id WHERE g.org_id = ? AND g.group_key = ?`)
-		args = append(args, t.orgID, store.GroupKey(f.Group))
+		args = append(args, t.orgID, membership.GroupKey(f.Group))
 		order = "g.login_key"
 	} else {
 		b.WriteString(` FROM memberkit_members m WHERE m.org_id = ?`)
@@ -203,7 +203,7 @@ func (t *tx) memberQuery(f store.MemberFilter, ids []string, after string) (stri
 	}
 	if after != "" {
 		b.WriteString(" AND " + order + " > ?")
-		args = append(args, store.LoginKey(after))
+		args = append(args, membership.LoginKey(after))
 	}
 	if len(f.Statuses) > 0 {
 		b.WriteString(" AND m.status IN (" + placeholders(len(f.Statuses)) + ")")
@@ -217,7 +217,7 @@ func (t *tx) memberQuery(f store.MemberFilter, ids []string, after string) (stri
 	}
 	if f.Text != "" {
 		b.WriteString(" AND m.search_text LIKE ? ESCAPE '!'")
-		args = append(args, "%"+likeEscape(store.SearchQuery(f.Text))+"%")
+		args = append(args, "%"+likeEscape(membership.SearchQuery(f.Text))+"%")
 	}
 	if ids != nil {
 		b.WriteString(" AND m.id IN (" + placeholders(len(ids)) + ")")
@@ -318,7 +318,9 @@ func (t *tx) membersByIDs(ctx context.Context, q store.MemberQuery) ([]membershi
 		}
 		out = append(out, ms...)
 	}
-	slices.SortFunc(out, func(a, b membership.Member) int { return cmp.Compare(store.LoginKey(a.Login), store.LoginKey(b.Login)) })
+	slices.SortFunc(out, func(a, b membership.Member) int {
+		return cmp.Compare(membership.LoginKey(a.Login), membership.LoginKey(b.Login))
+	})
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
@@ -396,12 +398,12 @@ func batchDuplicates(ms []membership.Member) error {
 			return &membership.DuplicateError{Key: "id", Value: m.ID}
 		}
 		ids[m.ID] = true
-		lk := store.LoginKey(m.Login)
+		lk := membership.LoginKey(m.Login)
 		if lk == "" || logins[lk] {
 			return &membership.DuplicateError{Key: "login", Value: m.Login}
 		}
 		logins[lk] = true
-		if ek := store.EmailKey(m.Email); ek != "" {
+		if ek := membership.EmailKey(m.Email); ek != "" {
 			if emails[ek] {
 				return &membership.DuplicateError{Key: "email", Value: m.Email}
 			}
@@ -447,9 +449,9 @@ func (t *tx) InsertMembers(ctx context.Context, ms []membership.Member) error {
 
 func appendGroupRows(rows [][4]string, m *membership.Member) [][4]string {
 	seen := map[string]bool{}
-	lk := store.LoginKey(m.Login)
+	lk := membership.LoginKey(m.Login)
 	for _, g := range m.Groups {
-		k := store.GroupKey(g)
+		k := membership.GroupKey(g)
 		if k == "" || seen[k] {
 			continue
 		}
@@ -610,7 +612,7 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 		before := membership.Member{Status: c.status, RoleID: c.roleID}
 		active += membership.SeatDelta(before, *m)
 		admins += membership.AdminDelta(before, *m)
-		if c.loginKey != store.LoginKey(m.Login) || c.groups != joinGroups(m.Groups) {
+		if c.loginKey != membership.LoginKey(m.Login) || c.groups != joinGroups(m.Groups) {
 			regroup = append(regroup, m.ID)
 			changed = appendGroupRows(changed, m)
 		}
@@ -666,8 +668,8 @@ func (t *tx) updateMembersEach(ctx context.Context, ms []membership.Member) erro
 				return err
 			}
 		}
-		res, err := st.ExecContext(ctx, m.UserID, m.Login, store.LoginKey(m.Login), m.Email, nullString(store.EmailKey(m.Email)),
-			m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), store.SearchText(*m),
+		res, err := st.ExecContext(ctx, m.UserID, m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
+			m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
 			nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.Version+1, m.SecurityStamp,
 			t.orgID, m.ID, m.Version)
 		if err != nil {
@@ -696,8 +698,8 @@ func (t *tx) updateMembersPostgres(ctx context.Context, ms []membership.Member) 
 			n := len(args)
 			fmt.Fprintf(&b, "($%d::varchar, $%d::bigint, $%d::varchar, $%d::varchar, $%d::varchar, $%d::varchar, $%d::varchar, $%d::text, $%d::text, $%d::varchar, $%d::varchar, $%d::text, $%d::text, $%d::bigint, $%d::text, $%d::boolean, $%d::bigint, $%d::varchar)",
 				n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13, n+14, n+15, n+16, n+17, n+18)
-			args = append(args, m.ID, m.Version, m.UserID, m.Login, store.LoginKey(m.Login), m.Email, nullString(store.EmailKey(m.Email)),
-				m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), store.SearchText(*m),
+			args = append(args, m.ID, m.Version, m.UserID, m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
+				m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
 				nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.SecurityStamp)
 		}
 		fmt.Fprintf(&b, `) AS v(id, version, user_id, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, updated_at, security_stamp) WHERE m.org_id = $%d AND m.id = v.id AND m.version = v.version`, len(args)+1)
@@ -786,7 +788,7 @@ func (t *tx) patchMembersEach(ctx context.Context, ps []store.MemberPatch) error
 				return err
 			}
 		}
-		args := []any{p.Email, nullString(store.EmailKey(p.Email)), p.FirstName, p.LastName, string(p.Status), patchSearchText(p), micros(p.UpdatedAt), p.SecurityStamp}
+		args := []any{p.Email, nullString(membership.EmailKey(p.Email)), p.FirstName, p.LastName, string(p.Status), patchSearchText(p), micros(p.UpdatedAt), p.SecurityStamp}
 		var st *sql.Stmt
 		var err error
 		if p.PasswordHash == "" {
@@ -804,7 +806,7 @@ func (t *tx) patchMembersEach(ctx context.Context, ps []store.MemberPatch) error
 		if err != nil {
 			return t.fail(ctx, "patch members", err)
 		}
-		res, err := st.ExecContext(ctx, append(args, t.orgID, p.ID, p.Version, store.LoginKey(p.Login), p.RoleID, string(p.OldStatus))...)
+		res, err := st.ExecContext(ctx, append(args, t.orgID, p.ID, p.Version, membership.LoginKey(p.Login), p.RoleID, string(p.OldStatus))...)
 		if err != nil {
 			return t.updateError(ctx, err, &membership.Member{Login: p.Login, Email: p.Email})
 		}
@@ -816,7 +818,7 @@ func (t *tx) patchMembersEach(ctx context.Context, ps []store.MemberPatch) error
 }
 
 func patchSearchText(p *store.MemberPatch) string {
-	return store.SearchText(membership.Member{FirstName: p.FirstName, LastName: p.LastName, Login: p.Login, Email: p.Email})
+	return membership.SearchText(membership.Member{FirstName: p.FirstName, LastName: p.LastName, Login: p.Login, Email: p.Email})
 }
 
 // patchMismatch says which patch of ps no longer matches its member, once
@@ -837,7 +839,7 @@ func (t *tx) patchMismatch(ctx context.Context, ps []store.MemberPatch) error {
 	}
 	for _, p := range ps {
 		// A patch the statement applied shows Version+1.
-		if c := cur[p.ID]; c.version != p.Version+1 || c.loginKey != store.LoginKey(p.Login) || c.roleID != p.RoleID || c.status != p.Status {
+		if c := cur[p.ID]; c.version != p.Version+1 || c.loginKey != membership.LoginKey(p.Login) || c.roleID != p.RoleID || c.status != p.Status {
 			return fmt.Errorf("member %q has version %d, patch carries %d: %w", p.ID, c.version, p.Version, store.ErrConflict)
 		}
 	}
@@ -858,9 +860,9 @@ func (t *tx) patchMembersPostgres(ctx context.Context, ps []store.MemberPatch) e
 			p := &part[i]
 			id.add(p.ID)
 			version.addInt(p.Version)
-			loginKey.add(store.LoginKey(p.Login))
+			loginKey.add(membership.LoginKey(p.Login))
 			email.add(p.Email)
-			emailKey.addOrNull(store.EmailKey(p.Email))
+			emailKey.addOrNull(membership.EmailKey(p.Email))
 			first.add(p.FirstName)
 			last.add(p.LastName)
 			status.add(string(p.Status))
@@ -1181,7 +1183,7 @@ func (t *tx) Invitations(ctx context.Context, q store.InvitationQuery) iter.Seq2
 				args = append(args, string(s))
 			}
 		}
-		if k := store.EmailKey(q.Email); k != "" {
+		if k := membership.EmailKey(q.Email); k != "" {
 			where += ` AND email_key = ?`
 			args = append(args, k)
 		}
@@ -1198,7 +1200,7 @@ func (t *tx) Invitations(ctx context.Context, q store.InvitationQuery) iter.Seq2
 }
 
 func invArgs(inv *membership.Invitation) []any {
-	return []any{inv.Email, store.EmailKey(inv.Email), inv.RoleID, nullString(hexHash(inv.TokenHash)), string(inv.State), inv.InvitedBy,
+	return []any{inv.Email, membership.EmailKey(inv.Email), inv.RoleID, nullString(hexHash(inv.TokenHash)), string(inv.State), inv.InvitedBy,
 		inv.SendCount, inv.MemberID, nullMicros(inv.SentAt), micros(inv.ExpiresAt), nullMicros(inv.AcceptedAt), micros(inv.UpdatedAt)}
 }
 
