@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -65,10 +66,8 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 		o = *opts
 	}
 	res := &Result{Unchanged: p.Unchanged}
-	var events []membership.Event
 	total := len(p.Actions)
-	err := s.st.Update(ctx, orgID, func(tx store.Tx) error {
-		events = events[:0]
+	err := svc.Update(ctx, s.st, orgID, s.hook, func(tx store.Tx, emit func(...membership.Event)) error {
 		*res = Result{Unchanged: p.Unchanged}
 		a, err := authorize(ctx, tx, actor, membership.PermCSVImport)
 		if err != nil {
@@ -86,10 +85,8 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 			}
 		}
 		for i := range p.Actions {
-			if act := &p.Actions[i]; act.Kind != KindAdd {
-				if lack := pw.lacks(act.role); lack != "" {
-					return pw.a.CanActOn(membership.Member{ID: act.MemberID}, pw.roles[act.role])
-				}
+			if act := &p.Actions[i]; act.Kind != KindAdd && pw.lacks(act.role) != "" {
+				return pw.a.CanActOn(membership.Member{ID: act.MemberID}, pw.roles[act.role])
 			}
 		}
 		now := svc.Now(s.clock)
@@ -102,7 +99,7 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 		if org.RosterVersion != p.version || c.ActiveMembers != p.active || c.ActiveAdmins != p.admins {
 			return fmt.Errorf("%w (roster version %d→%d)", ErrStalePlan, p.version, org.RosterVersion)
 		}
-		var seatDelta, adminDelta int
+		var tally membership.Tally
 		done := 0
 		progress := func(n int) {
 			done += n
@@ -110,8 +107,7 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 				o.Progress(done, total)
 			}
 		}
-		var adds []*Action
-		var changes []*Action
+		var adds, changes []*Action
 		for i := range p.Actions {
 			if p.Actions[i].Kind == KindAdd {
 				adds = append(adds, &p.Actions[i])
@@ -122,46 +118,27 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 		// Each change is written as a patch on the member as planned: the
 		// store refuses it if the member moved since (version or login),
 		// so nothing needs reading back.
-		for start := 0; start < len(changes); start += applyBatch {
-			batch := changes[start:min(start+applyBatch, len(changes))]
+		for batch := range slices.Chunk(changes, applyBatch) {
 			patches := make([]store.MemberPatch, len(batch))
 			for i, a := range batch {
-				patches[i] = store.MemberPatch{ID: a.MemberID, Version: a.version, Login: a.Login, RoleID: a.role, OldStatus: a.before,
+				before := membership.Member{ID: a.MemberID, Status: a.before, RoleID: a.role}
+				after := membership.Member{ID: a.MemberID, Status: a.Status, RoleID: a.role}
+				patches[i] = store.MemberPatch{ID: a.MemberID, Version: a.version, Login: a.Login,
 					FirstName: a.first, LastName: a.last, Email: a.Email, Status: a.Status, UpdatedAt: now}
 				if a.setHash {
 					patches[i].PasswordHash = a.secret.hash
 				}
-				if a.setHash || membership.RotatesStamp(membership.Member{Status: a.before, RoleID: a.role}, membership.Member{Status: a.Status, RoleID: a.role}) {
+				if a.setHash || membership.RotatesStamp(before, after) {
 					patches[i].SecurityStamp = membership.NewSecurityStamp()
 				}
-				before := membership.Member{ID: a.MemberID, Status: a.before, RoleID: a.role}
-				after := membership.Member{ID: a.MemberID, Status: a.Status, RoleID: a.role}
-				seatDelta += membership.SeatDelta(before, after)
-				adminDelta += membership.AdminDelta(before, after)
-				typ := membership.EventMemberUpdated
-				switch a.Kind {
-				case KindReactivate:
-					typ = membership.EventMemberActivated
-					if a.before == membership.StatusRemoved {
-						typ = membership.EventMemberRestored
-					}
-				case KindDeactivate:
-					typ = membership.EventMemberDeactivated
-				}
-				e := svc.MemberEvent(now, typ, actor, before, after)
+				tally.Change(before, after)
+				e := svc.MemberEvent(now, a.eventType(), actor, before, after)
 				e.Detail = changeDetail(a)
-				events = append(events, e)
+				emit(e)
 				res.Outcomes = append(res.Outcomes, Outcome{Line: a.Line, Kind: a.Kind, MemberID: a.MemberID, Login: a.Login, Changes: a.Changes})
-				switch a.Kind {
-				case KindUpdate:
-					res.Updated++
-				case KindReactivate:
-					res.Reactivated++
-				case KindDeactivate:
-					res.Deactivated++
-				}
+				res.count(a.Kind)
 			}
-			if err := tx.PatchMembers(ctx, patches); err != nil {
+			if err := svc.PatchMembers(ctx, tx, patches); err != nil {
 				if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrDuplicate) || errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("%w (%v)", ErrStalePlan, err)
 				}
@@ -169,8 +146,7 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 			}
 			progress(len(batch))
 		}
-		for start := 0; start < len(adds); start += applyBatch {
-			batch := adds[start:min(start+applyBatch, len(adds))]
+		for batch := range slices.Chunk(adds, applyBatch) {
 			out := make([]membership.Member, len(batch))
 			for i, a := range batch {
 				m := membership.Member{ID: membership.NewID(), OrgID: orgID, Login: a.Login, Email: a.Email, FirstName: a.first, LastName: a.last,
@@ -178,10 +154,10 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 					SecurityStamp: membership.NewSecurityStamp()}
 				a.MemberID = m.ID
 				out[i] = m
-				seatDelta += membership.SeatDelta(membership.Member{}, m)
+				tally.Change(membership.Member{}, m)
 				e := svc.MemberEvent(now, membership.EventMemberAdded, actor, membership.Member{}, m)
 				e.Detail = fmt.Sprintf("csv line %d", a.Line)
-				events = append(events, e)
+				emit(e)
 				res.Outcomes = append(res.Outcomes, Outcome{Line: a.Line, Kind: KindAdd, MemberID: m.ID, Login: m.Login})
 				res.Added++
 				if a.secret.tempPw != "" {
@@ -200,31 +176,48 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 			progress(len(batch))
 		}
 		// The rules once more, on the state inside the lock.
-		if seatDelta > 0 {
-			if err := membership.CheckSeats(org.Plan, c.SeatsUsed(), seatDelta); err != nil {
-				return err
-			}
-		}
-		if adminDelta < 0 {
-			if err := membership.CheckAdmins(c.ActiveAdmins + adminDelta); err != nil {
-				return err
-			}
+		if err := tally.Check(org.Plan, c); err != nil {
+			return err
 		}
 		if len(p.Actions) > 0 {
 			e := svc.Event(now, membership.EventCSVImported, actor, orgID)
 			e.Detail = fmt.Sprintf("added %d, updated %d, reactivated %d, deactivated %d, unchanged %d",
 				res.Added, res.Updated, res.Reactivated, res.Deactivated, res.Unchanged)
-			events = append(events, e)
+			emit(e)
 		}
-		// One version bump for the whole import; the store batches the events.
-		return svc.Commit(ctx, tx, events)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	p.applied = true
-	svc.Emit(ctx, s.hook, events)
 	return res, nil
+}
+
+// eventType is the audit event of a planned change to a member.
+func (a *Action) eventType() membership.EventType {
+	switch a.Kind {
+	case KindReactivate:
+		if a.before == membership.StatusRemoved {
+			return membership.EventMemberRestored
+		}
+		return membership.EventMemberActivated
+	case KindDeactivate:
+		return membership.EventMemberDeactivated
+	}
+	return membership.EventMemberUpdated
+}
+
+// count adds one outcome of kind k to the result's figures.
+func (r *Result) count(k Kind) {
+	switch k {
+	case KindUpdate:
+		r.Updated++
+	case KindReactivate:
+		r.Reactivated++
+	case KindDeactivate:
+		r.Deactivated++
+	}
 }
 
 func planOrg(p *Plan) string {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/memberkit/memberkit/csvsync"
-	"github.com/memberkit/memberkit/internal/gen"
+	"github.com/memberkit/memberkit/internal/testkit/gen"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store/memstore"
 )

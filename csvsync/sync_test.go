@@ -15,7 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/memberkit/memberkit/csvsync"
-	"github.com/memberkit/memberkit/internal/testdb"
+	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"
 	"github.com/memberkit/memberkit/store"

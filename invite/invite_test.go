@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/memberkit/memberkit/internal/testdb"
+	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/invite"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"

@@ -1,6 +1,9 @@
 package membership
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // EventType names what an audit [Event] records.
 type EventType string
@@ -30,6 +33,21 @@ const (
 	EventCSVImported           EventType = "csv.imported"
 	EventOrgUpdated            EventType = "org.updated"
 )
+
+// IsMember reports whether events of this type record a change to one
+// member (their SubjectID is the member's ID).
+func (t EventType) IsMember() bool { return strings.HasPrefix(string(t), "member.") }
+
+// ValidateEvents checks events before they are stored: each has an ID
+// and a type. Stores call it in AppendEvents.
+func ValidateEvents(evs []Event) error {
+	for i, e := range evs {
+		if e.ID == "" || e.Type == "" {
+			return invalid("events", "event %d has no ID or no type", i)
+		}
+	}
+	return nil
+}
 
 // ChangesRoster reports whether an event of this type records a change to
 // the org's members, roles or invitations. Logins, failed logins, lockouts

@@ -198,14 +198,17 @@ func TestRules(t *testing.T) {
 	admin, _ := membership.BuiltinRole(membership.RoleAdmin)
 	user, _ := membership.BuiltinRole(membership.RoleUser)
 	m := membership.Member{ID: "m1", Status: membership.StatusActive, RoleID: membership.RoleUser}
-	assert.NoError(t, membership.Authorize(membership.ActorMember("m1"), &m, &user, membership.PermMembersRead))
-	assert.ErrorIs(t, membership.Authorize(membership.ActorMember("m1"), &m, &user, membership.PermMembersManage), membership.ErrForbidden)
-	assert.NoError(t, membership.Authorize(membership.ActorMember("m1"), &m, &admin, membership.PermMembersManage))
+	as := func(a membership.Actor, m *membership.Member, r *membership.Role) membership.Authority {
+		return membership.Authority{Actor: a, Member: m, Role: r}
+	}
+	assert.NoError(t, as(membership.ActorMember("m1"), &m, &user).Require(membership.PermMembersRead))
+	assert.ErrorIs(t, as(membership.ActorMember("m1"), &m, &user).Require(membership.PermMembersManage), membership.ErrForbidden)
+	assert.NoError(t, as(membership.ActorMember("m1"), &m, &admin).Require(membership.PermMembersManage))
 	m.Status = membership.StatusDeactivated
-	assert.ErrorIs(t, membership.Authorize(membership.ActorMember("m1"), &m, &admin, membership.PermMembersRead), membership.ErrForbidden)
-	assert.ErrorIs(t, membership.Authorize(membership.ActorMember("m2"), &m, &admin, membership.PermMembersRead), membership.ErrForbidden)
-	assert.NoError(t, membership.Authorize(membership.SystemActor("cron"), nil, nil, membership.PermCSVImport))
-	assert.ErrorIs(t, membership.Authorize(membership.Actor{}, nil, nil, membership.PermMembersRead), membership.ErrForbidden)
+	assert.ErrorIs(t, as(membership.ActorMember("m1"), &m, &admin).Require(membership.PermMembersRead), membership.ErrForbidden)
+	assert.ErrorIs(t, as(membership.ActorMember("m2"), &m, &admin).Require(membership.PermMembersRead), membership.ErrForbidden)
+	assert.NoError(t, as(membership.SystemActor("cron"), nil, nil).Require(membership.PermCSVImport))
+	assert.ErrorIs(t, as(membership.Actor{}, nil, nil).Require(membership.PermMembersRead), membership.ErrForbidden)
 
 	// Custom roles start with no permission and refuse unknown ones.
 	r := membership.Role{ID: "r1", Name: "Support"}

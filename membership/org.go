@@ -46,6 +46,13 @@ type Org struct {
 	// the org's members or invitations (logins aside). A CSV plan records
 	// it and is refused as stale when it moved.
 	RosterVersion int64
+	// ActiveMembers and ActiveAdmins are the org's active members and
+	// active admins, kept by the services in the same transaction as every
+	// change that moves them (see [Tally]), so that the seat and
+	// last-admin rules read one row instead of counting the roster.
+	// Stores keep them as they keep the other fields.
+	ActiveMembers int
+	ActiveAdmins  int
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }

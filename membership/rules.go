@@ -1,29 +1,5 @@
 package membership
 
-// Authorize decides whether actor may use permission p. A system actor
-// always may. A member actor must be the given record (actor.MemberID ==
-// record.ID), active, and hold a role that grants p. record is the actor's
-// member record in the org and role its role; the caller loads both inside
-// the transaction.
-func Authorize(actor Actor, record *Member, role *Role, p Permission) error {
-	if actor.IsSystem() {
-		return nil
-	}
-	if actor.MemberID == "" {
-		return &ForbiddenError{ActorID: actor.String(), Permission: p, Reason: "no actor named"}
-	}
-	if record == nil || record.ID != actor.MemberID {
-		return &ForbiddenError{ActorID: actor.String(), Permission: p, Reason: "not a member of this org"}
-	}
-	if record.Status != StatusActive {
-		return &ForbiddenError{ActorID: actor.String(), Permission: p, Reason: "actor is " + string(record.Status)}
-	}
-	if role == nil || !role.Has(p) {
-		return &ForbiddenError{ActorID: actor.String(), Permission: p}
-	}
-	return nil
-}
-
 // CheckSeats returns a [*LimitError] (matching [ErrMemberLimit]) when adding
 // need seats to the used ones would pass the plan's limit. need ≤ 0 never
 // fails: freeing seats is always allowed.
@@ -43,16 +19,44 @@ func CheckAdmins(activeAdminsAfter int) error {
 	return nil
 }
 
-// AdminDelta returns how a change from before to after moves the count of
-// active admins: -1, 0 or +1.
-func AdminDelta(before, after Member) int {
-	return b2i(after.IsActiveAdmin()) - b2i(before.IsActiveAdmin())
+// Tally is how a set of changes moves an org's active members and active
+// admins: the figures the seat and last-admin rules need, and that the
+// services keep on the org ([Org.ActiveMembers], [Org.ActiveAdmins]).
+type Tally struct {
+	Active int // change in active members
+	Admins int // change in active admins
 }
 
-// SeatDelta returns how a change from before to after moves the seats used
-// by members: -1, 0 or +1.
-func SeatDelta(before, after Member) int {
-	return b2i(after.Status == StatusActive) - b2i(before.Status == StatusActive)
+// Change adds a member's change from before to after (the zero Member for
+// a member added); only Status and RoleID count.
+func (t *Tally) Change(before, after Member) {
+	t.Active += b2i(after.Status == StatusActive) - b2i(before.Status == StatusActive)
+	t.Admins += b2i(after.IsActiveAdmin()) - b2i(before.IsActiveAdmin())
+}
+
+// Event adds the change an audit event records: member events carry the
+// status and role before and after; other events count for nothing.
+func (t *Tally) Event(e Event) {
+	if !e.Type.IsMember() {
+		return
+	}
+	t.Change(Member{Status: e.StatusBefore, RoleID: e.RoleBefore}, Member{Status: e.StatusAfter, RoleID: e.RoleAfter})
+}
+
+// IsZero reports whether the changes move nothing.
+func (t Tally) IsZero() bool { return t.Active == 0 && t.Admins == 0 }
+
+// Check applies the seat and last-admin rules to the changes, against the
+// org's figures before them: seats may not pass the plan's limit (when the
+// changes take seats) and one active admin must stay (when they lose
+// some).
+func (t Tally) Check(plan Plan, before Counts) error {
+	if t.Admins < 0 {
+		if err := CheckAdmins(before.ActiveAdmins + t.Admins); err != nil {
+			return err
+		}
+	}
+	return CheckSeats(plan, before.SeatsUsed(), t.Active)
 }
 
 func b2i(b bool) int {

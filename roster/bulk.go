@@ -192,11 +192,11 @@ func (s *Service) checkBulkAdmins(ctx context.Context, tx store.Tx, targets []me
 	if len(admins) == 0 {
 		return nil
 	}
-	c, err := tx.Counts(ctx, svc.Now(s.clock))
+	org, err := tx.Org(ctx)
 	if err != nil {
 		return err
 	}
-	if err := membership.CheckAdmins(c.ActiveAdmins - len(admins)); err != nil {
+	if err := membership.CheckAdmins(org.ActiveAdmins - len(admins)); err != nil {
 		for _, id := range admins {
 			*refused = append(*refused, Refusal{id, fmt.Errorf("member %s is an active admin: %w", id, err)})
 		}

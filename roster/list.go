@@ -140,7 +140,7 @@ func (s *Service) Count(ctx context.Context, actor membership.Actor, orgID strin
 			return err
 		}
 		var err error
-		n, err = tx.CountMembers(ctx, f)
+		n, err = svc.CountMembers(ctx, tx, f)
 		return err
 	})
 	return n, err

@@ -85,7 +85,7 @@ func (s *Service) UpdateRole(ctx context.Context, actor membership.Actor, orgID,
 		if membership.IsBuiltinRole(roleID) {
 			return membership.ErrBuiltinRole
 		}
-		r, err := tx.Role(ctx, roleID)
+		r, err := svc.Role(ctx, tx, roleID)
 		if err != nil {
 			return err
 		}
@@ -134,14 +134,14 @@ func (s *Service) DeleteRole(ctx context.Context, actor membership.Actor, orgID,
 		if membership.IsBuiltinRole(roleID) {
 			return membership.ErrBuiltinRole
 		}
-		r, err := tx.Role(ctx, roleID)
+		r, err := svc.Role(ctx, tx, roleID)
 		if err != nil {
 			return err
 		}
 		if err := a.CanEditRole(r, membership.Role{}); err != nil {
 			return err
 		}
-		n, err := tx.CountMembers(ctx, store.MemberFilter{RoleID: roleID})
+		n, err := svc.CountMembers(ctx, tx, store.MemberFilter{RoleID: roleID})
 		if err != nil {
 			return err
 		}

@@ -432,7 +432,9 @@ func (s *Service) change(ctx context.Context, actor membership.Actor, orgID, mem
 			return nil
 		}
 		now := svc.Now(s.clock)
-		if err := s.checkChange(ctx, tx, now, []membership.Member{before}, []membership.Member{after}); err != nil {
+		var t membership.Tally
+		t.Change(before, after)
+		if err := svc.CheckTally(ctx, tx, now, t); err != nil {
 			return err
 		}
 		after.UpdatedAt = now
@@ -448,28 +450,6 @@ func (s *Service) change(ctx context.Context, actor membership.Actor, orgID, mem
 		return nil
 	})
 	return svc.Public(out), err
-}
-
-// checkChange applies the seat and last-admin rules to a set of changes.
-func (s *Service) checkChange(ctx context.Context, tx store.Tx, now time.Time, before, after []membership.Member) error {
-	seats, admins := 0, 0
-	for i := range before {
-		seats += membership.SeatDelta(before[i], after[i])
-		admins += membership.AdminDelta(before[i], after[i])
-	}
-	if seats <= 0 && admins >= 0 {
-		return nil
-	}
-	org, c, err := svc.OrgCounts(ctx, tx, now)
-	if err != nil {
-		return err
-	}
-	if admins < 0 {
-		if err := membership.CheckAdmins(c.ActiveAdmins + admins); err != nil {
-			return err
-		}
-	}
-	return membership.CheckSeats(org.Plan, c.SeatsUsed(), seats)
 }
 
 func removedErr(m *membership.Member) error {

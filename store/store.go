@@ -26,6 +26,15 @@
 // other than ErrNotFound, fn should return an error: on some databases the
 // transaction can no longer be used.
 //
+// # Implementing a store
+//
+// A store writes the seven methods of [Store] and the eighteen of [Tx];
+// storetest.Run tells whether they keep the contract. A [Tx] may also
+// offer the optional fast paths [MemberCounter], [InvitationCounter],
+// [SummaryReader] and [MemberPatcher]; storetest checks them where they
+// are. A store keeps what it is given: the rules (permissions, seats, the
+// last admin, the org's counters) are the services'.
+//
 // # Times
 //
 // Stores keep times in UTC at microsecond precision; [Time] normalises a
@@ -106,33 +115,33 @@ type AttemptPurger interface {
 // Tx reads and writes one org inside [Store.Update] or [Store.View]. A Tx
 // must not be used after fn returns, nor from several goroutines at once.
 // Iterators returned by a Tx may be interleaved with other calls on it.
+//
+// These methods are what every store must have. A store may also offer
+// the optional fast paths below ([MemberCounter], [InvitationCounter],
+// [SummaryReader], [MemberPatcher]) on its Tx; services use them when they
+// are there and do the same work with these methods when they are not.
 type Tx interface {
 	// OrgID is the org the transaction is scoped to.
 	OrgID() string
 	// Org returns the org itself.
 	Org(ctx context.Context) (membership.Org, error)
-	// PutOrg updates the org's name, plan and features. Its ID must be
-	// OrgID().
+	// PutOrg replaces the org's fields (all but its ID and CreatedAt).
+	// Its ID must be OrgID().
 	PutOrg(ctx context.Context, org membership.Org) error
 
 	// Member returns a member of this org by ID, or ErrNotFound (also
 	// when the ID belongs to another org).
 	Member(ctx context.Context, id string) (membership.Member, error)
-	// MemberByLogin finds a member by login, without regard to case.
+	// MemberByLogin finds a member by login, without regard to case
+	// (membership.LoginKey), or returns ErrNotFound.
 	MemberByLogin(ctx context.Context, login string) (membership.Member, error)
-	// MemberByEmail finds a member by email, without regard to case.
+	// MemberByEmail finds a member by email, without regard to case
+	// (membership.EmailKey), or returns ErrNotFound.
 	MemberByEmail(ctx context.Context, email string) (membership.Member, error)
 	// Members streams the members matching q in ascending login order,
-	// starting after q.After, at most q.Limit of them (0: all).
+	// starting after q.After, at most q.Limit of them (0: all). Filters
+	// select as [MemberFilter.Matches] does.
 	Members(ctx context.Context, q MemberQuery) iter.Seq2[membership.Member, error]
-	// CountMembers counts the members matching f.
-	CountMembers(ctx context.Context, f MemberFilter) (int, error)
-	// Counts returns what the seat and last-admin rules need; invitations
-	// count when pending and ExpiresAt is after now. It is called before
-	// every change that can take a seat, so it must not cost a count of
-	// the whole roster: stores keep the member figures in step with their
-	// writes.
-	Counts(ctx context.Context, now time.Time) (membership.Counts, error)
 	// InsertMembers adds members in one batch. Each must have an ID, this
 	// org's OrgID and Version 0; each is stored with Version 1. A login or
 	// email taken in the org (by a stored member or another of the batch)
@@ -144,27 +153,9 @@ type Tx interface {
 	// when a member does not exist, a *membership.DuplicateError when a
 	// login or email would collide.
 	UpdateMembers(ctx context.Context, ms []membership.Member) error
-	// MemberSummaries streams every member of the org (any status), in
-	// an order of the store's choosing, with only the fields a whole-roster
-	// reconcile matches on: it is how csvsync reads a 1,000,000-member
-	// org without the password hashes, groups and times.
-	MemberSummaries(ctx context.Context) iter.Seq2[MemberSummary, error]
-	// PatchMembers writes the profile and status of members, in one
-	// batch, without reading them first: each patch carries the Version
-	// and Login its member had when it was read. The store writes
-	// Version+1, or fails the batch with ErrConflict when a member's
-	// stored version or login differs, ErrNotFound when a member does not
-	// exist, a *membership.DuplicateError when an email would collide with
-	// another member's (patches that swap two emails must go in two
-	// batches). Login, role and groups are left as they are.
-	// The patch's OldStatus and RoleID let the store keep its counts of
-	// active members and admins without reading the members.
-	PatchMembers(ctx context.Context, ps []MemberPatch) error
 
-	// Role returns a custom role of this org, or ErrNotFound. Built-in
-	// roles are not stored; services resolve them from package membership.
-	Role(ctx context.Context, id string) (membership.Role, error)
-	// Roles lists the org's custom roles by ID.
+	// Roles lists the org's custom roles by ID. Built-in roles are not
+	// stored; services resolve them from package membership.
 	Roles(ctx context.Context) ([]membership.Role, error)
 	// PutRole inserts or replaces a custom role.
 	PutRole(ctx context.Context, r membership.Role) error
@@ -188,26 +179,66 @@ type Tx interface {
 	Events(ctx context.Context, q EventQuery) iter.Seq2[membership.Event, error]
 }
 
-// MemberSummary is the part of a member that [Tx.MemberSummaries] streams.
+// MemberCounter is an optional fast path of a [Tx]: counting members
+// without reading them.
+type MemberCounter interface {
+	// CountMembers counts the members matching f.
+	CountMembers(ctx context.Context, f MemberFilter) (int, error)
+}
+
+// InvitationCounter is an optional fast path of a [Tx]: counting the
+// invitations that hold a seat without reading them.
+type InvitationCounter interface {
+	// CountOpenInvitations counts the pending invitations whose ExpiresAt
+	// is after now.
+	CountOpenInvitations(ctx context.Context, now time.Time) (int, error)
+}
+
+// SummaryReader is an optional fast path of a [Tx]: streaming a whole
+// roster with only the fields of a [MemberSummary].
+type SummaryReader interface {
+	// MemberSummaries streams every member of the org (any status), in
+	// an order of the store's choosing.
+	MemberSummaries(ctx context.Context) iter.Seq2[MemberSummary, error]
+}
+
+// MemberPatcher is an optional fast path of a [Tx]: writing members'
+// profile and status without reading them first.
+type MemberPatcher interface {
+	// PatchMembers writes each patch (see [MemberPatch.Apply]) in one
+	// batch. Each patch carries the Version and Login its member had when
+	// it was read: the store writes Version+1, or fails the batch with
+	// ErrConflict when a member's stored version or login differs,
+	// ErrNotFound when a member does not exist, a
+	// *membership.DuplicateError when an email would collide with another
+	// member's (patches that swap two emails must go in two batches).
+	PatchMembers(ctx context.Context, ps []MemberPatch) error
+}
+
+// MemberSummary is the part of a member that [SummaryReader] streams.
 type MemberSummary struct {
 	ID, Login, Email, FirstName, LastName, RoleID string
 	Status                                        membership.Status
 	Version                                       int64
 }
 
-// MemberPatch is one member's write in [Tx.PatchMembers]: it sets
-// FirstName, LastName, Email, Status and UpdatedAt; when PasswordHash is
-// not empty, the hash (clearing MustChangePassword); when SecurityStamp
-// is not empty, the stamp.
+// Summary returns the summary of m.
+func Summary(m membership.Member) MemberSummary {
+	return MemberSummary{ID: m.ID, Login: m.Login, Email: m.Email, FirstName: m.FirstName, LastName: m.LastName,
+		RoleID: m.RoleID, Status: m.Status, Version: m.Version}
+}
+
+// MemberPatch is one member's write in [MemberPatcher.PatchMembers]: it
+// sets FirstName, LastName, Email, Status and UpdatedAt; when PasswordHash
+// is not empty, the hash (clearing MustChangePassword); when
+// SecurityStamp is not empty, the stamp. Login, role and groups are left
+// as they are.
 type MemberPatch struct {
 	ID string
-	// What the member was when read. The store refuses the patch with
-	// ErrConflict unless the stored member still has them; Login and
-	// RoleID are not changed.
-	Version   int64
-	Login     string
-	RoleID    string
-	OldStatus membership.Status
+	// Version and Login are what the member had when read: the write is
+	// refused with ErrConflict unless the stored member still has them.
+	Version int64
+	Login   string
 	// The new values.
 	FirstName, LastName, Email string
 	Status                     membership.Status
@@ -216,9 +247,8 @@ type MemberPatch struct {
 	UpdatedAt                  time.Time
 }
 
-// Apply returns m with the patch's fields written, as a store that
-// implements PatchMembers on top of UpdateMembers needs (m.Version is
-// left for the store to move).
+// Apply returns m with the patch's fields written (m.Version is left for
+// the store to move).
 func (p MemberPatch) Apply(m membership.Member) membership.Member {
 	m.FirstName, m.LastName, m.Email, m.Status, m.UpdatedAt = p.FirstName, p.LastName, p.Email, p.Status, p.UpdatedAt
 	if p.PasswordHash != "" {

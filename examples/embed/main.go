@@ -1,5 +1,5 @@
 // Command embed is the README's embedding snippet as a program, so that the
-// snippet always compiles and runs (internal/doccheck checks the README
+// snippet always compiles and runs (internal/testkit/doccheck checks the README
 // shows this exact code).
 package main
 

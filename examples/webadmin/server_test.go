@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/memberkit/memberkit/csvsync"
-	"github.com/memberkit/memberkit/internal/testdb"
+	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
 )

@@ -51,31 +51,50 @@ func Authorize(ctx context.Context, tx store.Tx, actor membership.Actor, p membe
 	return a, a.Require(p)
 }
 
-// Roles resolves role IDs inside one transaction, reading each custom
-// role once.
+// Roles resolves role IDs inside one transaction, reading the org's
+// custom roles once.
 type Roles struct {
-	tx    store.Tx
-	cache map[string]membership.Role
+	tx     store.Tx
+	custom []membership.Role
+	loaded bool
 }
 
 // NewRoles returns a resolver on tx.
 func NewRoles(tx store.Tx) *Roles { return &Roles{tx: tx} }
 
-// Get returns the role with that ID (see Role); an unknown ID is a
-// *membership.ValidationError on the field "role".
+// Get returns the role with that ID: a built-in role, or a custom role of
+// the org; an unknown ID is a *membership.ValidationError on the field
+// "role" (see RoleErr).
 func (r *Roles) Get(ctx context.Context, id string) (membership.Role, error) {
-	if role, ok := r.cache[id]; ok {
+	if role, ok := membership.BuiltinRole(id); ok {
 		return role, nil
 	}
-	role, err := Role(ctx, r.tx, id)
-	if err != nil {
-		return role, RoleErr(id, err)
+	if err := r.load(ctx); err != nil {
+		return membership.Role{}, err
 	}
-	if r.cache == nil {
-		r.cache = make(map[string]membership.Role)
+	for _, role := range r.custom {
+		if role.ID == id {
+			return role, nil
+		}
 	}
-	r.cache[id] = role
-	return role, nil
+	return membership.Role{}, RoleErr(id, fmt.Errorf("role %q: %w", id, store.ErrNotFound))
+}
+
+func (r *Roles) load(ctx context.Context) error {
+	if r.loaded {
+		return nil
+	}
+	custom, err := r.tx.Roles(ctx)
+	r.custom, r.loaded = custom, err == nil
+	return err
+}
+
+// All returns the built-in roles, then the org's custom roles.
+func (r *Roles) All(ctx context.Context) ([]membership.Role, error) {
+	if err := r.load(ctx); err != nil {
+		return nil, err
+	}
+	return append(membership.BuiltinRoles(), r.custom...), nil
 }
 
 // RoleErr turns a role lookup's ErrNotFound into a validation error
@@ -96,15 +115,15 @@ func Restamp(before membership.Member, after *membership.Member, force bool) {
 	}
 }
 
-// Role resolves a role ID: a built-in role, or a custom role of the org.
+// Role resolves a role ID: a built-in role, or a custom role of the org;
+// store.ErrNotFound for neither.
 func Role(ctx context.Context, tx store.Tx, id string) (membership.Role, error) {
-	if r, ok := membership.BuiltinRole(id); ok {
-		return r, nil
+	r, err := NewRoles(tx).Get(ctx, id)
+	var ve *membership.ValidationError
+	if errors.As(err, &ve) {
+		return r, fmt.Errorf("role %q: %w", id, store.ErrNotFound)
 	}
-	if id == "" {
-		return membership.Role{}, fmt.Errorf("role %q: %w", id, store.ErrNotFound)
-	}
-	return tx.Role(ctx, id)
+	return r, err
 }
 
 // Event stamps a new event.
@@ -169,9 +188,11 @@ func FreeLogin(ctx context.Context, tx store.Tx, base string, reuse func(m membe
 	return "", nil, &membership.DuplicateError{Key: "login", Value: base}
 }
 
-// Commit appends the events a transaction made and, when any of them
-// changes the roster (anything but logins and password changes), moves
-// the org's RosterVersion so that plans made before are seen as stale.
+// Commit appends the events a transaction made and writes the org once
+// with what they changed: its counters of active members and admins move
+// by the events' tally (membership.Tally), and its RosterVersion moves
+// when any of them changes the roster, so that plans made before are seen
+// as stale.
 func Commit(ctx context.Context, tx store.Tx, events []membership.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -179,17 +200,25 @@ func Commit(ctx context.Context, tx store.Tx, events []membership.Event) error {
 	if err := tx.AppendEvents(ctx, events); err != nil {
 		return err
 	}
+	var t membership.Tally
+	roster := false
 	for _, e := range events {
-		if e.Type.ChangesRoster() {
-			org, err := tx.Org(ctx)
-			if err != nil {
-				return err
-			}
-			org.RosterVersion++
-			return tx.PutOrg(ctx, org)
-		}
+		t.Event(e)
+		roster = roster || e.Type.ChangesRoster()
 	}
-	return nil
+	if !roster && t.IsZero() {
+		return nil
+	}
+	org, err := tx.Org(ctx)
+	if err != nil {
+		return err
+	}
+	if roster {
+		org.RosterVersion++
+	}
+	org.ActiveMembers += t.Active
+	org.ActiveAdmins += t.Admins
+	return tx.PutOrg(ctx, org)
 }
 
 // Update runs fn in a store Update of the org, collects the events fn
@@ -219,8 +248,22 @@ func OrgCounts(ctx context.Context, tx store.Tx, now time.Time) (membership.Org,
 	if err != nil {
 		return org, membership.Counts{}, err
 	}
-	c, err := tx.Counts(ctx, now)
-	return org, c, err
+	pending, err := OpenInvitations(ctx, tx, now)
+	return org, membership.Counts{ActiveMembers: org.ActiveMembers, ActiveAdmins: org.ActiveAdmins, PendingInvitations: pending}, err
+}
+
+// CheckTally applies the seat and last-admin rules to the changes t
+// sums, reading the org's figures only when the changes take seats or
+// lose admins.
+func CheckTally(ctx context.Context, tx store.Tx, now time.Time, t membership.Tally) error {
+	if t.Active <= 0 && t.Admins >= 0 {
+		return nil
+	}
+	org, c, err := OrgCounts(ctx, tx, now)
+	if err != nil {
+		return err
+	}
+	return t.Check(org.Plan, c)
 }
 
 // CheckSeats refuses a change that needs more seats than the plan has

@@ -33,7 +33,7 @@ func (s *Store) SessionState(ctx context.Context, orgID, memberID string) (membe
 	return st, nil
 }
 
-func readAttempts(ctx context.Context, d Dialect, q querier, key, suffix string) (membership.Attempts, error) {
+func readAttempts(ctx context.Context, d dialect, q querier, key, suffix string) (membership.Attempts, error) {
 	var a membership.Attempts
 	var last, locked int64
 	err := q.QueryRowContext(ctx, d.rebind(`SELECT failures, last_failure, locked_until FROM memberkit_attempts WHERE key_hash = ?`+suffix), key).
@@ -60,23 +60,12 @@ func (s *Store) Attempts(ctx context.Context, key string) (membership.Attempts, 
 // record's row lock (the database's write lock on SQLite).
 func (s *Store) UpdateAttempts(ctx context.Context, key string, fn func(a *membership.Attempts) error) error {
 	return s.retry(ctx, "attempts", key, func() error {
-		return s.writeTx(ctx, func(q querier) error {
-			lock := " FOR UPDATE"
-			if s.d == SQLite {
-				lock = ""
-			}
+		return s.d.writeTx(ctx, s, func(q querier) error {
 			// Make the row exist so that it can be locked.
-			insert := `INSERT INTO memberkit_attempts (key_hash, failures, last_failure, locked_until) VALUES (?, 0, 0, 0) ON CONFLICT DO NOTHING`
-			if s.d == MySQL {
-				// An exclusive lock at once: INSERT IGNORE would take a
-				// shared one on an existing row, and two transactions
-				// upgrading theirs deadlock.
-				insert = `INSERT INTO memberkit_attempts (key_hash, failures, last_failure, locked_until) VALUES (?, 0, 0, 0) ON DUPLICATE KEY UPDATE key_hash = key_hash`
-			}
-			if _, err := q.ExecContext(ctx, s.d.rebind(insert), key); err != nil {
+			if _, err := q.ExecContext(ctx, s.d.rebind(s.d.ensureAttempts()), key); err != nil {
 				return ctxErr(ctx, fmt.Errorf("sqlstore: attempts: %w", err))
 			}
-			a, err := readAttempts(ctx, s.d, q, key, lock)
+			a, err := readAttempts(ctx, s.d, q, key, s.d.lockRow())
 			if err != nil {
 				return err
 			}

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memberkit/memberkit/internal/gen"
-	"github.com/memberkit/memberkit/internal/testdb"
+	"github.com/memberkit/memberkit/internal/testkit/gen"
+	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
 	"github.com/memberkit/memberkit/store/sqlstore"

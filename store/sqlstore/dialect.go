@@ -1,6 +1,8 @@
 package sqlstore
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
@@ -8,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
 )
 
 // Dialect names the SQL database behind the *sql.DB.
@@ -27,97 +30,104 @@ const (
 	MySQL Dialect = "mysql"
 )
 
-func (d Dialect) valid() bool { return d == SQLite || d == Postgres || d == MySQL }
-
-// rebind turns ? placeholders into $1, $2… for PostgreSQL. Queries built
-// by this package never contain a literal question mark.
-func (d Dialect) rebind(q string) string {
-	if d != Postgres || !strings.Contains(q, "?") {
-		return q
-	}
-	var b strings.Builder
-	b.Grow(len(q) + 16)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
+// dialect is everything that differs between the databases; each has its
+// own file (sqlite.go, postgres.go, mysql.go), and nothing else in the
+// package asks which database it talks to.
+type dialect interface {
+	// name is the public name.
+	name() Dialect
+	// rebind turns the package's ? placeholders into the database's.
+	rebind(q string) string
+	// writeTx runs fn in a read-write transaction, committing when fn
+	// returns nil.
+	writeTx(ctx context.Context, s *Store, fn func(q querier) error) error
+	// viewOptions are the options of a read-only snapshot.
+	viewOptions() *sql.TxOptions
+	// lockRow is the suffix of a SELECT that locks the rows it reads for
+	// the rest of a write transaction ("" where writeTx already excludes
+	// every other writer).
+	lockRow() string
+	// ensureAttempts is the statement that creates an empty throttle row
+	// for a key unless it exists, locking it for the transaction.
+	ensureAttempts() string
+	// insertRows writes n rows of ncols columns into table.
+	insertRows(ctx context.Context, t *tx, table, cols string, ncols, n int, row func(i int) []any) error
+	// updateMembers writes whole members whose versions were checked.
+	updateMembers(ctx context.Context, t *tx, ms []membership.Member) error
+	// patchMembers writes patches, checking version and login.
+	patchMembers(ctx context.Context, t *tx, ps []store.MemberPatch) error
+	// migrationLock serialises Migrate across processes on conn; the
+	// returned func releases it (committing on SQLite when ok).
+	migrationLock(ctx context.Context, s *Store, conn *sql.Conn) (func(ok bool), error)
+	// applyMigration runs one migration and records it.
+	applyMigration(ctx context.Context, s *Store, conn *sql.Conn, m Migration) error
+	// isUnique reports a unique-constraint violation.
+	isUnique(err error) bool
+	// isRetryable reports errors after which the whole transaction may run
+	// again: serialization failures, deadlocks, busy databases.
+	isRetryable(err error) bool
 }
 
-// maxBatch is the rows per multi-row statement, within every driver's
-// parameter limit (65,535 on PostgreSQL and MySQL).
-func (d Dialect) maxBatch(cols int) int {
-	n := 60000 / cols
-	return min(n, 1000)
+// newDialect returns a fresh dialect value for one Store, or nil for an
+// unknown name.
+func newDialect(d Dialect) dialect {
+	switch d {
+	case SQLite:
+		return &sqliteDialect{writer: make(chan struct{}, 1)}
+	case Postgres:
+		return postgresDialect{}
+	case MySQL:
+		return mysqlDialect{}
+	}
+	return nil
 }
+
+// questionMarks is the placeholder style of SQLite and MySQL.
+type questionMarks struct{}
+
+func (questionMarks) rebind(q string) string { return q }
 
 // Driver errors are recognised by shape, never by importing a driver.
 type sqlStater interface{ SQLState() string } // pgx (*pgconn.PgError)
 type coder interface{ Code() int }            // modernc.org/sqlite (*sqlite.Error)
 
-var mysqlErrRe = regexp.MustCompile(`^Error (\d+)`)
-
-func mysqlCode(err error) int {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if m := mysqlErrRe.FindStringSubmatch(e.Error()); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			return n
-		}
+// readCommitted runs fn in a READ COMMITTED transaction: the write
+// transaction of PostgreSQL and MySQL, whose writers lock the rows they
+// change.
+func readCommitted(ctx context.Context, s *Store, fn func(q querier) error) error {
+	sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: begin: %w", err))
 	}
-	return 0
+	if err := fn(sqlTx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: commit: %w", err))
+	}
+	return nil
 }
 
-// isUnique reports a unique-constraint violation.
-func (d Dialect) isUnique(err error) bool {
-	switch d {
-	case Postgres:
-		var s sqlStater
-		return errors.As(err, &s) && s.SQLState() == "23505"
-	case MySQL:
-		return mysqlCode(err) == 1062
-	default:
-		var c coder
-		if errors.As(err, &c) {
-			code := c.Code()
-			return code == 2067 || code == 1555 || (code&0xff == 19 && strings.Contains(err.Error(), "UNIQUE"))
-		}
-		return strings.Contains(err.Error(), "UNIQUE constraint failed")
-	}
+// recordMigration writes a migration's bookkeeping row.
+func recordMigration(ctx context.Context, s *Store, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, m Migration, now int64) error {
+	_, err := q.ExecContext(ctx, s.d.rebind(`INSERT INTO memberkit_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`), m.Version, m.Name, now)
+	return err
 }
 
-// isRetryable reports errors after which the whole transaction may be
-// run again: serialization failures, deadlocks, busy databases.
-func (d Dialect) isRetryable(err error) bool {
-	switch d {
-	case Postgres:
-		var s sqlStater
-		if errors.As(err, &s) {
-			switch s.SQLState() {
-			case "40001", "40P01":
-				return true
-			}
+// execMigration runs a migration's statements on q, naming the one that
+// fails.
+func execMigration(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, m Migration, hint string) error {
+	for i, st := range statements(m.SQL) {
+		if _, err := q.ExecContext(ctx, st); err != nil {
+			return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s, statement %d: %w%s", m.Name, i+1, err, hint))
 		}
-	case MySQL:
-		switch mysqlCode(err) {
-		case 1213, 1205: // deadlock, lock wait timeout
-			return true
-		}
-	default:
-		var c coder
-		if errors.As(err, &c) {
-			code := c.Code() & 0xff
-			return code == 5 || code == 6 // SQLITE_BUSY, SQLITE_LOCKED
-		}
-		msg := err.Error()
-		return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
 	}
-	return false
+	return nil
 }
 
 // duplicate turns a unique violation into a *membership.DuplicateError
@@ -139,4 +149,16 @@ func duplicate(err error, defKey, value string) error {
 		value = ""
 	}
 	return fmt.Errorf("%w (%w)", &membership.DuplicateError{Key: key, Value: value}, err)
+}
+
+var mysqlErrRe = regexp.MustCompile(`^Error (\d+)`)
+
+func mysqlCode(err error) int {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if m := mysqlErrRe.FindStringSubmatch(e.Error()); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+	}
+	return 0
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -22,7 +21,7 @@ var migrationFiles embed.FS
 // them from here instead of calling [Store.Migrate]; the bookkeeping table
 // memberkit_schema_migrations is then theirs to skip.
 func Migrations(d Dialect) (fs.FS, error) {
-	if !d.valid() {
+	if newDialect(d) == nil {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %q", d)
 	}
 	return fs.Sub(migrationFiles, path.Join("migrations", string(d)))
@@ -36,7 +35,7 @@ type Migration struct {
 }
 
 func (s *Store) migrations() ([]Migration, error) {
-	fsys, err := Migrations(s.d)
+	fsys, err := Migrations(s.d.name())
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +134,7 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	}
 	defer conn.Close()
 
-	unlock, err := s.migrationLock(ctx, conn)
+	unlock, err := s.d.migrationLock(ctx, s, conn)
 	if err != nil {
 		return err
 	}
@@ -152,106 +151,10 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 		if n > 0 {
 			continue
 		}
-		if err := s.apply(ctx, conn, m); err != nil {
+		if err := s.d.applyMigration(ctx, s, conn, m); err != nil {
 			return err
 		}
 		s.log.InfoContext(ctx, "memberkit: migration applied", "version", m.Version, "name", m.Name)
 	}
 	return nil
-}
-
-func (s *Store) apply(ctx context.Context, conn *sql.Conn, m Migration) error {
-	record := func(q interface {
-		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	}) error {
-		_, err := q.ExecContext(ctx, s.d.rebind(`INSERT INTO memberkit_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`), m.Version, m.Name, time.Now().UnixMicro())
-		return err
-	}
-	if s.d == MySQL {
-		for i, st := range statements(m.SQL) {
-			if _, err := conn.ExecContext(ctx, st); err != nil {
-				return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s, statement %d: %w (statements before it are applied; fix the cause and run Migrate again)", m.Name, i+1, err))
-			}
-		}
-		if err := record(conn); err != nil {
-			return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s: record: %w", m.Name, err))
-		}
-		return nil
-	}
-	if s.d == SQLite {
-		// The caller holds an IMMEDIATE transaction on conn.
-		for i, st := range statements(m.SQL) {
-			if _, err := conn.ExecContext(ctx, st); err != nil {
-				return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s, statement %d: %w", m.Name, i+1, err))
-			}
-		}
-		if err := record(conn); err != nil {
-			return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s: record: %w", m.Name, err))
-		}
-		return nil
-	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s: %w", m.Name, err))
-	}
-	for i, st := range statements(m.SQL) {
-		if _, err := tx.ExecContext(ctx, st); err != nil {
-			_ = tx.Rollback()
-			return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s, statement %d: %w (rolled back)", m.Name, i+1, err))
-		}
-	}
-	if err := record(tx); err != nil {
-		_ = tx.Rollback()
-		return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s: record: %w", m.Name, err))
-	}
-	if err := tx.Commit(); err != nil {
-		return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s: commit: %w", m.Name, err))
-	}
-	return nil
-}
-
-// migrationLock serialises Migrate across processes. The returned func
-// releases the lock; on SQLite it commits when ok and rolls back otherwise.
-func (s *Store) migrationLock(ctx context.Context, conn *sql.Conn) (func(ok bool), error) {
-	bg := context.WithoutCancel(ctx)
-	switch s.d {
-	case Postgres:
-		const key = 7_351_884_120 // arbitrary, memberkit's own
-		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
-			return nil, ctxErr(ctx, fmt.Errorf("sqlstore: migrate: lock: %w", err))
-		}
-		return func(bool) { _, _ = conn.ExecContext(bg, `SELECT pg_advisory_unlock($1)`, key) }, nil
-	case MySQL:
-		var got sql.NullInt64
-		if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK('memberkit_migrate', 300)`).Scan(&got); err != nil {
-			return nil, ctxErr(ctx, fmt.Errorf("sqlstore: migrate: lock: %w", err))
-		}
-		if got.Int64 != 1 {
-			return nil, errors.New("sqlstore: migrate: timed out waiting for another process's migration")
-		}
-		return func(bool) { _, _ = conn.ExecContext(bg, `SELECT RELEASE_LOCK('memberkit_migrate')`) }, nil
-	default:
-		for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-			_, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE")
-			if err == nil {
-				break
-			}
-			if !s.d.isRetryable(err) || ctx.Err() != nil {
-				return nil, ctxErr(ctx, fmt.Errorf("sqlstore: migrate: begin immediate: %w", err))
-			}
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(wait):
-			}
-		}
-		return func(ok bool) {
-			if ok {
-				if _, err := conn.ExecContext(bg, "COMMIT"); err == nil {
-					return
-				}
-			}
-			_, _ = conn.ExecContext(bg, "ROLLBACK")
-		}, nil
-	}
 }

@@ -64,10 +64,9 @@ type Options struct {
 // Store is a database/sql store. It is safe for concurrent use.
 type Store struct {
 	db         *sql.DB
-	d          Dialect
+	d          dialect
 	maxRetries int
 	log        *slog.Logger
-	writer     chan struct{} // SQLite: one writer per process at a time
 }
 
 // New returns a store on db. Call [Store.Migrate] once before use (or apply
@@ -76,7 +75,8 @@ func New(db *sql.DB, d Dialect, opts *Options) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("sqlstore: nil *sql.DB")
 	}
-	if !d.valid() {
+	dl := newDialect(d)
+	if dl == nil {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %q (want sqlite, postgres or mysql)", d)
 	}
 	var o Options
@@ -89,18 +89,14 @@ func New(db *sql.DB, d Dialect, opts *Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db, d: d, maxRetries: o.MaxRetries, log: o.Logger}
-	if d == SQLite {
-		s.writer = make(chan struct{}, 1)
-	}
-	return s, nil
+	return &Store{db: db, d: dl, maxRetries: o.MaxRetries, log: o.Logger}, nil
 }
 
 // DB returns the database the store works on.
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Dialect returns the store's dialect.
-func (s *Store) Dialect() Dialect { return s.d }
+func (s *Store) Dialect() Dialect { return s.d.name() }
 
 // ctxErr prefers the context's error: a query interrupted by a canceled
 // context surfaces as context.Canceled, not as a driver message.
@@ -122,8 +118,8 @@ func (s *Store) CreateOrg(ctx context.Context, org membership.Org) error {
 	if err := membership.ValidateOrg(&org); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, s.d.rebind(`INSERT INTO memberkit_orgs (id, name, plan_name, member_limit, features, roster_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		org.ID, org.Name, org.Plan.Name, org.Plan.MemberLimit, joinFeatures(org.Features), org.RosterVersion, micros(org.CreatedAt), micros(org.UpdatedAt))
+	_, err := s.db.ExecContext(ctx, s.d.rebind(`INSERT INTO memberkit_orgs (id, name, plan_name, member_limit, features, roster_version, active_members, active_admins, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		org.ID, org.Name, org.Plan.Name, org.Plan.MemberLimit, joinFeatures(org.Features), org.RosterVersion, org.ActiveMembers, org.ActiveAdmins, micros(org.CreatedAt), micros(org.UpdatedAt))
 	if err != nil {
 		if s.d.isUnique(err) {
 			return duplicate(err, "org", org.ID)
@@ -148,12 +144,12 @@ type querier interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
-func readOrg(ctx context.Context, d Dialect, q querier, orgID, suffix string) (membership.Org, error) {
+func readOrg(ctx context.Context, d dialect, q querier, orgID, suffix string) (membership.Org, error) {
 	var o membership.Org
 	var features string
 	var created, updated int64
-	err := q.QueryRowContext(ctx, d.rebind(`SELECT id, name, plan_name, member_limit, features, roster_version, created_at, updated_at FROM memberkit_orgs WHERE id = ?`+suffix), orgID).
-		Scan(&o.ID, &o.Name, &o.Plan.Name, &o.Plan.MemberLimit, &features, &o.RosterVersion, &created, &updated)
+	err := q.QueryRowContext(ctx, d.rebind(`SELECT id, name, plan_name, member_limit, features, roster_version, active_members, active_admins, created_at, updated_at FROM memberkit_orgs WHERE id = ?`+suffix), orgID).
+		Scan(&o.ID, &o.Name, &o.Plan.Name, &o.Plan.MemberLimit, &features, &o.RosterVersion, &o.ActiveMembers, &o.ActiveAdmins, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, fmt.Errorf("org %q: %w", orgID, store.ErrNotFound)
 	}
@@ -194,14 +190,10 @@ func (s *Store) retry(ctx context.Context, what, id string, write func() error) 
 }
 
 func (s *Store) update(ctx context.Context, orgID string, fn func(tx store.Tx) error) error {
-	return s.writeTx(ctx, func(q querier) error {
+	return s.d.writeTx(ctx, s, func(q querier) error {
 		t := &tx{s: s, q: q, orgID: orgID}
 		defer t.close()
-		lock := " FOR UPDATE"
-		if s.d == SQLite {
-			lock = "" // BEGIN IMMEDIATE already holds the database's write lock
-		}
-		if _, err := readOrg(ctx, s.d, q, orgID, lock); err != nil {
+		if _, err := readOrg(ctx, s.d, q, orgID, s.d.lockRow()); err != nil {
 			return err
 		}
 		if err := fn(t); err != nil {
@@ -212,74 +204,12 @@ func (s *Store) update(ctx context.Context, orgID string, fn func(tx store.Tx) e
 	})
 }
 
-// writeTx runs fn in a read-write transaction and commits it when fn
-// returns nil: READ COMMITTED on PostgreSQL and MySQL; on SQLite an
-// IMMEDIATE transaction, after waiting in Go (not in SQLite's busy handler,
-// so that a context ends the wait) for this process's other writers, and
-// retrying BEGIN IMMEDIATE while another process writes.
-func (s *Store) writeTx(ctx context.Context, fn func(q querier) error) error {
-	if s.d != SQLite {
-		sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-		if err != nil {
-			return ctxErr(ctx, fmt.Errorf("sqlstore: begin: %w", err))
-		}
-		if err := fn(sqlTx); err != nil {
-			_ = sqlTx.Rollback()
-			return err
-		}
-		if err := sqlTx.Commit(); err != nil {
-			return ctxErr(ctx, fmt.Errorf("sqlstore: commit: %w", err))
-		}
-		return nil
-	}
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-s.writer }()
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return ctxErr(ctx, fmt.Errorf("sqlstore: connection: %w", err))
-	}
-	defer conn.Close()
-	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
-		_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
-		if err == nil {
-			break
-		}
-		if !s.d.isRetryable(err) || ctx.Err() != nil {
-			return ctxErr(ctx, fmt.Errorf("sqlstore: begin immediate: %w", err))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-	}
-	if err := fn(conn); err != nil {
-		// Roll back even when ctx is done: the connection returns to the
-		// pool and must not keep an open transaction.
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		return ctxErr(ctx, fmt.Errorf("sqlstore: commit: %w", err))
-	}
-	return nil
-}
-
 // View runs fn in a read-only snapshot of the org.
 func (s *Store) View(ctx context.Context, orgID string, fn func(tx store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	opts := &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
-	if s.d == SQLite {
-		opts = nil
-	}
-	sqlTx, err := s.db.BeginTx(ctx, opts)
+	sqlTx, err := s.db.BeginTx(ctx, s.d.viewOptions())
 	if err != nil {
 		return ctxErr(ctx, fmt.Errorf("sqlstore: begin: %w", err))
 	}

@@ -3,7 +3,7 @@ package sqlstore_test
 import (
 	"testing"
 
-	"github.com/memberkit/memberkit/internal/testdb"
+	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/store"
 	"github.com/memberkit/memberkit/store/storetest"
 )

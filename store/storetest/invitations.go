@@ -39,12 +39,12 @@ func testRoles(t *testing.T, s store.Store) {
 		return tx.PutRole(ctx, membership.Role{ID: "auditor", Name: "Auditeur", CreatedAt: t0, UpdatedAt: t0})
 	}))
 	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
-		got, err := tx.Role(ctx, "support")
+		got, err := role(ctx, tx, "support")
 		require.NoError(t, err)
 		assert.Equal(t, r.Name, got.Name)
 		assert.Equal(t, r.Permissions, got.Permissions)
 		assert.Equal(t, o.ID, got.OrgID)
-		empty, err := tx.Role(ctx, "auditor")
+		empty, err := role(ctx, tx, "auditor")
 		require.NoError(t, err)
 		assert.Empty(t, empty.Permissions)
 		roles, err := tx.Roles(ctx)
@@ -60,11 +60,11 @@ func testRoles(t *testing.T, s store.Store) {
 	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.PutRole(ctx, r) }))
 	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.DeleteRole(ctx, "auditor") }))
 	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
-		got, err := tx.Role(ctx, "support")
+		got, err := role(ctx, tx, "support")
 		require.NoError(t, err)
 		assert.Equal(t, "Support N2", got.Name)
 		assert.Equal(t, []membership.Permission{membership.PermCSVExport}, got.Permissions)
-		_, err = tx.Role(ctx, "auditor")
+		_, err = role(ctx, tx, "auditor")
 		assert.ErrorIs(t, err, store.ErrNotFound)
 		return nil
 	}))

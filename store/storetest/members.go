@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/memberkit/memberkit/internal/svc"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
 )
@@ -94,9 +95,9 @@ func testHostileText(t *testing.T, s store.Store) {
 	got, err = get(t, s, o.ID, n.ID)
 	require.NoError(t, err)
 	memberEqual(t, n, got)
-	p := store.MemberPatch{ID: n.ID, Version: n.Version, Login: n.Login, RoleID: n.RoleID, OldStatus: n.Status,
+	p := store.MemberPatch{ID: n.ID, Version: n.Version, Login: n.Login,
 		FirstName: `}\{`, LastName: `"NULL"`, Email: `a\"b,c}@example.com`, Status: n.Status, UpdatedAt: t0}
-	require.NoError(t, s.Update(context.Background(), o.ID, func(tx store.Tx) error { return tx.PatchMembers(context.Background(), []store.MemberPatch{p}) }))
+	require.NoError(t, s.Update(context.Background(), o.ID, func(tx store.Tx) error { return svc.PatchMembers(context.Background(), tx, []store.MemberPatch{p}) }))
 	got, err = get(t, s, o.ID, n.ID)
 	require.NoError(t, err)
 	want := p.Apply(n)
@@ -298,7 +299,7 @@ func testMemberSummaries(t *testing.T, s store.Store) {
 	want = insert(t, s, o.ID, want...)
 	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
 		var got []store.MemberSummary
-		for m, err := range tx.MemberSummaries(ctx) {
+		for m, err := range svc.MemberSummaries(ctx, tx) {
 			require.NoError(t, err)
 			got = append(got, m)
 		}
@@ -310,7 +311,7 @@ func testMemberSummaries(t *testing.T, s store.Store) {
 		}
 		// Breaking early and interleaving other calls are fine.
 		n := 0
-		for _, err := range tx.MemberSummaries(ctx) {
+		for _, err := range svc.MemberSummaries(ctx, tx) {
 			require.NoError(t, err)
 			_, err := tx.Member(ctx, want[n].ID)
 			require.NoError(t, err)
@@ -334,13 +335,13 @@ func testPatchMembers(t *testing.T, s store.Store) {
 	later := t0.Add(time.Hour)
 	patch := func(m membership.Member) store.MemberPatch {
 		return store.MemberPatch{ID: m.ID, Version: m.Version, Login: m.Login, FirstName: m.FirstName, LastName: m.LastName,
-			Email: m.Email, Status: m.Status, UpdatedAt: later, RoleID: m.RoleID, OldStatus: m.Status}
+			Email: m.Email, Status: m.Status, UpdatedAt: later}
 	}
 	pa := patch(a)
 	pa.FirstName, pa.LastName, pa.Email, pa.Status = "Jeanne", "Dupont-Lefèvre", "Jeanne@Example.com", membership.StatusDeactivated
 	pb := patch(b)
 	pb.PasswordHash, pb.SecurityStamp = "$argon2id$new", "stamp-new"
-	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.PatchMembers(ctx, []store.MemberPatch{pa, pb}) }))
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return svc.PatchMembers(ctx, tx, []store.MemberPatch{pa, pb}) }))
 
 	got, err := get(t, s, o.ID, a.ID)
 	require.NoError(t, err)
@@ -365,7 +366,7 @@ func testPatchMembers(t *testing.T, s store.Store) {
 		assert.Equal(t, a.ID, m.ID)
 		_, err = tx.MemberByEmail(ctx, "jean@example.com")
 		assert.ErrorIs(t, err, store.ErrNotFound)
-		n, err := tx.CountMembers(ctx, store.MemberFilter{Text: "lefevre"})
+		n, err := svc.CountMembers(ctx, tx, store.MemberFilter{Text: "lefevre"})
 		require.NoError(t, err)
 		assert.Equal(t, 1, n)
 		return nil
@@ -385,7 +386,7 @@ func testPatchMembers(t *testing.T, s store.Store) {
 	missing := fresh
 	missing.ID = membership.NewID()
 	taken := pa // Jeanne, now at version 2, takes Claire's email
-	taken.Version, taken.OldStatus, taken.Email = 2, pa.Status, "JEAN@example.com"
+	taken.Version, taken.Email = 2, "JEAN@example.com"
 	for name, c := range map[string]struct {
 		p    store.MemberPatch
 		want error
@@ -395,18 +396,18 @@ func testPatchMembers(t *testing.T, s store.Store) {
 		"missing":       {missing, store.ErrNotFound},
 		"taken email":   {taken, store.ErrDuplicate},
 	} {
-		err := s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.PatchMembers(ctx, []store.MemberPatch{fresh, c.p}) })
+		err := s.Update(ctx, o.ID, func(tx store.Tx) error { return svc.PatchMembers(ctx, tx, []store.MemberPatch{fresh, c.p}) })
 		assert.ErrorIs(t, err, c.want, name)
 		got, _ := get(t, s, o.ID, b.ID)
 		assert.Equal(t, "Paul", got.FirstName, "%s: the batch is rolled back", name)
 		assert.Equal(t, int64(2), got.Version, name)
 	}
 	var dup *membership.DuplicateError
-	err = s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.PatchMembers(ctx, []store.MemberPatch{taken}) })
+	err = s.Update(ctx, o.ID, func(tx store.Tx) error { return svc.PatchMembers(ctx, tx, []store.MemberPatch{taken}) })
 	require.ErrorAs(t, err, &dup)
 	assert.Equal(t, "email", dup.Key)
 
 	// In a View, it fails.
-	err = s.View(ctx, o.ID, func(tx store.Tx) error { return tx.PatchMembers(ctx, []store.MemberPatch{fresh}) })
+	err = s.View(ctx, o.ID, func(tx store.Tx) error { return svc.PatchMembers(ctx, tx, []store.MemberPatch{fresh}) })
 	assert.Error(t, err)
 }

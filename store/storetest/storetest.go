@@ -29,66 +29,77 @@ import (
 type NewStoreFunc func(t *testing.T) store.Store
 
 // Run runs every behaviour of the contract against stores made by newStore.
+// The behaviours that read or write through the optional fast paths of a
+// Tx (store.MemberCounter, InvitationCounter, SummaryReader,
+// MemberPatcher) run twice: with the store as it is, and as "…Fallback"
+// with those paths hidden, so that the services' fallbacks on the required
+// methods are proven on the store too.
 func Run(t *testing.T, newStore NewStoreFunc) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.fn(t, newStore(t))
 		})
+		if c.paths {
+			t.Run(c.name+"Fallback", func(t *testing.T) {
+				c.fn(t, plainStore{newStore(t)})
+			})
+		}
 	}
 }
 
 type testCase struct {
-	name string
-	fn   func(t *testing.T, s store.Store)
+	name  string
+	fn    func(t *testing.T, s store.Store)
+	paths bool // uses an optional fast path: run with the fallback too
 }
 
 // cases lists the behaviours; each is defined in one of the files of
 // this package, grouped by area.
 var cases = []testCase{
-	{"OrgRoundTrip", testOrgRoundTrip},
-	{"OrgDuplicate", testOrgDuplicate},
-	{"OrgNotFound", testOrgNotFound},
-	{"PutOrg", testPutOrg},
-	{"MemberRoundTrip", testMemberRoundTrip},
-	{"MemberNotFound", testMemberNotFound},
-	{"HostileTextRoundTrips", testHostileText},
-	{"LoginUniqueCaseInsensitive", testLoginUnique},
-	{"EmailUniqueCaseInsensitive", testEmailUnique},
-	{"MembersWithoutEmail", testNoEmail},
-	{"UniqueKeysFreeAcrossOrgs", testAcrossOrgs},
-	{"LookupIgnoresCase", testLookupCase},
-	{"BatchInsertAllOrNothing", testBatchAllOrNothing},
-	{"UpdateVersioning", testUpdateVersion},
-	{"UpdateUniqueness", testUpdateUniqueness},
-	{"SwapLoginsInOneTransaction", testSwapLogins},
-	{"MemberSummaries", testMemberSummaries},
-	{"PatchMembers", testPatchMembers},
-	{"RollbackOnError", testRollback},
-	{"RollbackAfterStoreError", testRollbackAfterStoreError},
-	{"ReadYourWrites", testReadYourWrites},
-	{"TenantIsolation", testTenantIsolation},
-	{"Filters", testFilters},
-	{"TextSearchFoldsCaseAndAccents", testTextSearch},
-	{"GroupFilterFollowsChanges", testGroupFilterFollowsChanges},
-	{"PaginationCompleteAndStable", testPagination},
-	{"PaginationUnderConcurrentWrites", testPaginationConcurrent},
-	{"StreamingEarlyBreakAndInterleave", testStreaming},
-	{"Counts", testCounts},
-	{"CountsFollowEveryWrite", testCountsFollowWrites},
-	{"Roles", testRoles},
-	{"Invitations", testInvitations},
-	{"InvitationQueries", testInvitationQueries},
-	{"Events", testEvents},
-	{"ConcurrentIncrementsAreExact", testConcurrentIncrement},
-	{"ViewSeesWholeUpdatesOnly", testViewConsistency},
-	{"WriteInViewFails", testWriteInView},
-	{"CanceledContext", testCanceledContext},
-	{"ContextEndsWhileWaitingForLock", testLockWaitCanceled},
-	{"TimesNormalised", testTimes},
-	{"AttemptsRoundTrip", testAttempts},
-	{"AttemptsConcurrentUpdatesAreExact", testAttemptsConcurrent},
-	{"SessionStateFastPath", testSessionState},
-	{"PurgeAttempts", testPurgeAttempts},
+	{name: "OrgRoundTrip", fn: testOrgRoundTrip},
+	{name: "OrgDuplicate", fn: testOrgDuplicate},
+	{name: "OrgNotFound", fn: testOrgNotFound},
+	{name: "PutOrg", fn: testPutOrg},
+	{name: "MemberRoundTrip", fn: testMemberRoundTrip},
+	{name: "MemberNotFound", fn: testMemberNotFound},
+	{name: "HostileTextRoundTrips", fn: testHostileText},
+	{name: "LoginUniqueCaseInsensitive", fn: testLoginUnique},
+	{name: "EmailUniqueCaseInsensitive", fn: testEmailUnique},
+	{name: "MembersWithoutEmail", fn: testNoEmail},
+	{name: "UniqueKeysFreeAcrossOrgs", fn: testAcrossOrgs},
+	{name: "LookupIgnoresCase", fn: testLookupCase},
+	{name: "BatchInsertAllOrNothing", fn: testBatchAllOrNothing},
+	{name: "UpdateVersioning", fn: testUpdateVersion},
+	{name: "UpdateUniqueness", fn: testUpdateUniqueness},
+	{name: "SwapLoginsInOneTransaction", fn: testSwapLogins},
+	{name: "MemberSummaries", fn: testMemberSummaries, paths: true},
+	{name: "PatchMembers", fn: testPatchMembers, paths: true},
+	{name: "RollbackOnError", fn: testRollback, paths: true},
+	{name: "RollbackAfterStoreError", fn: testRollbackAfterStoreError},
+	{name: "ReadYourWrites", fn: testReadYourWrites, paths: true},
+	{name: "TenantIsolation", fn: testTenantIsolation, paths: true},
+	{name: "Filters", fn: testFilters, paths: true},
+	{name: "TextSearchFoldsCaseAndAccents", fn: testTextSearch, paths: true},
+	{name: "GroupFilterFollowsChanges", fn: testGroupFilterFollowsChanges, paths: true},
+	{name: "PaginationCompleteAndStable", fn: testPagination},
+	{name: "PaginationUnderConcurrentWrites", fn: testPaginationConcurrent},
+	{name: "StreamingEarlyBreakAndInterleave", fn: testStreaming},
+	{name: "Counts", fn: testCounts, paths: true},
+	{name: "OrgCounters", fn: testOrgCounters},
+	{name: "Roles", fn: testRoles},
+	{name: "Invitations", fn: testInvitations},
+	{name: "InvitationQueries", fn: testInvitationQueries},
+	{name: "Events", fn: testEvents},
+	{name: "ConcurrentIncrementsAreExact", fn: testConcurrentIncrement},
+	{name: "ViewSeesWholeUpdatesOnly", fn: testViewConsistency},
+	{name: "WriteInViewFails", fn: testWriteInView},
+	{name: "CanceledContext", fn: testCanceledContext},
+	{name: "ContextEndsWhileWaitingForLock", fn: testLockWaitCanceled},
+	{name: "TimesNormalised", fn: testTimes},
+	{name: "AttemptsRoundTrip", fn: testAttempts},
+	{name: "AttemptsConcurrentUpdatesAreExact", fn: testAttemptsConcurrent},
+	{name: "SessionStateFastPath", fn: testSessionState},
+	{name: "PurgeAttempts", fn: testPurgeAttempts},
 }
 
 // Behaviours returns the names of the contract's behaviours, in order.

@@ -14,7 +14,7 @@ import (
 )
 
 func TestExportedNamesAreDocumented(t *testing.T) {
-	root := filepath.Join("..", "..")
+	root := filepath.Join("..", "..", "..")
 	dirs := map[string]bool{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -94,7 +94,7 @@ func checkFile(t *testing.T, fset *token.FileSet, f *ast.File) {
 // The README's embedding snippet is examples/embed's run function, word
 // for word, so it always compiles.
 func TestReadmeSnippetIsCompiled(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("..", "..", "examples", "embed", "main.go"))
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "embed", "main.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestReadmeSnippetIsCompiled(t *testing.T) {
 		t.Fatal("markers missing in examples/embed/main.go")
 	}
 	snippet := strings.TrimSpace(s[begin+len("// README:begin\n") : end])
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	readme, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@
 //   - hashing: an import of -hashrows rows with clear passwords, hashed
 //     with argon2id (OWASP) on one worker and on every core.
 //
-//     MEMBERKIT_POSTGRES_DSN=… go run ./examples/scale -sizes 100000,1000000 -stores memstore,sqlite,postgres
+//     MEMBERKIT_POSTGRES_DSN=… go run ./internal/cmd/scale -sizes 100000,1000000 -stores memstore,sqlite,postgres
 package main
 
 import (
@@ -48,7 +48,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/memberkit/memberkit/csvsync"
-	"github.com/memberkit/memberkit/internal/gen"
+	"github.com/memberkit/memberkit/internal/testkit/gen"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"
 	"github.com/memberkit/memberkit/store"

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/memberkit/memberkit/internal/svc"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
 )
@@ -202,18 +203,22 @@ func (t *faultTx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[me
 	return seq(t.s, "Tx.Members", t.tx.Members(ctx, q))
 }
 
+// The optional fast paths are counted and forwarded to the inner Tx
+// through the services' helpers, which take the inner store's fast path
+// when it has one.
+
 func (t *faultTx) CountMembers(ctx context.Context, f store.MemberFilter) (int, error) {
 	if err := t.s.hit("Tx.CountMembers"); err != nil {
 		return 0, err
 	}
-	return t.tx.CountMembers(ctx, f)
+	return svc.CountMembers(ctx, t.tx, f)
 }
 
-func (t *faultTx) Counts(ctx context.Context, now time.Time) (membership.Counts, error) {
-	if err := t.s.hit("Tx.Counts"); err != nil {
-		return membership.Counts{}, err
+func (t *faultTx) CountOpenInvitations(ctx context.Context, now time.Time) (int, error) {
+	if err := t.s.hit("Tx.CountOpenInvitations"); err != nil {
+		return 0, err
 	}
-	return t.tx.Counts(ctx, now)
+	return svc.OpenInvitations(ctx, t.tx, now)
 }
 
 func (t *faultTx) InsertMembers(ctx context.Context, ms []membership.Member) error {
@@ -231,21 +236,14 @@ func (t *faultTx) UpdateMembers(ctx context.Context, ms []membership.Member) err
 }
 
 func (t *faultTx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary, error] {
-	return seq(t.s, "Tx.MemberSummaries", t.tx.MemberSummaries(ctx))
+	return seq(t.s, "Tx.MemberSummaries", svc.MemberSummaries(ctx, t.tx))
 }
 
 func (t *faultTx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
 	if err := t.s.hit("Tx.PatchMembers"); err != nil {
 		return err
 	}
-	return t.tx.PatchMembers(ctx, ps)
-}
-
-func (t *faultTx) Role(ctx context.Context, id string) (membership.Role, error) {
-	if err := t.s.hit("Tx.Role"); err != nil {
-		return membership.Role{}, err
-	}
-	return t.tx.Role(ctx, id)
+	return svc.PatchMembers(ctx, t.tx, ps)
 }
 
 func (t *faultTx) Roles(ctx context.Context) ([]membership.Role, error) {

@@ -43,7 +43,7 @@ var libraryPackages = []string{"membership", "store", "roster", "invite", "csvsy
 // exportedStructs lists "pkg.Type" for every exported struct type of the
 // library, read from the source.
 func exportedStructs(t *testing.T) []string {
-	root := filepath.Join("..", "..")
+	root := filepath.Join("..", "..", "..")
 	var out []string
 	for _, dir := range libraryPackages {
 		fset := token.NewFileSet()
@@ -100,8 +100,8 @@ func samples(t *testing.T) map[string]any {
 		"membership.Org": org, "membership.Argon2Params": membership.Argon2Params{}, "membership.Argon2Hasher": membership.NewArgon2Hasher(nil),
 		"membership.Authority": membership.Authority{Member: &member}, "membership.Role": membership.Role{},
 		"membership.SessionState": membership.SessionState{}, "membership.Attempts": membership.Attempts{},
-		"membership.ThrottlePolicy": membership.ThrottlePolicy{},
-		"store.MemberSummary":       store.MemberSummary{}, "store.MemberPatch": store.MemberPatch{PasswordHash: markHash},
+		"membership.ThrottlePolicy": membership.ThrottlePolicy{}, "membership.Tally": membership.Tally{},
+		"store.MemberSummary": store.MemberSummary{}, "store.MemberPatch": store.MemberPatch{PasswordHash: markHash},
 		"store.MemberFilter": store.MemberFilter{}, "store.MemberQuery": store.MemberQuery{}, "store.InvitationQuery": store.InvitationQuery{},
 		"store.EventQuery":                   store.EventQuery{},
 		"roster.PasswordChangeRequiredError": roster.PasswordChangeRequiredError{Member: member}, "roster.Refusal": roster.Refusal{},

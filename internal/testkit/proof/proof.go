@@ -73,8 +73,9 @@ func (s Snapshot) Logical() []string {
 }
 
 // Check verifies the org's invariants: at least one active admin, seats
-// within the plan, unique logins and emails, and every accepted invitation
-// tied to exactly one member with its email.
+// within the plan, unique logins and emails, the org's counters equal to a
+// recount of its members, and every accepted invitation tied to exactly
+// one member with its email.
 func (s Snapshot) Check() error {
 	var problems []string
 	admins, active, pending := 0, 0, 0
@@ -112,6 +113,10 @@ func (s Snapshot) Check() error {
 	}
 	if admins < 1 {
 		problems = append(problems, "no active admin")
+	}
+	if s.Org.ActiveMembers != active || s.Org.ActiveAdmins != admins {
+		problems = append(problems, fmt.Sprintf("the org's counters say %d active and %d admins, a recount %d and %d",
+			s.Org.ActiveMembers, s.Org.ActiveAdmins, active, admins))
 	}
 	if lim := s.Org.Plan.MemberLimit; lim > 0 && active+pending > lim {
 		problems = append(problems, fmt.Sprintf("%d seats used of %d", active+pending, lim))

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/memberkit/memberkit/csvsync"
-	"github.com/memberkit/memberkit/internal/faultstore"
-	"github.com/memberkit/memberkit/internal/testdb"
+	"github.com/memberkit/memberkit/internal/testkit/faultstore"
+	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/invite"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"

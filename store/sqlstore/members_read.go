@@ -1,0 +1,277 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+const memberCols = `m.id, m.org_id, m.user_id, m.login, m.email, m.first_name, m.last_name, m.role_id, m.status, m.groups_text, m.last_login_at, m.password_hash, m.must_change_password, m.created_at, m.updated_at, m.version, m.security_stamp`
+
+func scanMembers(rows *sql.Rows) ([]membership.Member, error) {
+	defer rows.Close()
+	var out []membership.Member
+	for rows.Next() {
+		var m membership.Member
+		var status, groups, hash string
+		var lastLogin sql.NullInt64
+		var created, updated int64
+		if err := rows.Scan(&m.ID, &m.OrgID, &m.UserID, &m.Login, &m.Email, &m.FirstName, &m.LastName, &m.RoleID,
+			&status, &groups, &lastLogin, &hash, &m.MustChangePassword, &created, &updated, &m.Version, &m.SecurityStamp); err != nil {
+			return nil, fmt.Errorf("sqlstore: scan member: %w", err)
+		}
+		m.Status = membership.Status(status)
+		m.Groups = splitGroups(groups)
+		m.PasswordHash = membership.PasswordHash(hash)
+		if lastLogin.Valid {
+			m.LastLoginAt = fromMicros(lastLogin.Int64)
+		}
+		m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: read members: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) oneMember(ctx context.Context, where string, arg any, what string) (membership.Member, error) {
+	if err := t.check(ctx, false); err != nil {
+		return membership.Member{}, err
+	}
+	rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+memberCols+` FROM memberkit_members m WHERE m.org_id = ? AND `+where), t.orgID, arg)
+	if err != nil {
+		return membership.Member{}, t.fail(ctx, "read member", err)
+	}
+	ms, err := scanMembers(rows)
+	if err != nil {
+		return membership.Member{}, ctxErr(ctx, err)
+	}
+	if len(ms) == 0 {
+		return membership.Member{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return ms[0], nil
+}
+
+func (t *tx) Member(ctx context.Context, id string) (membership.Member, error) {
+	return t.oneMember(ctx, "m.id = ?", id, fmt.Sprintf("member %q", id))
+}
+
+func (t *tx) MemberByLogin(ctx context.Context, login string) (membership.Member, error) {
+	return t.oneMember(ctx, "m.login_key = ?", membership.LoginKey(login), fmt.Sprintf("member with login %q", login))
+}
+
+func (t *tx) MemberByEmail(ctx context.Context, email string) (membership.Member, error) {
+	k := membership.EmailKey(email)
+	if k == "" {
+		return membership.Member{}, fmt.Errorf("member with email %q: %w", email, store.ErrNotFound)
+	}
+	return t.oneMember(ctx, "m.email_key = ?", k, fmt.Sprintf("member with email %q", email))
+}
+
+// likeEscape escapes LIKE wildcards with '!'.
+func likeEscape(s string) string {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
+}
+
+// memberQuery builds the FROM … WHERE of a member query and the column the
+// result is ordered by. ids, when not nil, restricts to those IDs.
+func (t *tx) memberQuery(f store.MemberFilter, ids []string, after string) (string, string, []any) {
+	var b strings.Builder
+	var args []any
+	order := "m.login_key"
+	if f.Group != "" {
+		b.WriteString(` FROM memberkit_member_groups g JOIN memberkit_members m ON m.org_id = g.org_id AND m.id = g.member_id WHERE g.org_id = ? AND g.group_key = ?`)
+		args = append(args, t.orgID, membership.GroupKey(f.Group))
+		order = "g.login_key"
+	} else {
+		b.WriteString(` FROM memberkit_members m WHERE m.org_id = ?`)
+		args = append(args, t.orgID)
+	}
+	if after != "" {
+		b.WriteString(" AND " + order + " > ?")
+		args = append(args, membership.LoginKey(after))
+	}
+	if len(f.Statuses) > 0 {
+		b.WriteString(" AND m.status IN (" + placeholders(len(f.Statuses)) + ")")
+		for _, s := range f.Statuses {
+			args = append(args, string(s))
+		}
+	}
+	if f.RoleID != "" {
+		b.WriteString(" AND m.role_id = ?")
+		args = append(args, f.RoleID)
+	}
+	if f.Text != "" {
+		b.WriteString(" AND m.search_text LIKE ? ESCAPE '!'")
+		args = append(args, "%"+likeEscape(membership.SearchQuery(f.Text))+"%")
+	}
+	if ids != nil {
+		b.WriteString(" AND m.id IN (" + placeholders(len(ids)) + ")")
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	return b.String(), order, args
+}
+
+func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[membership.Member, error] {
+	if len(q.IDs) > 0 {
+		return func(yield func(membership.Member, error) bool) {
+			if err := t.check(ctx, false); err != nil {
+				yield(membership.Member{}, err)
+				return
+			}
+			ms, err := t.membersByIDs(ctx, q)
+			if err != nil {
+				yield(membership.Member{}, err)
+				return
+			}
+			for _, m := range ms {
+				if !yield(m, nil) {
+					return
+				}
+			}
+		}
+	}
+	return pages(ctx, t, q.After, q.Limit, firstChunk, func(after string, size int) ([]membership.Member, string, error) {
+		from, order, args := t.memberQuery(q.MemberFilter, nil, after)
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+memberCols+from+` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, size)), args...)
+		if err != nil {
+			return nil, "", t.fail(ctx, "list members", err)
+		}
+		ms, err := scanMembers(rows)
+		if err != nil || len(ms) == 0 {
+			return ms, "", ctxErr(ctx, err)
+		}
+		return ms, ms[len(ms)-1].Login, nil
+	})
+}
+
+func (t *tx) membersByIDs(ctx context.Context, q store.MemberQuery) ([]membership.Member, error) {
+	ids := slices.Clone(q.IDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var out []membership.Member
+	for part := range slices.Chunk(ids, 500) {
+		from, _, args := t.memberQuery(q.MemberFilter, part, q.After)
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+memberCols+from), args...)
+		if err != nil {
+			return nil, t.fail(ctx, "list members", err)
+		}
+		ms, err := scanMembers(rows)
+		if err != nil {
+			return nil, ctxErr(ctx, err)
+		}
+		out = append(out, ms...)
+	}
+	slices.SortFunc(out, func(a, b membership.Member) int {
+		return cmp.Compare(membership.LoginKey(a.Login), membership.LoginKey(b.Login))
+	})
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+func (t *tx) CountMembers(ctx context.Context, f store.MemberFilter) (int, error) {
+	if err := t.check(ctx, false); err != nil {
+		return 0, err
+	}
+	parts := [][]string{nil}
+	if len(f.IDs) > 0 {
+		ids := slices.Clone(f.IDs)
+		slices.Sort(ids)
+		parts = slices.Collect(slices.Chunk(slices.Compact(ids), 500))
+	}
+	total := 0
+	for _, part := range parts {
+		from, _, args := t.memberQuery(f, part, "")
+		var n int
+		if err := t.q.QueryRowContext(ctx, t.s.d.rebind(`SELECT COUNT(*)`+from), args...).Scan(&n); err != nil {
+			return 0, t.fail(ctx, "count members", err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func (t *tx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary, error] {
+	// Whole-roster reads: big chunks from the start, in ID order, which
+	// is the order rows were stored in (IDs are UUIDv7), so the table is
+	// read front to back rather than in login order.
+	return pages(ctx, t, "", 0, maxChunk, func(after string, size int) ([]store.MemberSummary, string, error) {
+		q := `SELECT id, login, email, first_name, last_name, role_id, status, version FROM memberkit_members WHERE org_id = ?`
+		args := []any{t.orgID}
+		if after != "" {
+			q += ` AND id > ?`
+			args = append(args, after)
+		}
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(q+fmt.Sprintf(` ORDER BY id LIMIT %d`, size)), args...)
+		if err != nil {
+			return nil, "", t.fail(ctx, "list members", err)
+		}
+		defer rows.Close()
+		out := make([]store.MemberSummary, 0, size)
+		for rows.Next() {
+			var m store.MemberSummary
+			var status string
+			if err := rows.Scan(&m.ID, &m.Login, &m.Email, &m.FirstName, &m.LastName, &m.RoleID, &status, &m.Version); err != nil {
+				return nil, "", ctxErr(ctx, fmt.Errorf("sqlstore: scan member: %w", err))
+			}
+			m.Status = membership.Status(status)
+			out = append(out, m)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, "", ctxErr(ctx, fmt.Errorf("sqlstore: read members: %w", err))
+		}
+		if len(out) == 0 {
+			return out, "", nil
+		}
+		return out, out[len(out)-1].ID, nil
+	})
+}
+
+type current struct {
+	version  int64
+	loginKey string
+	groups   string
+}
+
+func (t *tx) currentVersions(ctx context.Context, ids []string) (map[string]current, error) {
+	out := make(map[string]current, len(ids))
+	for part := range slices.Chunk(ids, 500) {
+		args := make([]any, 0, len(part)+1)
+		args = append(args, t.orgID)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT id, version, login_key, groups_text FROM memberkit_members WHERE org_id = ? AND id IN (`+placeholders(len(part))+`)`), args...)
+		if err != nil {
+			return nil, t.fail(ctx, "read versions", err)
+		}
+		for rows.Next() {
+			var id string
+			var c current
+			if err := rows.Scan(&id, &c.version, &c.loginKey, &c.groups); err != nil {
+				rows.Close()
+				return nil, t.fail(ctx, "read versions", err)
+			}
+			out[id] = c
+		}
+		if err := rows.Close(); err != nil {
+			return nil, t.fail(ctx, "read versions", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, t.fail(ctx, "read versions", err)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,109 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// mysqlDialect: MySQL 8 and MariaDB 10.5+. Writers lock rows in READ
+// COMMITTED transactions; batches are multi-row INSERTs within the
+// 65,535-parameter limit; DDL is not transactional.
+type mysqlDialect struct{ questionMarks }
+
+func (mysqlDialect) name() Dialect { return MySQL }
+
+func (mysqlDialect) writeTx(ctx context.Context, s *Store, fn func(q querier) error) error {
+	return readCommitted(ctx, s, fn)
+}
+
+func (mysqlDialect) viewOptions() *sql.TxOptions {
+	return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+}
+
+func (mysqlDialect) lockRow() string { return " FOR UPDATE" }
+
+// ensureAttempts takes an exclusive lock at once: INSERT IGNORE would take
+// a shared one on an existing row, and two transactions upgrading theirs
+// deadlock.
+func (mysqlDialect) ensureAttempts() string {
+	return `INSERT INTO memberkit_attempts (key_hash, failures, last_failure, locked_until) VALUES (?, 0, 0, 0) ON DUPLICATE KEY UPDATE key_hash = key_hash`
+}
+
+// mysqlBatch is the most rows per multi-row INSERT.
+const mysqlBatch = 1000
+
+func (mysqlDialect) insertRows(ctx context.Context, t *tx, table, cols string, ncols, n int, row func(i int) []any) error {
+	one := "(" + placeholders(ncols) + ")"
+	per := min(60000/ncols, mysqlBatch) // within the 65,535 parameters of a statement
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		args := make([]any, 0, (end-start)*ncols)
+		for i := start; i < end; i++ {
+			args = append(args, row(i)...)
+		}
+		q := "INSERT INTO " + table + " (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", ")
+		var err error
+		if end-start == per { // full batches reuse one prepared statement
+			var st *sql.Stmt
+			if st, err = t.stmt(ctx, q); err == nil {
+				_, err = st.ExecContext(ctx, args...)
+			}
+		} else {
+			_, err = t.q.ExecContext(ctx, q, args...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (mysqlDialect) updateMembers(ctx context.Context, t *tx, ms []membership.Member) error {
+	return updateMembersEach(ctx, t, ms)
+}
+
+func (mysqlDialect) patchMembers(ctx context.Context, t *tx, ps []store.MemberPatch) error {
+	return patchMembersEach(ctx, t, ps)
+}
+
+func (mysqlDialect) migrationLock(ctx context.Context, _ *Store, conn *sql.Conn) (func(ok bool), error) {
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK('memberkit_migrate', 300)`).Scan(&got); err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("sqlstore: migrate: lock: %w", err))
+	}
+	if got.Int64 != 1 {
+		return nil, errors.New("sqlstore: migrate: timed out waiting for another process's migration")
+	}
+	bg := context.WithoutCancel(ctx)
+	return func(bool) { _, _ = conn.ExecContext(bg, `SELECT RELEASE_LOCK('memberkit_migrate')`) }, nil
+}
+
+// applyMigration runs the statements one by one: MySQL commits DDL at
+// once, so each statement is written to be run again by a later Migrate
+// when one after it fails.
+func (mysqlDialect) applyMigration(ctx context.Context, s *Store, conn *sql.Conn, m Migration) error {
+	if err := execMigration(ctx, conn, m, " (statements before it are applied; fix the cause and run Migrate again)"); err != nil {
+		return err
+	}
+	if err := recordMigration(ctx, s, conn, m, time.Now().UnixMicro()); err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s: record: %w", m.Name, err))
+	}
+	return nil
+}
+
+func (mysqlDialect) isUnique(err error) bool { return mysqlCode(err) == 1062 }
+
+func (mysqlDialect) isRetryable(err error) bool {
+	switch mysqlCode(err) {
+	case 1213, 1205: // deadlock, lock wait timeout
+		return true
+	}
+	return false
+}

@@ -1,0 +1,116 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// postgresDialect: PostgreSQL 12+. Writers lock rows in READ COMMITTED
+// transactions; every batch write (insert, update, patch) sends one array
+// per column and unnests it (postgres_bulk.go).
+type postgresDialect struct{}
+
+func (postgresDialect) name() Dialect { return Postgres }
+
+// rebind turns ? placeholders into $1, $2…. Queries built by this package
+// never contain a literal question mark.
+func (postgresDialect) rebind(q string) string {
+	if !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+func (postgresDialect) writeTx(ctx context.Context, s *Store, fn func(q querier) error) error {
+	return readCommitted(ctx, s, fn)
+}
+
+func (postgresDialect) viewOptions() *sql.TxOptions {
+	return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+}
+
+func (postgresDialect) lockRow() string { return " FOR UPDATE" }
+
+func (postgresDialect) ensureAttempts() string {
+	return `INSERT INTO memberkit_attempts (key_hash, failures, last_failure, locked_until) VALUES (?, 0, 0, 0) ON CONFLICT DO NOTHING`
+}
+
+func (postgresDialect) insertRows(ctx context.Context, t *tx, table, cols string, _, n int, row func(i int) []any) error {
+	return insertRowsPostgres(ctx, t, table, cols, n, row)
+}
+
+func (postgresDialect) updateMembers(ctx context.Context, t *tx, ms []membership.Member) error {
+	return updateMembersPostgres(ctx, t, ms)
+}
+
+func (postgresDialect) patchMembers(ctx context.Context, t *tx, ps []store.MemberPatch) error {
+	return patchMembersPostgres(ctx, t, ps)
+}
+
+// migrationKey is memberkit's own advisory lock key.
+const migrationKey = 7_351_884_120
+
+func (postgresDialect) migrationLock(ctx context.Context, _ *Store, conn *sql.Conn) (func(ok bool), error) {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationKey); err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("sqlstore: migrate: lock: %w", err))
+	}
+	bg := context.WithoutCancel(ctx)
+	return func(bool) { _, _ = conn.ExecContext(bg, `SELECT pg_advisory_unlock($1)`, migrationKey) }, nil
+}
+
+// applyMigration runs a migration and its bookkeeping row in one
+// transaction.
+func (postgresDialect) applyMigration(ctx context.Context, s *Store, conn *sql.Conn, m Migration) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s: %w", m.Name, err))
+	}
+	if err := execMigration(ctx, tx, m, " (rolled back)"); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := recordMigration(ctx, s, tx, m, time.Now().UnixMicro()); err != nil {
+		_ = tx.Rollback()
+		return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s: record: %w", m.Name, err))
+	}
+	if err := tx.Commit(); err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s: commit: %w", m.Name, err))
+	}
+	return nil
+}
+
+func (postgresDialect) isUnique(err error) bool {
+	var s sqlStater
+	return errors.As(err, &s) && s.SQLState() == "23505"
+}
+
+func (postgresDialect) isRetryable(err error) bool {
+	var s sqlStater
+	if errors.As(err, &s) {
+		switch s.SQLState() {
+		case "40001", "40P01": // serialization failure, deadlock
+			return true
+		}
+	}
+	return false
+}

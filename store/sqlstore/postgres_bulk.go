@@ -1,0 +1,212 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// updateMembersPostgres updates up to pgArrayBatch members per UPDATE …
+// FROM unnest(…), one array per column: the one bulk technique of
+// PostgreSQL writes, as for inserts and patches.
+func updateMembersPostgres(ctx context.Context, t *tx, ms []membership.Member) error {
+	const cols = `id, version, user_id, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, updated_at, security_stamp`
+	for part := range slices.Chunk(ms, pgArrayBatch) {
+		unnest, args, err := pgUnnest(cols, len(part), func(i int) []any {
+			m := &part[i]
+			return []any{m.ID, m.Version, m.UserID, m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
+				m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
+				nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.SecurityStamp}
+		})
+		if err != nil {
+			return err
+		}
+		q := `UPDATE memberkit_members AS m SET user_id = v.user_id, login = v.login, login_key = v.login_key, email = v.email, email_key = v.email_key, ` +
+			`first_name = v.first_name, last_name = v.last_name, role_id = v.role_id, status = v.status, groups_text = v.groups_text, search_text = v.search_text, ` +
+			`last_login_at = v.last_login_at, password_hash = v.password_hash, must_change_password = v.must_change_password, updated_at = v.updated_at, ` +
+			`security_stamp = v.security_stamp, version = v.version + 1 FROM ` + unnest + ` AS v(` + cols + `) ` +
+			fmt.Sprintf(`WHERE m.org_id = $%d AND m.id = v.id AND m.version = v.version`, len(args)+1)
+		res, err := t.q.ExecContext(ctx, q, append(args, t.orgID)...)
+		if err != nil {
+			return t.updateError(ctx, err, batchCulprit(len(part), part[0]))
+		}
+		if n, err := res.RowsAffected(); err == nil && int(n) != len(part) {
+			return fmt.Errorf("%d of %d members changed meanwhile: %w", len(part)-int(n), len(part), store.ErrConflict)
+		}
+	}
+	return nil
+}
+
+// patchMembersPostgres writes up to pgArrayBatch patches per UPDATE … FROM
+// unnest(…).
+func patchMembersPostgres(ctx context.Context, t *tx, ps []store.MemberPatch) error {
+	const cols = `id, version, login_key, email, email_key, first_name, last_name, status, search_text, updated_at, password_hash, security_stamp`
+	for part := range slices.Chunk(ps, pgArrayBatch) {
+		unnest, args, err := pgUnnest(cols, len(part), func(i int) []any {
+			p := &part[i]
+			return []any{p.ID, p.Version, membership.LoginKey(p.Login), p.Email, nullString(membership.EmailKey(p.Email)), p.FirstName, p.LastName,
+				string(p.Status), patchSearchText(p), micros(p.UpdatedAt), nullString(string(p.PasswordHash)), nullString(p.SecurityStamp)}
+		})
+		if err != nil {
+			return err
+		}
+		q := `UPDATE memberkit_members AS m SET email = v.email, email_key = v.email_key, first_name = v.first_name, last_name = v.last_name, ` +
+			`status = v.status, search_text = v.search_text, updated_at = v.updated_at, password_hash = COALESCE(v.password_hash, m.password_hash), ` +
+			`must_change_password = m.must_change_password AND v.password_hash IS NULL, security_stamp = COALESCE(v.security_stamp, m.security_stamp), ` +
+			`version = m.version + 1 FROM ` + unnest + ` AS v(` + cols + `) ` +
+			fmt.Sprintf(`WHERE m.org_id = $%d AND m.id = v.id AND m.version = v.version AND m.login_key = v.login_key`, len(args)+1)
+		res, err := t.q.ExecContext(ctx, q, append(args, t.orgID)...)
+		if err != nil {
+			return t.updateError(ctx, err, batchCulprit(len(part), membership.Member{Login: part[0].Login, Email: part[0].Email}))
+		}
+		if n, err := res.RowsAffected(); err == nil && int(n) != len(part) {
+			return t.patchMismatch(ctx, part)
+		}
+	}
+	return nil
+}
+
+// pgUnnest builds "unnest($1::type[], …)" for n rows of the columns cols
+// (comma-separated), one array literal per column, each column's type
+// from the Go type of its values.
+func pgUnnest(cols string, n int, row func(i int) []any) (string, []any, error) {
+	ncols := strings.Count(cols, ",") + 1
+	arrays := make([]pgArray, ncols)
+	types := make([]string, ncols)
+	for i := range n {
+		for c, v := range row(i) {
+			typ, err := arrays[c].addValue(v)
+			if err != nil {
+				return "", nil, fmt.Errorf("sqlstore: column %d: %w", c+1, err)
+			}
+			types[c] = typ
+		}
+	}
+	var b strings.Builder
+	args := make([]any, ncols)
+	b.WriteString("unnest(")
+	for c := range arrays {
+		if c > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d::%s[]", c+1, types[c])
+		args[c] = arrays[c].String()
+	}
+	b.WriteString(")")
+	return b.String(), args, nil
+}
+
+// insertRowsPostgres writes up to pgArrayBatch rows per INSERT … SELECT FROM
+// unnest(…), one array parameter per column.
+func insertRowsPostgres(ctx context.Context, t *tx, table, cols string, n int, row func(i int) []any) error {
+	for start := 0; start < n; start += pgArrayBatch {
+		end := min(start+pgArrayBatch, n)
+		unnest, args, err := pgUnnest(cols, end-start, func(i int) []any { return row(start + i) })
+		if err != nil {
+			return fmt.Errorf("%s: %w", table, err)
+		}
+		if _, err := t.q.ExecContext(ctx, "INSERT INTO "+table+" ("+cols+") SELECT * FROM "+unnest, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pgArrayBatch is the rows per array statement: measured on a
+// 100,000-member reconcile, 5,000-row statements were slower than 1,000.
+const pgArrayBatch = 1000
+
+// pgArray builds a PostgreSQL array literal, sent as one text parameter
+// and cast in SQL ($1::text[]): any driver can pass it, and the server
+// parses one parameter for a whole column of a batch.
+type pgArray struct {
+	b strings.Builder
+}
+
+// addValue appends a value of one of the Go types the store binds and
+// returns its PostgreSQL type.
+func (a *pgArray) addValue(v any) (string, error) {
+	switch v := v.(type) {
+	case string:
+		a.add(v)
+		return "text", nil
+	case sql.NullString:
+		if !v.Valid {
+			a.null()
+		} else {
+			a.add(v.String)
+		}
+		return "text", nil
+	case int64:
+		a.addInt(v)
+		return "bigint", nil
+	case int:
+		a.addInt(int64(v))
+		return "bigint", nil
+	case sql.NullInt64:
+		if !v.Valid {
+			a.null()
+		} else {
+			a.addInt(v.Int64)
+		}
+		return "bigint", nil
+	case bool:
+		a.sep()
+		a.b.WriteString(strconv.FormatBool(v))
+		return "boolean", nil
+	}
+	return "", fmt.Errorf("no PostgreSQL array for %T", v)
+}
+
+func (a *pgArray) sep() {
+	if a.b.Len() == 0 {
+		a.b.WriteByte('{')
+	} else {
+		a.b.WriteByte(',')
+	}
+}
+
+// add appends a text element, quoted; only '"' and '\' need escaping.
+func (a *pgArray) add(s string) {
+	a.sep()
+	a.b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			a.b.WriteByte('\\')
+		}
+		a.b.WriteByte(s[i])
+	}
+	a.b.WriteByte('"')
+}
+
+// addOrNull appends s, or NULL when s is empty.
+func (a *pgArray) addOrNull(s string) {
+	if s == "" {
+		a.null()
+		return
+	}
+	a.add(s)
+}
+
+func (a *pgArray) null() {
+	a.sep()
+	a.b.WriteString("NULL")
+}
+
+func (a *pgArray) addInt(v int64) {
+	a.sep()
+	a.b.WriteString(strconv.FormatInt(v, 10))
+}
+
+func (a *pgArray) String() string {
+	if a.b.Len() == 0 {
+		return "{}"
+	}
+	return a.b.String() + "}"
+}

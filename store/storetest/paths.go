@@ -1,0 +1,47 @@
+package storetest
+
+import (
+	"context"
+	"time"
+
+	"github.com/memberkit/memberkit/internal/svc"
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// plainStore hides a store's optional fast paths (store.SessionReader and
+// the optional interfaces of its Tx), so that the behaviours that use them
+// also run the services' fallbacks on the required methods alone.
+type plainStore struct{ store.Store }
+
+// plainTx is a Tx with only the required methods.
+type plainTx struct{ store.Tx }
+
+func (s plainStore) Update(ctx context.Context, orgID string, fn func(tx store.Tx) error) error {
+	return s.Store.Update(ctx, orgID, func(tx store.Tx) error { return fn(plainTx{tx}) })
+}
+
+func (s plainStore) View(ctx context.Context, orgID string, fn func(tx store.Tx) error) error {
+	return s.Store.View(ctx, orgID, func(tx store.Tx) error { return fn(plainTx{tx}) })
+}
+
+// counts recounts what the seat and last-admin rules need, with the
+// store's own reads: active members and admins from the roster, open
+// invitations through the optional counter or its fallback.
+func counts(ctx context.Context, tx store.Tx, now time.Time) (membership.Counts, error) {
+	var c membership.Counts
+	var err error
+	if c.ActiveMembers, err = svc.CountMembers(ctx, tx, store.MemberFilter{Statuses: []membership.Status{membership.StatusActive}}); err != nil {
+		return c, err
+	}
+	if c.ActiveAdmins, err = svc.CountMembers(ctx, tx, store.MemberFilter{Statuses: []membership.Status{membership.StatusActive}, RoleID: membership.RoleAdmin}); err != nil {
+		return c, err
+	}
+	c.PendingInvitations, err = svc.OpenInvitations(ctx, tx, now)
+	return c, err
+}
+
+// role finds a custom role of the org in tx.Roles, or store.ErrNotFound.
+func role(ctx context.Context, tx store.Tx, id string) (membership.Role, error) {
+	return svc.Role(ctx, tx, id)
+}
