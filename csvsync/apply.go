@@ -85,8 +85,17 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 			}
 		}
 		for i := range p.Actions {
-			if act := &p.Actions[i]; act.Kind != KindAdd && pw.lacks(act.role) != "" {
+			act := &p.Actions[i]
+			if act.Kind == KindAdd {
+				continue
+			}
+			if pw.lacks(act.role) != "" {
 				return pw.a.CanActOn(membership.Member{ID: act.MemberID}, pw.roles[act.role])
+			}
+			if act.creds {
+				if err := pw.a.CanSetCredentials(membership.Member{ID: act.MemberID}, pw.roles[act.role]); err != nil {
+					return err
+				}
 			}
 		}
 		now := svc.Now(s.clock)

@@ -19,6 +19,7 @@ type guard struct {
 	cell    int // bytes in the current cell
 	col     int // 0-based index of the current cell
 	state   uint8
+	cr      bool // a carriage return was just read outside quotes
 	failure *guardError
 }
 
@@ -64,6 +65,19 @@ func (g *guard) Read(p []byte) (int, error) {
 
 // step moves the state machine by one byte and reports a violation.
 func (g *guard) step(c byte) bool {
+	if g.cr {
+		// A carriage return ends a line only before a line feed; alone,
+		// encoding/csv keeps it in the cell, so it counts.
+		g.cr = false
+		if c != '\n' {
+			if g.state == gStart {
+				g.state = gUnquoted
+			}
+			if g.grow() {
+				return true
+			}
+		}
+	}
 	switch g.state {
 	case gStart:
 		switch c {
@@ -76,6 +90,7 @@ func (g *guard) step(c byte) bool {
 			g.nextRecord()
 			return false
 		case '\r':
+			g.cr = true
 			return false
 		}
 		g.state = gUnquoted
@@ -88,6 +103,7 @@ func (g *guard) step(c byte) bool {
 			g.nextRecord()
 			return false
 		case '\r':
+			g.cr = true
 			return false
 		}
 		return g.grow()
@@ -111,6 +127,7 @@ func (g *guard) step(c byte) bool {
 			g.nextRecord()
 			return false
 		case '\r':
+			g.cr = true
 			return false
 		}
 		g.state = gUnquoted // the reader will report the stray quote

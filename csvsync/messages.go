@@ -82,14 +82,15 @@ func (e *FileError) Lines() []string {
 
 // Is reports whether target is membership.ErrInvalid, or
 // membership.ErrForbidden when a problem is a member the actor may not act
-// on (code "beyond_power") or the actor's own deactivation ("self").
+// on (code "beyond_power"), whose credentials it may not set
+// ("credentials"), or the actor's own deactivation ("self").
 func (e *FileError) Is(target error) bool {
 	if target == membership.ErrInvalid {
 		return true
 	}
 	if target == membership.ErrForbidden {
 		for _, p := range e.Problems {
-			if p.Code == "beyond_power" || p.Code == "self" {
+			if p.Code == "beyond_power" || p.Code == "self" || p.Code == "credentials" {
 				return true
 			}
 		}
@@ -131,6 +132,7 @@ var messages = map[string][2]string{
 	"self":             {"l'auteur de l'import ne peut pas se désactiver lui-même", "the member running the import cannot deactivate themselves"},
 	"read":             {"lecture impossible : %v", "cannot read: %v"},
 	"beyond_power":     {"le membre %s a le rôle %q, qui détient %s que votre rôle n'a pas : vous ne pouvez pas le modifier", "member %s has role %q, which holds %s that your role lacks: you cannot change them"},
+	"credentials":      {"vous ne pouvez pas définir le mot de passe ou l'adresse e-mail de %s (rôle %q) : il faut un rôle supérieur au sien, et son propre mot de passe se change avec l'ancien", "you cannot set the password or email of %s (role %q): it takes a role above theirs, and one's own password is changed with the current one"},
 	"weak_hash":        {"empreinte de mot de passe trop faible (bcrypt de coût 10 au moins, ou argon2id aux paramètres OWASP)", "password hash too weak (bcrypt of cost 10 or more, or argon2id with OWASP parameters)"},
 	"login_is_email":   {"l'identifiant %q est l'adresse e-mail d'un autre membre (%s)", "login %q is another member's email (%s)"},
 	"email_is_login":   {"l'adresse e-mail %q est l'identifiant d'un autre membre (%s)", "email %q is another member's login (%s)"},

@@ -287,3 +287,16 @@ func TestParseBoundedInput(t *testing.T) {
 	assert.Less(t, len(fe.Problems[0].Message), 200)
 	assert.Contains(t, fe.Problems[0].Message, "…")
 }
+
+// Carriage returns alone are cell content to encoding/csv: they count
+// toward the cell's bound too.
+func TestParseBoundedCarriageReturns(t *testing.T) {
+	file := "Nom;Prénom;Etat\nA;" + strings.Repeat("x\r", 2<<20) + ";actif\n"
+	_, err := csvsync.Parse(strings.NewReader(file), nil)
+	var fe *csvsync.FileError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "cell_too_long", fe.Problems[0].Code)
+	assert.Equal(t, 2, fe.Problems[0].Line)
+	f := parse(t, "Nom;Prénom;Etat\r\nDupont;Jean;actif\r\n")
+	assert.Equal(t, "Dupont", f.Rows[0].LastName, "CRLF still ends lines")
+}

@@ -76,7 +76,7 @@ func (s *Service) hashPasswords(ctx context.Context, p *Plan, o PlanOptions, tem
 			defer wg.Done()
 			for i := range next {
 				a := &p.Actions[i]
-				ops, err := s.resolvePassword(a, stored[a.MemberID])
+				ops, err := s.resolvePassword(ctx, a, stored[a.MemberID])
 				mu.Lock()
 				p.hashes += ops
 				if err != nil && firstErr == nil {
@@ -136,17 +136,17 @@ type tempHash struct {
 
 // resolvePassword does the hashing work of one action and returns how
 // many hash operations it spent.
-func (s *Service) resolvePassword(a *Action, stored membership.PasswordHash) (int, error) {
+func (s *Service) resolvePassword(ctx context.Context, a *Action, stored membership.PasswordHash) (int, error) {
 	ops := 0
 	if a.secret.plain != "" {
 		if a.verify && stored != "" {
 			ops++
-			if ok, rehash, err := s.hasher.Verify(stored, a.secret.plain); err == nil && ok && !rehash {
+			if ok, rehash, err := s.hasher.VerifyContext(ctx, stored, a.secret.plain); err == nil && ok && !rehash {
 				a.secret.plain = ""
 				return ops, nil // same password: unchanged
 			}
 		}
-		h, err := s.hasher.Hash(a.secret.plain)
+		h, err := s.hasher.HashContext(ctx, a.secret.plain)
 		ops++
 		if err != nil {
 			return ops, err
@@ -159,7 +159,7 @@ func (s *Service) resolvePassword(a *Action, stored membership.PasswordHash) (in
 	if err != nil {
 		return ops, err
 	}
-	h, err := s.hasher.Hash(pw)
+	h, err := s.hasher.HashContext(ctx, pw)
 	ops++
 	if err != nil {
 		return ops, err

@@ -206,13 +206,26 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 			a.Changes = append(a.Changes, Change{"status", string(mem.Status), string(r.Status)})
 			a.Status = r.Status
 		}
-		a.verify = r.PassKind == PasswordHashed || r.PassKind == PasswordPlain // compared with the stored hash later
-		if len(a.Changes) == 0 && !a.verify {
+		password := r.PassKind == PasswordHashed || r.PassKind == PasswordPlain
+		if len(a.Changes) == 0 && !password {
 			c.unchanged++ // the bulk of a reconcile: counted, not kept
 			continue
 		}
+		// A hash from the file is compared with the stored one as text; a
+		// clear password is verified against it only for the system actor,
+		// so that a plan cannot tell a member whether a guess is right.
+		a.verify = r.PassKind == PasswordHashed || (r.PassKind == PasswordPlain && actor.IsSystem())
 		if lack := pw.lacks(mem.RoleID); lack != "" {
 			probs.add(r.Line, f.columnName(colLogin), "beyond_power", mem.Login, mem.RoleID, lack)
+			continue
+		}
+		// A password or an email is how an account is entered or
+		// recovered: setting another member's needs an actor that outranks
+		// them, and one's own goes through ChangePassword.
+		self := !actor.IsSystem() && actor.MemberID == mem.ID
+		a.creds = password || (f.HasEmail && r.Email != mem.Email && !self)
+		if a.creds && pw.a.CanSetCredentials(membership.Member{ID: mem.ID}, pw.roles[mem.RoleID]) != nil {
+			probs.add(r.Line, f.columnName(colPassword), "credentials", mem.Login, mem.RoleID)
 			continue
 		}
 		a.secret = &actionSecret{}

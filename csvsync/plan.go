@@ -27,10 +27,11 @@ type PlanOptions struct {
 	AllowMassDeactivation bool
 	// Progress, when set, is told how the password hashing advances.
 	Progress func(done, total int)
-	// AllowWeakHashes accepts password hashes from the file below the
-	// minimum strength (bcrypt cost under 10, argon2id under OWASP's
-	// parameters), to migrate from a legacy system; they are replaced at
-	// each member's next login. By default such rows are refused.
+	// AllowWeakHashes accepts password hashes from the file outside the
+	// strength bounds (membership.CheckHashStrength: bcrypt cost 10 to 12,
+	// argon2id from OWASP's parameters to 64 MiB), to migrate from a
+	// legacy system; they are replaced at each member's next login. By
+	// default such rows are refused.
 	AllowWeakHashes bool
 }
 
@@ -74,6 +75,7 @@ type Action struct {
 	setHash    bool
 	mustChange bool
 	verify     bool // compare with the stored hash first
+	creds      bool // sets another member's password or email
 	// secret holds the passwords and hashes behind a pointer, so that
 	// printing an Action (even with %+v) shows an address, never them.
 	secret *actionSecret
@@ -153,7 +155,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		temp = &tempHash{done: make(chan struct{})}
 		go func() {
 			defer close(temp.done)
-			temp.hash, temp.err = s.hasher.Hash(o.TemporaryPassword)
+			temp.hash, temp.err = s.hasher.HashContext(ctx, o.TemporaryPassword)
 		}()
 		defer func() { <-temp.done }() // never outlive Plan
 	}

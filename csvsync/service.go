@@ -20,8 +20,10 @@ type Options struct {
 	// temporary passwords of new members; default argon2id with OWASP
 	// parameters.
 	Hasher membership.Hasher
-	// HashWorkers is how many goroutines hash passwords; default
-	// runtime.GOMAXPROCS(0).
+	// HashWorkers is how many goroutines hash passwords, and how many
+	// hashes the service computes at once across all its plans; default
+	// runtime.GOMAXPROCS(0). A *membership.LimitedHasher given as Hasher
+	// keeps its own bound, shared with whoever else uses it.
 	HashWorkers int
 	// Logger receives operational messages; default silent. Passwords
 	// and hashes are never logged.
@@ -37,7 +39,7 @@ type Options struct {
 type Service struct {
 	st      store.Store
 	clock   membership.Clock
-	hasher  membership.Hasher
+	hasher  *membership.LimitedHasher
 	workers int
 	log     *slog.Logger
 	hook    svc.Hook
@@ -56,7 +58,7 @@ func New(st store.Store, opts *Options) *Service {
 	if o.HashWorkers <= 0 {
 		o.HashWorkers = runtime.GOMAXPROCS(0)
 	}
-	return &Service{st: st, clock: membership.ClockOrSystem(o.Clock), hasher: o.Hasher, workers: o.HashWorkers,
+	return &Service{st: st, clock: membership.ClockOrSystem(o.Clock), hasher: membership.LimitHasher(o.Hasher, o.HashWorkers), workers: o.HashWorkers,
 		log: svc.Logger(o.Logger), hook: o.AfterCommit, parse: o.Parse}
 }
 

@@ -128,27 +128,7 @@ func (s *Service) Send(ctx context.Context, actor membership.Actor, orgID, email
 		if err != nil {
 			return err
 		}
-		roles := svc.NewRoles(tx)
-		role, err := roles.Get(ctx, roleID)
-		if err != nil {
-			return err
-		}
-		if err := a.CanGrant(role); err != nil {
-			return err
-		}
-		m, err := tx.MemberByEmail(ctx, email)
-		switch {
-		case err == nil && m.Status != membership.StatusRemoved:
-			return fmt.Errorf("%s is a member (%s): %w", email, m.Status, membership.ErrAlreadyMember)
-		case err == nil:
-			old, err := roles.Get(ctx, m.RoleID)
-			if err != nil {
-				return err
-			}
-			if err := a.CanActOn(m, old); err != nil {
-				return err
-			}
-		case !errors.Is(err, store.ErrNotFound):
+		if err := s.mayInvite(ctx, tx, a, email, roleID); err != nil {
 			return err
 		}
 		now := svc.Now(s.clock)
@@ -189,6 +169,35 @@ func (s *Service) Send(ctx context.Context, actor membership.Actor, orgID, email
 	return inv, s.deliver(ctx, inv, token)
 }
 
+// mayInvite checks what sending or resending an invitation needs: the
+// actor may grant its role, the email is no member's (but a removed one's,
+// whom the actor must be able to act on, since accepting brings them
+// back).
+func (s *Service) mayInvite(ctx context.Context, tx store.Tx, a membership.Authority, email, roleID string) error {
+	roles := svc.NewRoles(tx)
+	role, err := roles.Get(ctx, roleID)
+	if err != nil {
+		return err
+	}
+	if err := a.CanGrant(role); err != nil {
+		return err
+	}
+	m, err := tx.MemberByEmail(ctx, email)
+	switch {
+	case err == nil && m.Status != membership.StatusRemoved:
+		return fmt.Errorf("%s is a member (%s): %w", email, m.Status, membership.ErrAlreadyMember)
+	case err == nil:
+		old, err := roles.Get(ctx, m.RoleID)
+		if err != nil {
+			return err
+		}
+		return a.CanActOn(m, old)
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	return nil
+}
+
 // Resend issues a new token and a new expiry for a pending (or expired)
 // invitation and sends it again (permission invitations.manage). The old
 // token stops working at once. Resending grants the invitation's role
@@ -213,11 +222,7 @@ func (s *Service) Resend(ctx context.Context, actor membership.Actor, orgID, inv
 		if inv.State != membership.InvitationPending {
 			return fmt.Errorf("invitation %s is %s: %w", inv.ID, inv.State, membership.ErrNotPending)
 		}
-		role, err := svc.NewRoles(tx).Get(ctx, inv.RoleID)
-		if err != nil {
-			return err
-		}
-		if err := a.CanGrant(role); err != nil {
+		if err := s.mayInvite(ctx, tx, a, inv.Email, inv.RoleID); err != nil {
 			return err
 		}
 		inv.InvitedBy = actor.String()

@@ -176,10 +176,19 @@ const (
 	MaxArgon2Memory     = 256 << 10 // 256 MiB
 	MaxArgon2Time       = 16
 	MaxArgon2Threads    = 16
+	// An imported hash must also be cheap enough to verify at every
+	// login: at most these (PHP's and most libraries' defaults are below).
+	MaxImportBcryptCost    = 12
+	MaxImportArgon2Memory  = 64 << 10 // 64 MiB
+	MaxImportArgon2Time    = 4
+	MaxImportArgon2Threads = 4
 )
 
-// CheckHashStrength refuses a PHC string too weak to be imported: bcrypt
-// below [MinBcryptCost], argon2id below OWASP's minimum parameters. The
+// CheckHashStrength refuses a PHC string unfit to be imported: too weak
+// (bcrypt below [MinBcryptCost], argon2id below OWASP's minimum
+// parameters) or too costly to verify at every login (above
+// [MaxImportBcryptCost] or [MaxImportArgon2Memory]…), which would let one
+// imported member slow every login. The
 // error is a [*ValidationError] on the field "password" that never shows
 // the hash. Strings that are not hashes memberkit verifies are refused
 // too.
@@ -193,6 +202,10 @@ func CheckHashStrength(s string) error {
 		if p.Memory < MinArgon2Memory || uint64(p.Memory)*uint64(p.Time) < MinArgon2MemoryTime {
 			return invalid("password", "argon2id hash too weak (m=%d KiB, t=%d; at least m=%d KiB and m×t ≥ %d)", p.Memory, p.Time, MinArgon2Memory, MinArgon2MemoryTime)
 		}
+		if p.Memory > MaxImportArgon2Memory || p.Time > MaxImportArgon2Time || p.Threads > MaxImportArgon2Threads {
+			return invalid("password", "argon2id hash too costly to verify at each login (m=%d KiB, t=%d, p=%d; at most m=%d KiB, t=%d, p=%d)",
+				p.Memory, p.Time, p.Threads, MaxImportArgon2Memory, MaxImportArgon2Time, MaxImportArgon2Threads)
+		}
 		return nil
 	case isBcrypt(s):
 		cost, err := bcrypt.Cost([]byte(s))
@@ -201,6 +214,9 @@ func CheckHashStrength(s string) error {
 		}
 		if cost < MinBcryptCost {
 			return invalid("password", "bcrypt hash too weak (cost %d, at least %d)", cost, MinBcryptCost)
+		}
+		if cost > MaxImportBcryptCost {
+			return invalid("password", "bcrypt hash too costly to verify at each login (cost %d, at most %d)", cost, MaxImportBcryptCost)
 		}
 		return nil
 	}

@@ -14,10 +14,12 @@ import (
 //   - an actor grants a role — to itself or another, directly, by
 //     invitation or by import — only if it holds every permission of that
 //     role ([Authority.CanGrant]);
-//   - an actor acts on a member — changes, activates, deactivates, removes,
-//     re-passwords them — only if it holds every permission of that
-//     member's role ([Authority.CanActOn]), so a manager cannot touch an
-//     admin;
+//   - an actor acts on a member — changes, activates, deactivates,
+//     removes them — only if it holds every permission of that member's
+//     role ([Authority.CanActOn]), so a manager cannot touch an admin;
+//   - an actor sets another member's password or email only if it
+//     outranks them, holding strictly more ([Authority.CanSetCredentials]),
+//     so that a peer cannot take over a peer's account;
 //   - nobody changes their own role, except an admin demoting themselves
 //     (the last-admin rule still applies) ([Authority.CanChangeRole]);
 //   - a member who must change a temporary password may do nothing else.
@@ -131,14 +133,47 @@ func (a Authority) CanChangeRole(target Member, from, to Role) error {
 	return a.CanGrant(to)
 }
 
-// CanResetPassword checks that the actor may give target, whose role is
-// targetRole, a new temporary password: act on target, and not be target
-// (a member changes their own password by proving the current one).
-func (a Authority) CanResetPassword(target Member, targetRole Role) error {
-	if a.Is(target.ID) {
-		return a.forbid("", "a member changes their own password with the current one, not by a reset", nil)
+// Outranks reports whether the actor holds every permission of the role
+// targetRole and at least one it lacks: strictly more power. The system
+// outranks everyone; nobody outranks an admin but the system.
+func (a Authority) Outranks(targetRole Role) bool {
+	if a.IsSystem() {
+		return true
 	}
-	return a.CanActOn(target, targetRole)
+	if _, ok := a.Holds(targetRole.Permissions); !ok || a.Role == nil {
+		return false
+	}
+	for _, p := range a.Role.Permissions {
+		if !targetRole.Has(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// CanSetCredentials checks that the actor may set another member's
+// password or email — a new temporary password, a password from an
+// import, the address their account is recovered through: it must
+// outrank them ([Authority.Outranks]), so that a peer cannot take over a
+// peer's account. A member changes their own password by proving the
+// current one, never this way.
+func (a Authority) CanSetCredentials(target Member, targetRole Role) error {
+	if a.Is(target.ID) {
+		return a.forbid("", "a member changes their own password with the current one, not by a reset or an import", nil)
+	}
+	if err := a.CanActOn(target, targetRole); err != nil {
+		return err
+	}
+	if !a.Outranks(targetRole) {
+		return a.forbid("", fmt.Sprintf("cannot set the credentials of member %s: the actor's role does not outrank role %q", target.ID, targetRole.ID), nil)
+	}
+	return nil
+}
+
+// CanResetPassword checks that the actor may give target, whose role is
+// targetRole, a new temporary password: see [Authority.CanSetCredentials].
+func (a Authority) CanResetPassword(target Member, targetRole Role) error {
+	return a.CanSetCredentials(target, targetRole)
 }
 
 // CanEditRole checks that the actor may change a custom role from before
@@ -156,7 +191,8 @@ func (a Authority) CanEditRole(before, after Role) error {
 // CanGrantInvitation checks, when an invitation is accepted, that its
 // sender may still grant its role: sender is the sender's member record
 // (nil when it is no longer found) and senderRole its current role. A
-// sender who was deactivated, removed or demoted since no longer may.
+// sender who was deactivated, removed, or demoted below the role or below
+// invitations.manage since, no longer may.
 // Invitations sent by the system always may.
 func CanGrantInvitation(inv Invitation, sender *Member, senderRole *Role, role Role) error {
 	if ParseActor(inv.InvitedBy).IsSystem() {
@@ -165,6 +201,9 @@ func CanGrantInvitation(inv Invitation, sender *Member, senderRole *Role, role R
 	a := Authority{Actor: ParseActor(inv.InvitedBy), Member: sender, Role: senderRole}
 	if sender == nil || sender.Status != StatusActive {
 		return a.forbid("", "the member who sent the invitation is no longer active in the org", nil)
+	}
+	if senderRole == nil || !senderRole.Has(PermInvitationsManage) {
+		return a.forbid(PermInvitationsManage, "the member who sent the invitation may no longer invite", nil)
 	}
 	return a.CanGrant(role)
 }

@@ -60,9 +60,21 @@ func TestAuthorityRules(t *testing.T) {
 	assert.ErrorIs(t, nobody.Require(membership.PermMembersRead), membership.ErrForbidden)
 	assert.ErrorIs(t, nobody.CanGrant(user), membership.ErrForbidden)
 
-	// The sender of an invitation must still hold its role.
+	// Credentials of others: only who outranks them; never one's own.
+	peer := membership.Member{ID: "m4", RoleID: "manager"}
+	assert.ErrorIs(t, a.CanSetCredentials(peer, manager), membership.ErrForbidden, "a peer cannot set a peer's password or email")
+	assert.NoError(t, a.CanSetCredentials(other, user), "it outranks a user")
+	assert.ErrorIs(t, aa.CanSetCredentials(boss, admin), membership.ErrForbidden, "nobody but the system outranks an admin")
+	assert.NoError(t, sys.CanSetCredentials(boss, admin))
+	assert.True(t, a.Outranks(user))
+	assert.False(t, a.Outranks(manager))
+
+	// The sender of an invitation must still hold its role, and may still
+	// invite.
 	inv := membership.Invitation{InvitedBy: membership.ActorMember("m1").String(), RoleID: membership.RoleUser}
 	me.MustChangePassword = false
+	assert.ErrorIs(t, membership.CanGrantInvitation(inv, &me, &manager, user), membership.ErrForbidden, "the sender lost invitations.manage")
+	manager.Permissions = append(manager.Permissions, membership.PermInvitationsManage)
 	assert.NoError(t, membership.CanGrantInvitation(inv, &me, &manager, user))
 	assert.ErrorIs(t, membership.CanGrantInvitation(inv, &me, &manager, admin), membership.ErrForbidden)
 	assert.ErrorIs(t, membership.CanGrantInvitation(inv, nil, nil, user), membership.ErrForbidden, "sender gone")
@@ -197,6 +209,8 @@ func TestHashStrength(t *testing.T) {
 	assert.ErrorIs(t, err, membership.ErrInvalid)
 	assert.NotContains(t, err.Error(), string(weak)[30:], "the error never shows the hash")
 	assert.Error(t, membership.CheckHashStrength("plain text"))
+	costly := mustHash(t, membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 128 << 10, Time: 1, Threads: 1}), "x")
+	assert.ErrorContains(t, membership.CheckHashStrength(string(costly)), "too costly", "an imported hash may not slow every login")
 	assert.False(t, membership.IsPasswordHash("$argon2id$v=19$m=1048576,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$"+strings.Repeat("a", 43)), "1 GiB per verification is no hash")
 }
 

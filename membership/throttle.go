@@ -138,6 +138,18 @@ func (p ThrottlePolicy) Fail(now time.Time, a *Attempts) (locked bool) {
 	return false
 }
 
+// Refund takes back a failure counted in advance for an attempt that
+// succeeded: one failure fewer, and the lock lifted if that count had set
+// it (locked, as Fail returned).
+func (p ThrottlePolicy) Refund(a *Attempts, locked bool) {
+	if a.Failures > 0 {
+		a.Failures--
+	}
+	if locked {
+		a.LockedUntil = time.Time{}
+	}
+}
+
 // ThrottleKey is the key a throttle record is stored under: the SHA-256,
 // in hex, of its parts, so that stores keep neither logins nor client
 // addresses. The first part names the scope ("login", "client"…).

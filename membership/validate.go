@@ -47,8 +47,9 @@ func ValidateName(field, s string) (string, error) {
 
 // hiddenRune finds the first character of s that shows as nothing or
 // reorders the text around it, so that a name could pass for another:
-// bidirectional controls, zero-width and other format characters,
-// fillers and tag characters. The zero-width joiners that Arabic, Persian
+// bidirectional controls, zero-width and other format characters (Cf),
+// default-ignorable code points and fillers, variation selectors, line
+// and paragraph separators, tag characters. The zero-width joiners that Arabic, Persian
 // and Indic scripts need are allowed after a letter of such a script. It
 // returns -1 when there is none.
 func hiddenRune(s string) (int, rune) {
@@ -60,7 +61,9 @@ func hiddenRune(s string) (int, rune) {
 				return i, r
 			}
 		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Variation_Selector, r),
-			r == 0x115F, r == 0x1160, r == 0x3164, r == 0xFFA0, r == 0x2800, r == 0x180E:
+			unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r), // U+034F, Hangul fillers, U+17B4…
+			unicode.In(r, unicode.Zl, unicode.Zp),                     // line and paragraph separators
+			r == 0x16FE4, r == 0x2800:                                 // Khitan filler, braille blank
 			return i, r
 		}
 		prev = r

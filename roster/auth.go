@@ -41,87 +41,6 @@ func (s *Service) dummyHash() membership.PasswordHash {
 	return s.dummy
 }
 
-// throttled is one throttle key with its policy.
-type throttled struct {
-	key    string
-	policy membership.ThrottlePolicy
-	login  bool // the per-login key, reset on success
-}
-
-// throttleKeys returns the keys an attempt on a login is counted under:
-// the org and login, and the client when the context names one.
-func (s *Service) throttleKeys(ctx context.Context, scope, orgID, login string) []throttled {
-	keys := []throttled{{key: membership.ThrottleKey(scope, orgID, membership.LoginKey(login)), policy: s.loginThrottle, login: true}}
-	if c := membership.ClientFrom(ctx); c != "" {
-		keys = append(keys, throttled{key: membership.ThrottleKey("client", c), policy: s.clientThrottle})
-	}
-	return keys
-}
-
-// checkThrottle refuses an attempt that must wait, and reports whether the
-// login key holds failures (to reset on success).
-func (s *Service) checkThrottle(ctx context.Context, keys []throttled) (failures bool, err error) {
-	now := s.clock.Now()
-	for _, k := range keys {
-		a, err := s.st.Attempts(ctx, k.key)
-		if err != nil {
-			return false, err
-		}
-		if err := k.policy.Check(now, a); err != nil {
-			return false, err
-		}
-		failures = failures || (k.login && !a.IsZero())
-	}
-	return failures, nil
-}
-
-// fail counts a failed attempt under every key, then records it (and a
-// lockout, if it caused one) as audit events of the org when the org
-// exists. subject is the member concerned, "" for an unknown login.
-func (s *Service) fail(ctx context.Context, orgID string, keys []throttled, orgFound bool, subject, detail string, actor membership.Actor) error {
-	now := s.clock.Now()
-	lockedOut := false
-	for _, k := range keys {
-		err := s.st.UpdateAttempts(ctx, k.key, func(a *membership.Attempts) error {
-			if k.policy.Fail(now, a) && k.login {
-				lockedOut = true
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if !orgFound {
-		return nil
-	}
-	return s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		t := svc.Now(s.clock)
-		e := svc.Event(t, membership.EventMemberLoginFailed, actor, subject)
-		e.Detail = detail
-		emit(e)
-		if lockedOut {
-			l := svc.Event(t, membership.EventMemberLockedOut, actor, subject)
-			l.Detail = "locked after repeated failures"
-			emit(l)
-		}
-		return nil
-	})
-}
-
-// resetLogin forgets the failures of the login key after a success.
-func (s *Service) resetLogin(ctx context.Context, keys []throttled) error {
-	for _, k := range keys {
-		if k.login {
-			return s.st.UpdateAttempts(ctx, k.key, func(a *membership.Attempts) error {
-				*a = membership.Attempts{}
-				return nil
-			})
-		}
-	}
-	return nil
-}
-
 // findLogin reads the member a login (or email) names in an org. An org
 // that does not exist reads like a login that does not.
 func (s *Service) findLogin(ctx context.Context, orgID, login string) (m membership.Member, found, orgFound bool, err error) {
@@ -174,35 +93,27 @@ func (s *Service) findLogin(ctx context.Context, orgID, login string) (m members
 // [*PasswordChangeRequiredError] instead: they must change it
 // ([Service.ChangePassword]) before anything else.
 func (s *Service) Authenticate(ctx context.Context, orgID, login, password string) (membership.Member, error) {
-	keys := s.throttleKeys(ctx, "login", orgID, login)
-	if _, err := s.checkThrottle(ctx, keys); err != nil {
+	at, err := s.begin(ctx, "login", orgID, login)
+	if err != nil {
 		return membership.Member{}, err
 	}
+	bg := context.WithoutCancel(ctx) // the attempt's count is settled even if ctx ends
 	release, err := s.hasher.Slot(ctx)
 	if err != nil {
-		return membership.Member{}, err
-	}
-	defer func() {
-		if release != nil {
-			release()
-		}
-	}()
-	// Attempts queued behind a burst are checked again once their turn
-	// comes: the failures of those before them may have throttled them.
-	hadFailures, err := s.checkThrottle(ctx, keys)
-	if err != nil {
+		_ = at.refund(bg) // never checked
 		return membership.Member{}, err
 	}
 	m, found, orgFound, err := s.findLogin(ctx, orgID, login)
 	if err != nil {
+		release()
+		_ = at.refund(bg)
 		return membership.Member{}, err
 	}
 	hash := m.PasswordHash
 	if !found || hash == "" {
 		_, _, _ = s.hasher.Unlimited().Verify(s.dummyHash(), password)
 		release()
-		release = nil
-		return membership.Member{}, s.failed(ctx, orgID, keys, orgFound, "", "unknown login", membership.SystemActor("login"))
+		return membership.Member{}, at.failed(bg, orgID, orgFound, "", "unknown login", membership.SystemActor("login"))
 	}
 	ok, rehash, err := s.hasher.Unlimited().Verify(hash, password)
 	if err != nil {
@@ -210,12 +121,11 @@ func (s *Service) Authenticate(ctx context.Context, orgID, login, password strin
 	}
 	if err != nil || !ok || m.Status != membership.StatusActive {
 		release()
-		release = nil
 		detail := "wrong password"
 		if ok {
 			detail = "member is " + string(m.Status)
 		}
-		return membership.Member{}, s.failed(ctx, orgID, keys, true, m.ID, detail, membership.SystemActor("login"))
+		return membership.Member{}, at.failed(bg, orgID, true, m.ID, detail, membership.SystemActor("login"))
 	}
 	var newHash membership.PasswordHash
 	if rehash {
@@ -224,14 +134,14 @@ func (s *Service) Authenticate(ctx context.Context, orgID, login, password strin
 		}
 	}
 	release()
-	release = nil
-	if hadFailures {
-		if err := s.resetLogin(ctx, keys); err != nil {
-			return membership.Member{}, err
-		}
+	if err := at.succeeded(bg); err != nil {
+		return membership.Member{}, err
 	}
 	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		cur, err := tx.Member(ctx, m.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return membership.ErrInvalidCredentials
+		}
 		if err != nil {
 			return err
 		}
@@ -258,16 +168,16 @@ func (s *Service) Authenticate(ctx context.Context, orgID, login, password strin
 	if m.MustChangePassword {
 		return membership.Member{}, &PasswordChangeRequiredError{Member: svc.Public(m)}
 	}
-	return svc.Public(m), nil
+	return withStamp(m), nil
 }
 
-// failed records a failure and returns ErrInvalidCredentials, or the
-// store's error when the failure could not be recorded.
-func (s *Service) failed(ctx context.Context, orgID string, keys []throttled, orgFound bool, subject, detail string, actor membership.Actor) error {
-	if err := s.fail(ctx, orgID, keys, orgFound, subject, detail, actor); err != nil {
-		return err
-	}
-	return membership.ErrInvalidCredentials
+// withStamp is the member as returned to the caller who opens a session:
+// without the hash, with the security stamp to record.
+func withStamp(m membership.Member) membership.Member {
+	stamp := m.SecurityStamp
+	m = svc.Public(m)
+	m.SecurityStamp = stamp
+	return m
 }
 
 // ChangePassword lets a member replace their password, proving the
@@ -285,13 +195,14 @@ func (s *Service) ChangePassword(ctx context.Context, orgID, memberID, current, 
 	if current == next {
 		return membership.Member{}, &membership.ValidationError{Field: "password", Reason: "the new password must differ from the current one"}
 	}
-	keys := s.throttleKeys(ctx, "password", orgID, memberID)
-	if _, err := s.checkThrottle(ctx, keys); err != nil {
+	at, err := s.begin(ctx, "password", orgID, memberID)
+	if err != nil {
 		return membership.Member{}, err
 	}
+	bg := context.WithoutCancel(ctx)
 	var m membership.Member
 	found, orgFound := false, false
-	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+	err = s.st.View(ctx, orgID, func(tx store.Tx) error {
 		orgFound = true
 		var err error
 		m, err = tx.Member(ctx, memberID)
@@ -302,10 +213,12 @@ func (s *Service) ChangePassword(ctx context.Context, orgID, memberID, current, 
 		return err
 	})
 	if err != nil && !(errors.Is(err, store.ErrNotFound) && !orgFound) {
+		_ = at.refund(bg)
 		return membership.Member{}, err
 	}
 	release, err := s.hasher.Slot(ctx)
 	if err != nil {
+		_ = at.refund(bg)
 		return membership.Member{}, err
 	}
 	ok := false
@@ -321,10 +234,14 @@ func (s *Service) ChangePassword(ctx context.Context, orgID, memberID, current, 
 	}
 	release()
 	if err != nil {
+		_ = at.refund(bg)
 		return membership.Member{}, err
 	}
 	if hash == "" {
-		return membership.Member{}, s.failed(ctx, orgID, keys, orgFound && found, m.ID, "wrong current password", membership.SystemActor("password"))
+		return membership.Member{}, at.failed(bg, orgID, orgFound && found, m.ID, "wrong current password", membership.SystemActor("password"))
+	}
+	if err := at.succeeded(bg); err != nil {
+		return membership.Member{}, err
 	}
 	var out membership.Member
 	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
@@ -350,7 +267,7 @@ func (s *Service) ChangePassword(ctx context.Context, orgID, memberID, current, 
 	if err != nil {
 		return membership.Member{}, err
 	}
-	return svc.Public(out), nil
+	return withStamp(out), nil
 }
 
 // CheckSession tells whether a session the host opened for a member may
@@ -437,6 +354,28 @@ func (s *Service) IssueTemporaryPassword(ctx context.Context, actor membership.A
 }
 
 func (s *Service) resetPassword(ctx context.Context, actor membership.Actor, orgID, memberID string) (string, membership.Member, error) {
+	check := func(tx store.Tx) (membership.Member, error) {
+		a, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage)
+		if err != nil {
+			return membership.Member{}, err
+		}
+		cur, err := tx.Member(ctx, memberID)
+		if err != nil {
+			return membership.Member{}, err
+		}
+		if cur.Status == membership.StatusRemoved {
+			return membership.Member{}, removedErr(&cur)
+		}
+		role, err := svc.NewRoles(tx).Get(ctx, cur.RoleID)
+		if err != nil {
+			return membership.Member{}, err
+		}
+		return cur, a.CanResetPassword(cur, role)
+	}
+	// Check before spending a hash, and again under the org's lock.
+	if err := s.st.View(ctx, orgID, func(tx store.Tx) error { _, err := check(tx); return err }); err != nil {
+		return "", membership.Member{}, err
+	}
 	pw, err := s.tempPw()
 	if err != nil {
 		return "", membership.Member{}, fmt.Errorf("roster: temporary password: %w", err)
@@ -447,22 +386,8 @@ func (s *Service) resetPassword(ctx context.Context, actor membership.Actor, org
 	}
 	var out membership.Member
 	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		a, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage)
+		cur, err := check(tx)
 		if err != nil {
-			return err
-		}
-		cur, err := tx.Member(ctx, memberID)
-		if err != nil {
-			return err
-		}
-		if cur.Status == membership.StatusRemoved {
-			return removedErr(&cur)
-		}
-		role, err := svc.NewRoles(tx).Get(ctx, cur.RoleID)
-		if err != nil {
-			return err
-		}
-		if err := a.CanResetPassword(cur, role); err != nil {
 			return err
 		}
 		now := svc.Now(s.clock)

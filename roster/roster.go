@@ -236,7 +236,22 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 	if err := membership.ValidateMember(&cand); err != nil {
 		return Added{}, err
 	}
-	// Hash before taking the org's lock.
+	// Check the actor before spending a hash on its behalf, then hash
+	// before taking the org's lock (the check is made again under it).
+	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		a, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage)
+		if err != nil {
+			return err
+		}
+		role, err := svc.NewRoles(tx).Get(ctx, cand.RoleID)
+		if err != nil {
+			return err
+		}
+		return a.CanGrant(role)
+	})
+	if err != nil {
+		return Added{}, err
+	}
 	var res Added
 	pw := n.Password
 	if pw == "" {
@@ -543,12 +558,24 @@ type Patch struct {
 }
 
 // Update changes a member's details (permission members.manage), on a
-// member the actor may act on. Changing UserID, the link to a host
-// account, is the system actor's alone.
+// member the actor may act on. Changing another member's email, through
+// which their account is recovered, needs an actor that outranks them
+// ([membership.Authority.CanSetCredentials]). Changing UserID, the link to
+// a host account, is the system actor's alone.
 func (s *Service) Update(ctx context.Context, actor membership.Actor, orgID, memberID string, p Patch) (membership.Member, error) {
-	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(tx store.Tx, a membership.Authority, _ *svc.Roles, m *membership.Member) (membership.EventType, string, error) {
+	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(tx store.Tx, a membership.Authority, roles *svc.Roles, m *membership.Member) (membership.EventType, string, error) {
 		if m.Status == membership.StatusRemoved {
 			return "", "", removedErr(m)
+		}
+		if p.Email != nil && !a.Is(m.ID) && !strings.EqualFold(strings.TrimSpace(*p.Email), m.Email) {
+			// Another member's email is how their account is recovered.
+			role, err := roles.Get(ctx, m.RoleID)
+			if err != nil {
+				return "", "", err
+			}
+			if err := a.CanSetCredentials(*m, role); err != nil {
+				return "", "", err
+			}
 		}
 		if p.UserID != nil && *p.UserID != m.UserID && !a.IsSystem() {
 			return "", "", &membership.ForbiddenError{ActorID: actor.String(), Reason: "only the system actor links a member to a host account (user_id)"}

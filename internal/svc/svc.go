@@ -139,9 +139,11 @@ func MemberEvent(now time.Time, typ membership.EventType, actor membership.Actor
 	return e
 }
 
-// Public strips the password hash from a member about to be returned.
+// Public strips the password hash and the security stamp from a member
+// about to be returned: the stamp goes only to who opens a session
+// (Authenticate, ChangePassword).
 func Public(m membership.Member) membership.Member {
-	m.PasswordHash = ""
+	m.PasswordHash, m.SecurityStamp = "", ""
 	return m
 }
 

@@ -21,9 +21,10 @@ var (
 func (s *Store) SessionState(ctx context.Context, orgID, memberID string) (membership.SessionState, error) {
 	var st membership.SessionState
 	var status string
-	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT security_stamp, status, must_change_password FROM memberkit_members WHERE org_id = ? AND id = ?`), orgID, memberID).
-		Scan(&st.SecurityStamp, &status, &st.MustChangePassword)
-	if errors.Is(err, sql.ErrNoRows) {
+	var gotOrg, gotID string
+	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT org_id, id, security_stamp, status, must_change_password FROM memberkit_members WHERE org_id = ? AND id = ?`), orgID, memberID).
+		Scan(&gotOrg, &gotID, &st.SecurityStamp, &status, &st.MustChangePassword)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (gotOrg != orgID || gotID != memberID)) {
 		return st, fmt.Errorf("member %q: %w", memberID, store.ErrNotFound)
 	}
 	if err != nil {

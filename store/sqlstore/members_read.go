@@ -61,7 +61,11 @@ func (t *tx) oneMember(ctx context.Context, where string, arg any, what string) 
 }
 
 func (t *tx) Member(ctx context.Context, id string) (membership.Member, error) {
-	return t.oneMember(ctx, "m.id = ?", id, fmt.Sprintf("member %q", id))
+	m, err := t.oneMember(ctx, "m.id = ?", id, fmt.Sprintf("member %q", id))
+	if err == nil && m.ID != id { // a collation that ignores trailing spaces
+		return membership.Member{}, fmt.Errorf("member %q: %w", id, store.ErrNotFound)
+	}
+	return m, err
 }
 
 func (t *tx) MemberByLogin(ctx context.Context, login string) (membership.Member, error) {

@@ -156,6 +156,11 @@ func readOrg(ctx context.Context, d dialect, q querier, orgID, suffix string) (m
 	if err != nil {
 		return o, ctxErr(ctx, fmt.Errorf("sqlstore: read org: %w", err))
 	}
+	if o.ID != orgID {
+		// A collation that ignores trailing spaces (MySQL's PAD SPACE)
+		// matched another spelling: IDs compare exactly.
+		return membership.Org{}, fmt.Errorf("org %q: %w", orgID, store.ErrNotFound)
+	}
 	o.Features = splitFeatures(features)
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return o, nil

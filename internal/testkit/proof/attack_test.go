@@ -228,6 +228,10 @@ func TestAttackInvitationOutlivesSender(t *testing.T) {
 				_, err := e.roster.ChangeRole(e.ctx, sys, e.org, e.manager.ID, e.inviter.RoleID)
 				return err
 			},
+			func() error { // still holds the role, no longer invitations.manage
+				_, err := e.roster.UpdateRole(e.ctx, sys, e.org, e.manager.RoleID, "Managers", []membership.Permission{membership.PermMembersRead, membership.PermMembersManage})
+				return err
+			},
 		} {
 			// Restore the manager, give it invitations.manage, invite.
 			_, _ = e.roster.Add(e.ctx, sys, e.org, roster.NewMember{FirstName: "Manager", LastName: "Attack", Email: "manager@target.example", RoleID: e.manager.RoleID, Password: "attack-password"})
@@ -235,7 +239,7 @@ func TestAttackInvitationOutlivesSender(t *testing.T) {
 			_, _ = e.roster.ChangeRole(e.ctx, sys, e.org, e.manager.ID, e.manager.RoleID)
 			_, err := e.roster.UpdateRole(e.ctx, sys, e.org, e.manager.RoleID, "Managers", []membership.Permission{membership.PermMembersRead, membership.PermMembersManage, membership.PermInvitationsManage})
 			require.NoError(t, err)
-			email := []string{"one@target.example", "two@target.example", "three@target.example"}[i]
+			email := []string{"one@target.example", "two@target.example", "three@target.example", "four@target.example"}[i]
 			_, err = e.invites.Send(e.ctx, actor(e.manager), e.org, email, membership.RoleUser)
 			require.NoError(t, err, "round %d", i)
 			token := e.sender.TokenFor(email)
@@ -252,7 +256,7 @@ func TestAttackInvitationOutlivesSender(t *testing.T) {
 		}
 		evs, err := e.roster.Events(e.ctx, sys, e.org, store.EventQuery{Types: []membership.EventType{membership.EventInvitationRefused}})
 		require.NoError(t, err)
-		assert.Len(t, evs, 3, "each refusal is an audit event")
+		assert.Len(t, evs, 4, "each refusal is an audit event")
 	})
 }
 
@@ -334,5 +338,76 @@ func TestAttackLookAlikeIdentifiers(t *testing.T) {
 		m, err := e.roster.Authenticate(e.ctx, e.org, "Admin@Target.Example", "attack-password")
 		require.NoError(t, err)
 		assert.Equal(t, e.admin.ID, m.ID)
+	})
+}
+
+// A peer takes over a peer: an admin sets another admin's email to its own
+// (to receive the reset), resets that admin's password, or imports a
+// password for them; a member imports a password for itself, skipping the
+// proof of the current one. Setting another's credentials needs strictly
+// more power; one's own password needs the current one.
+func TestAttackPeerTakeover(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		e := newAttackEnv(t, newStore(t))
+		peer, err := e.roster.Add(e.ctx, sys, e.org, roster.NewMember{FirstName: "Peer", LastName: "Admin", Email: "peer@target.example", RoleID: membership.RoleAdmin, Password: "peer-password"})
+		require.NoError(t, err)
+		before := e.logical(t)
+		email := "mallory@evil.example"
+		_, err = e.roster.Update(e.ctx, actor(e.admin), e.org, peer.Member.ID, roster.Patch{Email: &email})
+		assert.ErrorIs(t, err, membership.ErrForbidden, "a peer's recovery address")
+		assert.ErrorIs(t, e.roster.ResetPassword(e.ctx, actor(e.admin), e.org, peer.Member.ID), membership.ErrForbidden, "a peer's password")
+		var export strings.Builder
+		_, err = e.csv.Export(e.ctx, sys, e.org, &export, &csvsync.ExportOptions{NoBOM: true, LF: true})
+		require.NoError(t, err)
+		for name, login := range map[string]string{"a peer's": peer.Member.Login, "one's own": e.admin.Login} {
+			file := strings.ReplaceAll(export.String(), csvsync.PlaceholderFR, "")
+			i := strings.Index(file, login+";")
+			line := file[i : i+strings.IndexByte(file[i:], '\n')]
+			parts := strings.Split(line, ";")
+			parts[4] = "chosen-by-the-attacker"
+			file = strings.Replace(file, line, strings.Join(parts, ";"), 1)
+			f, err := csvsync.Parse(strings.NewReader(file), nil)
+			require.NoError(t, err)
+			_, err = e.csv.Plan(e.ctx, actor(e.admin), e.org, f, &csvsync.PlanOptions{AllowMassDeactivation: true})
+			assert.ErrorIs(t, err, membership.ErrForbidden, "%s password by import", name)
+		}
+		assert.Equal(t, before, e.logical(t), "nothing changed")
+		// Its own email, a member may change.
+		own := "admin.new@target.example"
+		_, err = e.roster.Update(e.ctx, actor(e.admin), e.org, e.admin.ID, roster.Patch{Email: &own})
+		assert.NoError(t, err)
+	})
+}
+
+// A plan told a member whether a password it guessed was a member's: no
+// change when it was right, a password change when it was wrong. A
+// member's plan now sets any clear password again, right or wrong.
+func TestAttackPlanIsNoPasswordOracle(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		e := newAttackEnv(t, newStore(t))
+		var export strings.Builder
+		_, err := e.csv.Export(e.ctx, sys, e.org, &export, &csvsync.ExportOptions{NoBOM: true, LF: true})
+		require.NoError(t, err)
+		plan := func(guess string) []csvsync.Action {
+			t.Helper()
+			data := strings.Replace(export.String(), e.user.Login+";Attack;Victim;victim@target.example;Mot de passe crypté;",
+				e.user.Login+";Attack;Victim;victim@target.example;"+guess+";", 1)
+			require.NotEqual(t, export.String(), data)
+			f, err := csvsync.Parse(strings.NewReader(data), nil)
+			require.NoError(t, err)
+			p, err := e.csv.Plan(e.ctx, actor(e.admin), e.org, f, &csvsync.PlanOptions{AllowMassDeactivation: true})
+			require.NoError(t, err)
+			var mine []csvsync.Action
+			for _, a := range p.Actions {
+				if a.MemberID == e.user.ID {
+					a.Email = ""
+					mine = append(mine, a)
+				}
+			}
+			return mine
+		}
+		right, wrong := plan("attack-password"), plan("wrong-guess-1")
+		require.Len(t, right, 1)
+		assert.Equal(t, wrong[0].Changes, right[0].Changes, "a right guess and a wrong one plan the same")
 	})
 }

@@ -23,10 +23,16 @@ import (
 
 var authT0 = time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
 
-// countingHasher counts verifications and the most that ran at once.
+// countingHasher counts hashes, verifications and the most that ran at
+// once.
 type countingHasher struct {
 	membership.Hasher
-	verifies, inFlight, maxInFlight atomic.Int64
+	hashes, verifies, inFlight, maxInFlight atomic.Int64
+}
+
+func (h *countingHasher) Hash(pw string) (membership.PasswordHash, error) {
+	h.hashes.Add(1)
+	return h.Hasher.Hash(pw)
 }
 
 func (h *countingHasher) Verify(hash membership.PasswordHash, pw string) (bool, bool, error) {
@@ -238,7 +244,10 @@ func TestAttackLoginBurstBounded(t *testing.T) {
 		assert.NoError(t, err, "a legitimate login goes through during the burst")
 		wg.Wait()
 		assert.LessOrEqual(t, h.maxInFlight.Load(), int64(2), "never more than the bound at once")
-		assert.Greater(t, throttled.Load(), int64(150), "most of the burst never reaches a hash")
+		// Each attempt is counted before its password is checked: the
+		// burst gets the three free tries, the rest wait their delay.
+		assert.LessOrEqual(t, h.verifies.Load(), int64(3+1), "three tries of the burst and the legitimate login")
+		assert.Equal(t, int64(200-3), throttled.Load())
 		t.Logf("%d verifications for 201 attempts, %d throttled, at most %d at once", h.verifies.Load(), throttled.Load(), h.maxInFlight.Load())
 	})
 }
@@ -410,5 +419,66 @@ func TestAttackTokenGuessingThrottled(t *testing.T) {
 		assert.ErrorIs(t, err, membership.ErrTooManyAttempts, "the guessing client is locked, even with a valid token")
 		_, err = inv.Lookup(membership.WithClient(ctx, "192.0.2.1"), good)
 		assert.NoError(t, err, "the real invitee is not")
+	})
+}
+
+// Every spelling of one identifier — case, a domain in Unicode, fullwidth
+// or ASCII letters — is counted under one throttle key: changing the
+// spelling buys no more guesses.
+func TestAttackThrottleSpellings(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		ctx := context.Background()
+		st := newStore(t)
+		h := &countingHasher{Hasher: fastHasher()}
+		r := roster.New(st, &roster.Options{Hasher: h, Clock: membership.NewFakeClock(authT0)})
+		org := seedOrg(t, ctx, st, 0)
+		spellings := []string{"ada@proof.example", "ADA@PROOF.EXAMPLE", "ada@ｐｒｏｏｆ.example", " Ada@Proof.Example ", "ada@PROOF.example"}
+		checked := 0
+		for i := range 40 {
+			before := h.verifies.Load()
+			_, err := r.Authenticate(ctx, org.ID, spellings[i%len(spellings)], "guess")
+			checked += int(h.verifies.Load() - before)
+			if i < 3 {
+				assert.ErrorIs(t, err, membership.ErrInvalidCredentials)
+			}
+		}
+		assert.Equal(t, 3, checked, "three free tries for the address, whatever its spelling")
+	})
+}
+
+// MySQL and MariaDB compare ignoring trailing spaces: an org ID with
+// spaces after it must not reach the org, nor tell a right guess from a
+// wrong one.
+func TestAttackPaddedOrgID(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		ctx := context.Background()
+		st := newStore(t)
+		h := &countingHasher{Hasher: fastHasher()}
+		r := roster.New(st, &roster.Options{Hasher: h})
+		org := seedOrg(t, ctx, st, 0)
+		for _, id := range []string{org.ID + " ", org.ID + "  "} {
+			_, err := r.Authenticate(ctx, id, "ada.admin", "proof-password")
+			assert.ErrorIs(t, err, membership.ErrInvalidCredentials, "the right password, through another spelling of the org")
+			_, err = r.Get(ctx, sys, id, idOfPlain(t, ctx, st, org.ID, "ada.admin"))
+			assert.ErrorIs(t, err, membership.ErrNotFound)
+		}
+	})
+}
+
+// Hashing is spent only for who may: an actor without the permission
+// costs no hash.
+func TestAttackNoHashBeforeAuthorization(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		ctx := context.Background()
+		st := newStore(t)
+		h := &countingHasher{Hasher: fastHasher()}
+		r := roster.New(st, &roster.Options{Hasher: h, Notifier: roster.NotifierFunc(func(context.Context, membership.Member, string) error { return nil })})
+		org := seedOrg(t, ctx, st, 0)
+		cleo := membership.ActorMember(idOfPlain(t, ctx, st, org.ID, "cleo.user"))
+		before := h.hashes.Load()
+		_, err := r.Add(ctx, cleo, org.ID, roster.NewMember{FirstName: "X", LastName: "Y", Password: "some-password"})
+		assert.ErrorIs(t, err, membership.ErrForbidden)
+		assert.ErrorIs(t, r.ResetPassword(ctx, cleo, org.ID, idOfPlain(t, ctx, st, org.ID, "dan.user")), membership.ErrForbidden)
+		assert.Equal(t, before, h.hashes.Load(), "no hash spent for a refused actor")
 	})
 }
