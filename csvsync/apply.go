@@ -200,6 +200,8 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 		return nil, err
 	}
 	p.applied = true
+	s.log.InfoContext(ctx, "memberkit: import applied", "org", orgID, "actor", actor.String(),
+		"added", res.Added, "updated", res.Updated, "reactivated", res.Reactivated, "deactivated", res.Deactivated, "unchanged", res.Unchanged)
 	return res, nil
 }
 

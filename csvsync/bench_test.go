@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/memberkit/memberkit/csvsync"
 	"github.com/memberkit/memberkit/internal/testkit/gen"
 	"github.com/memberkit/memberkit/membership"
@@ -65,7 +67,7 @@ func BenchmarkPlanApply(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				svc := csvsync.New(st, &csvsync.Options{Hasher: hasher})
+				svc := testkit.CSV(b, st, &csvsync.Options{Hasher: hasher})
 				sys := membership.SystemActor("bench")
 				var exp bytes.Buffer
 				if _, err := svc.Export(ctx, sys, org.ID, &exp, nil); err != nil {

@@ -17,7 +17,10 @@ func exampleOrg() (*roster.Service, *csvsync.Service, membership.Org, membership
 	ctx := context.Background()
 	st := memstore.New()
 	hasher := membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1}) // cheap, for the example
-	members := roster.New(st, &roster.Options{Hasher: hasher})
+	members, err := roster.New(st, &roster.Options{Hasher: hasher})
+	if err != nil {
+		log.Fatal(err)
+	}
 	org, err := members.CreateOrg(ctx, roster.NewOrg{Name: "Conance", Plan: membership.PremiumPlan(50), Features: []membership.Feature{membership.FeatureCSV}})
 	if err != nil {
 		log.Fatal(err)
@@ -32,7 +35,11 @@ func exampleOrg() (*roster.Service, *csvsync.Service, membership.Org, membership
 			log.Fatal(err)
 		}
 	}
-	return members, csvsync.New(st, &csvsync.Options{Hasher: hasher}), org, actor
+	files, err := csvsync.New(st, &csvsync.Options{Hasher: hasher})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return members, files, org, actor
 }
 
 // Export the roster in the format French spreadsheets open as is.

@@ -3,7 +3,6 @@ package csvsync
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/memberkit/memberkit/membership"
 )
@@ -17,86 +16,6 @@ var (
 	// cause. Set PlanOptions.AllowMassDeactivation to proceed.
 	ErrMassDeactivation = errors.New("memberkit: the import would deactivate too many members")
 )
-
-// Problem is one thing wrong with an import file.
-type Problem struct {
-	Line    int    // 1-based line in the file; 0 for the file as a whole
-	Column  string // the column's header as written in the file, if any
-	Code    string // stable identifier, e.g. "required", "email"
-	Message string // in the language of the options
-}
-
-// FileError reports an import file refused as a whole: nothing was
-// changed. It matches membership.ErrInvalid, and membership.ErrForbidden
-// when a row would change a member the actor may not act on, or
-// deactivate the actor.
-type FileError struct {
-	Problems  []Problem
-	Truncated bool // more problems were found than listed
-	Lang      membership.Lang
-}
-
-func (e *FileError) Error() string {
-	var b strings.Builder
-	n := len(e.Problems)
-	if e.Lang == membership.English {
-		fmt.Fprintf(&b, "memberkit: import refused, %d problem(s)", n)
-	} else {
-		fmt.Fprintf(&b, "memberkit: import refusé, %d problème(s)", n)
-	}
-	if e.Truncated {
-		b.WriteString("+")
-	}
-	for i, p := range e.Problems {
-		if i == 10 {
-			fmt.Fprintf(&b, "; …")
-			break
-		}
-		b.WriteString("; ")
-		b.WriteString(e.format(p))
-	}
-	return b.String()
-}
-
-func (e *FileError) format(p Problem) string {
-	var b strings.Builder
-	if p.Line > 0 {
-		fmt.Fprintf(&b, "%s %d", word(e.Lang, "ligne", "line"), p.Line)
-		if p.Column != "" {
-			fmt.Fprintf(&b, ", %s %s", word(e.Lang, "colonne", "column"), p.Column)
-		}
-		b.WriteString(word(e.Lang, " : ", ": "))
-	}
-	b.WriteString(p.Message)
-	return b.String()
-}
-
-// Lines returns each problem as one line of text, for display.
-func (e *FileError) Lines() []string {
-	out := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		out[i] = e.format(p)
-	}
-	return out
-}
-
-// Is reports whether target is membership.ErrInvalid, or
-// membership.ErrForbidden when a problem is a member the actor may not act
-// on (code "beyond_power"), whose credentials it may not set
-// ("credentials"), or the actor's own deactivation ("self").
-func (e *FileError) Is(target error) bool {
-	if target == membership.ErrInvalid {
-		return true
-	}
-	if target == membership.ErrForbidden {
-		for _, p := range e.Problems {
-			if p.Code == "beyond_power" || p.Code == "self" || p.Code == "credentials" {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 func word(lang membership.Lang, fr, en string) string {
 	if lang == membership.English {

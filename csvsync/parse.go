@@ -174,37 +174,6 @@ func (f *File) cell(s string) string {
 	return d
 }
 
-type problems struct {
-	list      []Problem
-	max       int
-	truncated bool
-	lang      membership.Lang
-}
-
-// excerptLen is the most characters a message shows of a value read from
-// the file.
-const excerptLen = 64
-
-func (p *problems) add(line int, col, code string, args ...any) {
-	if len(p.list) >= p.max {
-		p.truncated = true
-		return
-	}
-	for i, a := range args {
-		if s, ok := a.(string); ok {
-			args[i] = membership.Excerpt(s, excerptLen)
-		}
-	}
-	p.list = append(p.list, Problem{Line: line, Column: membership.Excerpt(col, excerptLen), Code: code, Message: msg(p.lang, code, args...)})
-}
-
-func (p *problems) err() error {
-	if len(p.list) == 0 {
-		return nil
-	}
-	return &FileError{Problems: p.list, Truncated: p.truncated, Lang: p.lang}
-}
-
 // Parse reads an import file. Every problem found is reported in one
 // [*FileError] (up to ParseOptions.MaxProblems), each with its line and
 // column; a file with any problem yields no rows. Parse does no I/O but

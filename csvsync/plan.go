@@ -118,11 +118,6 @@ type Plan struct {
 // Changes reports whether applying the plan would change anything.
 func (p *Plan) Changes() bool { return len(p.Actions) > 0 }
 
-// HashOperations is how many password hashes (or verifications) the plan
-// cost. A file with blank passwords or the export placeholder costs none
-// but the shared temporary password, hashed once.
-func (p *Plan) HashOperations() int { return p.hashes }
-
 const passwordMask = "•••"
 
 // Plan matches a parsed file against the org's roster and says what
@@ -224,6 +219,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		}
 	}
 	if !o.AllowMassDeactivation && p.active > 0 && float64(deactivations) > o.MaxDeactivateRatio*float64(p.active) {
+		s.log.WarnContext(ctx, "memberkit: import refused: mass deactivation", "org", orgID, "deactivations", deactivations, "active", p.active)
 		return nil, fmt.Errorf("%w: %d of %d active members (more than %.0f%%); allow it explicitly if the file is complete",
 			ErrMassDeactivation, deactivations, p.active, 100*o.MaxDeactivateRatio)
 	}

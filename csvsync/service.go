@@ -2,7 +2,7 @@ package csvsync
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 	"log/slog"
 	"runtime"
@@ -25,8 +25,9 @@ type Options struct {
 	// runtime.GOMAXPROCS(0). A *membership.LimitedHasher given as Hasher
 	// keeps its own bound, shared with whoever else uses it.
 	HashWorkers int
-	// Logger receives operational messages; default silent. Passwords
-	// and hashes are never logged.
+	// Logger receives operational messages (an import applied, at info; a
+	// mass deactivation refused, at warn); default silent. Passwords and
+	// hashes are never logged.
 	Logger *slog.Logger
 	// AfterCommit is called after an import is applied, with its audit
 	// events.
@@ -46,8 +47,11 @@ type Service struct {
 	parse   ParseOptions
 }
 
-// New returns a service on st.
-func New(st store.Store, opts *Options) *Service {
+// New returns a service on st; opts may be nil. It refuses a nil store.
+func New(st store.Store, opts *Options) (*Service, error) {
+	if st == nil {
+		return nil, errors.New("csvsync: nil store")
+	}
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -59,7 +63,7 @@ func New(st store.Store, opts *Options) *Service {
 		o.HashWorkers = runtime.GOMAXPROCS(0)
 	}
 	return &Service{st: st, clock: membership.ClockOrSystem(o.Clock), hasher: membership.LimitHasher(o.Hasher, o.HashWorkers), workers: o.HashWorkers,
-		log: svc.Logger(o.Logger), hook: o.AfterCommit, parse: o.Parse}
+		log: svc.Logger(o.Logger), hook: o.AfterCommit, parse: o.Parse}, nil
 }
 
 // authorize checks the permission and the org's CSV feature inside tx.
@@ -114,7 +118,7 @@ func (pw *power) lacks(roleID string) membership.Permission {
 func (pw *power) grant(roleID string) error {
 	r, ok := pw.roles[roleID]
 	if !ok {
-		return &membership.ValidationError{Field: "role", Reason: fmt.Sprintf("no role %q in this org", roleID)}
+		return svc.RoleErr(roleID, store.ErrNotFound)
 	}
 	return pw.a.CanGrant(r)
 }

@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/memberkit/memberkit/internal/testkit"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -61,10 +64,10 @@ type fixture struct {
 func setup(t *testing.T, newStore func(testing.TB) store.Store, plan membership.Plan) *fixture {
 	f := &fixture{t: t, ctx: context.Background(), st: newStore(t), clock: membership.NewFakeClock(t0),
 		hasher: &countingHasher{Hasher: membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1})}}
-	f.csv = csvsync.New(f.st, &csvsync.Options{Clock: f.clock, Hasher: f.hasher, AfterCommit: func(_ context.Context, evs []membership.Event) {
+	f.csv = testkit.CSV(t, f.st, &csvsync.Options{Clock: f.clock, Hasher: f.hasher, AfterCommit: func(_ context.Context, evs []membership.Event) {
 		f.events = append(f.events, evs...)
 	}})
-	f.roster = roster.New(f.st, &roster.Options{Clock: f.clock, Hasher: f.hasher})
+	f.roster = testkit.Roster(t, f.st, &roster.Options{Clock: f.clock, Hasher: f.hasher})
 	var err error
 	f.org, err = f.roster.CreateOrg(f.ctx, roster.NewOrg{Name: "Conance", Plan: plan, Features: []membership.Feature{membership.FeatureCSV}})
 	require.NoError(t, err)
@@ -191,7 +194,7 @@ func TestRoundTripPlansNothing(t *testing.T) {
 			assert.False(t, p.Changes(), "%+v", p.Actions)
 			assert.Equal(t, 5, p.Unchanged)
 			assert.Equal(t, before, f.hasher.ops.Load(), "the placeholder costs no hashing")
-			assert.Zero(t, p.HashOperations())
+			assert.Zero(t, csvsync.HashOperations(p))
 		}
 	})
 }
@@ -300,7 +303,7 @@ func TestRandomTemporaryPasswordsAndHashingCost(t *testing.T) {
 		p, err := f.plan(data, nil)
 		require.NoError(t, err)
 		assert.Equal(t, int64(4), f.hasher.ops.Load()-before, "2 random temporary passwords + 2 clear ones; blank costs nothing for existing")
-		assert.Equal(t, 4, p.HashOperations())
+		assert.Equal(t, 4, csvsync.HashOperations(p))
 		res, err := f.csv.Apply(f.ctx, f.actor, f.org.ID, p, nil)
 		require.NoError(t, err)
 		require.Len(t, res.TemporaryPasswords, 2)
@@ -398,7 +401,7 @@ func TestApplyStalePlanAndAllOrNothing(t *testing.T) {
 		p, err := f.plan(data, nil)
 		require.NoError(t, err)
 		// The roster changes between plan and apply.
-		_, err = f.roster.Update(f.ctx, f.actor, f.org.ID, bob.ID, roster.Patch{Groups: &[]string{"Paris"}})
+		_, err = f.roster.Edit(f.ctx, f.actor, f.org.ID, bob.ID, roster.Patch{Groups: &[]string{"Paris"}})
 		require.NoError(t, err)
 		before := f.members()
 		_, err = f.csv.Apply(f.ctx, f.actor, f.org.ID, p, nil)
@@ -455,4 +458,28 @@ func TestUnknownColumnWarningsCapped(t *testing.T) {
 			assert.Less(t, len(w), 120)
 		}
 	})
+}
+
+// One constructor shape: a nil store is refused; the Logger hears about
+// an applied import, never a password.
+func TestNewAndLogger(t *testing.T) {
+	_, err := csvsync.New(nil, nil)
+	assert.Error(t, err)
+	var logs bytes.Buffer
+	st := testdb.Kinds()[0].New(t)
+	hasher := membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1})
+	r := testkit.Roster(t, st, &roster.Options{Hasher: hasher})
+	org, err := r.CreateOrg(context.Background(), roster.NewOrg{Name: "Logs", Plan: membership.PremiumPlan(0), Features: []membership.Feature{membership.FeatureCSV}})
+	require.NoError(t, err)
+	files := testkit.CSV(t, st, &csvsync.Options{Hasher: hasher, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	sys := membership.SystemActor("logs")
+	f, err := csvsync.Parse(strings.NewReader("Nom;Prénom;Mot de passe;Etat\nDurand;Alice;secret-password-1;actif\n"), nil)
+	require.NoError(t, err)
+	p, err := files.Plan(context.Background(), sys, org.ID, f, nil)
+	require.NoError(t, err)
+	_, err = files.Apply(context.Background(), sys, org.ID, p, nil)
+	require.NoError(t, err)
+	assert.Contains(t, logs.String(), `"msg":"memberkit: import applied"`)
+	assert.Contains(t, logs.String(), `"added":1`)
+	assert.NotContains(t, logs.String(), "secret-password-1")
 }

@@ -17,7 +17,10 @@ func Example() {
 	ctx := context.Background()
 	st := memstore.New()
 	hasher := membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1}) // cheap, for the example
-	members := roster.New(st, &roster.Options{Hasher: hasher})
+	members, err := roster.New(st, &roster.Options{Hasher: hasher})
+	if err != nil {
+		log.Fatal(err)
+	}
 	org, _ := members.CreateOrg(ctx, roster.NewOrg{Name: "Conance", Plan: membership.FreePlan()})
 	admin, _ := members.Add(ctx, membership.SystemActor("signup"), org.ID, roster.NewMember{
 		FirstName: "Alice", LastName: "Durand", RoleID: membership.RoleAdmin, Password: "correct horse battery"})

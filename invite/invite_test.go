@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -45,7 +47,7 @@ func setup(t *testing.T, newStore func(testing.TB) store.Store, plan membership.
 		f.mu.Unlock()
 	}})
 	require.NoError(t, err)
-	f.roster = roster.New(f.st, &roster.Options{Clock: f.clock, Hasher: h})
+	f.roster = testkit.Roster(t, f.st, &roster.Options{Clock: f.clock, Hasher: h})
 	f.org, err = f.roster.CreateOrg(f.ctx, roster.NewOrg{Name: "Conance", Plan: plan})
 	require.NoError(t, err)
 	a, err := f.roster.Add(f.ctx, membership.SystemActor("setup"), f.org.ID, roster.NewMember{FirstName: "Alice", LastName: "Admin", RoleID: membership.RoleAdmin, Password: "alice-password"})

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/memberkit/memberkit/internal/testkit/gen"
 	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/membership"
@@ -61,7 +63,7 @@ func BenchmarkCheckSession(b *testing.B) {
 				b.Fatal(err)
 			}
 			_, _ = st.DB().ExecContext(ctx, "ANALYZE")
-			svc := roster.New(st, nil)
+			svc := testkit.Roster(b, st, nil)
 			q := `SELECT security_stamp FROM memberkit_members WHERE org_id = ? AND id = ?`
 			if name == "postgres" {
 				q = `SELECT security_stamp FROM memberkit_members WHERE org_id = $1 AND id = $2`
@@ -139,7 +141,7 @@ func BenchmarkLoginBurst(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				ctx := context.Background()
 				st := memstore.New()
-				svc := roster.New(st, &roster.Options{MaxConcurrentHashes: limit})
+				svc := testkit.Roster(b, st, &roster.Options{MaxConcurrentHashes: limit})
 				org, err := svc.CreateOrg(ctx, roster.NewOrg{Name: "Burst", Plan: membership.PremiumPlan(0)})
 				if err != nil {
 					b.Fatal(err)

@@ -95,19 +95,36 @@ func TestConcurrentBulkAndSingleKeepAnAdmin(t *testing.T) {
 			admins = append(admins, f.add("Admin", n, withRole(membership.RoleAdmin)).ID)
 		}
 		var wg sync.WaitGroup
+		errs := make([]error, 8)
 		for i := range 8 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				sys := membership.SystemActor("race")
 				if i%2 == 0 {
-					_, _ = f.svc.DeactivateMany(f.ctx, sys, f.org.ID, admins[i%4:])
+					_, errs[i] = f.svc.DeactivateMany(f.ctx, sys, f.org.ID, admins[i%4:])
 				} else {
-					_, _ = f.svc.Deactivate(f.ctx, sys, f.org.ID, admins[i%4])
+					_, errs[i] = f.svc.Deactivate(f.ctx, sys, f.org.ID, admins[i%4])
 				}
 			}()
 		}
 		wg.Wait()
-		assert.GreaterOrEqual(t, f.counts().ActiveAdmins, 1)
+		refused := 0
+		for i, err := range errs {
+			if err != nil {
+				require.ErrorIs(t, err, membership.ErrLastAdmin, "call %d may only be refused for the last admin", i)
+				refused++
+			}
+		}
+		assert.GreaterOrEqual(t, refused, 1, "deactivating every admin at once is always refused")
+		// A recount of the members, not the counters under test.
+		active := 0
+		for _, m := range f.snapshot() {
+			if m.IsActiveAdmin() {
+				active++
+			}
+		}
+		assert.GreaterOrEqual(t, active, 1, "an active admin is left")
+		assert.Equal(t, active, f.counts().ActiveAdmins, "the org's counter equals the recount")
 	})
 }

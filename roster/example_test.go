@@ -15,9 +15,13 @@ import (
 // newExampleService builds a service with a cheap hasher so that examples
 // run fast; production code keeps the default (argon2id, OWASP).
 func newExampleService() *roster.Service {
-	return roster.New(memstore.New(), &roster.Options{
+	svc, err := roster.New(memstore.New(), &roster.Options{
 		Hasher: membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1}),
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return svc
 }
 
 // Add the first admin of a new org, then a member whose login is derived

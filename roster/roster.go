@@ -70,8 +70,11 @@ type Service struct {
 	dummy     membership.PasswordHash
 }
 
-// New returns a service on st.
-func New(st store.Store, opts *Options) *Service {
+// New returns a service on st; opts may be nil. It refuses a nil store.
+func New(st store.Store, opts *Options) (*Service, error) {
+	if st == nil {
+		return nil, errors.New("roster: nil store")
+	}
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -88,14 +91,23 @@ func New(st store.Store, opts *Options) *Service {
 	if s.idleAfter <= 0 {
 		s.idleAfter = 90 * 24 * time.Hour
 	}
-	return s
+	return s, nil
 }
 
-// Store returns the store the service works on.
-func (s *Service) Store() store.Store { return s.st }
-
-// Clock returns the service's clock.
-func (s *Service) Clock() membership.Clock { return s.clock }
+// Org returns the org (permission members.read): its name, plan, features
+// and the counts the services keep.
+func (s *Service) Org(ctx context.Context, actor membership.Actor, orgID string) (membership.Org, error) {
+	var org membership.Org
+	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
+			return err
+		}
+		var err error
+		org, err = tx.Org(ctx)
+		return err
+	})
+	return org, err
+}
 
 // update runs fn in a store Update, collects the events fn appends, and
 // emits them after commit.
@@ -557,12 +569,12 @@ type Patch struct {
 	UserID    *string
 }
 
-// Update changes a member's details (permission members.manage), on a
+// Edit changes a member's details (permission members.manage), on a
 // member the actor may act on. Changing another member's email, through
 // which their account is recovered, needs an actor that outranks them
 // ([membership.Authority.CanSetCredentials]). Changing UserID, the link to
 // a host account, is the system actor's alone.
-func (s *Service) Update(ctx context.Context, actor membership.Actor, orgID, memberID string, p Patch) (membership.Member, error) {
+func (s *Service) Edit(ctx context.Context, actor membership.Actor, orgID, memberID string, p Patch) (membership.Member, error) {
 	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(tx store.Tx, a membership.Authority, roles *svc.Roles, m *membership.Member) (membership.EventType, string, error) {
 		if m.Status == membership.StatusRemoved {
 			return "", "", removedErr(m)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -57,7 +59,7 @@ type fixture struct {
 
 func setup(t *testing.T, newStore func(testing.TB) store.Store, plan membership.Plan) *fixture {
 	f := &fixture{t: t, ctx: context.Background(), st: newStore(t), clock: membership.NewFakeClock(t0), hasher: fastHasher()}
-	f.svc = roster.New(f.st, &roster.Options{Clock: f.clock, Hasher: f.hasher, AfterCommit: func(_ context.Context, evs []membership.Event) {
+	f.svc = testkit.Roster(t, f.st, &roster.Options{Clock: f.clock, Hasher: f.hasher, AfterCommit: func(_ context.Context, evs []membership.Event) {
 		f.mu.Lock()
 		f.events = append(f.events, evs...)
 		f.mu.Unlock()
@@ -340,7 +342,7 @@ func TestDeactivateGroup(t *testing.T) {
 		assert.Equal(t, membership.StatusDeactivated, f.get(p1.ID).Status)
 
 		// The actor in the group is skipped, not deactivated.
-		_, err = f.svc.Update(f.ctx, f.actor, f.org.ID, f.admin.ID, roster.Patch{Groups: &[]string{"Lyon"}})
+		_, err = f.svc.Edit(f.ctx, f.actor, f.org.ID, f.admin.ID, roster.Patch{Groups: &[]string{"Lyon"}})
 		require.NoError(t, err)
 		res, err = f.svc.DeactivateWhere(f.ctx, f.actor, f.org.ID, store.MemberFilter{Group: "Lyon"})
 		require.NoError(t, err)
@@ -550,7 +552,7 @@ func TestAuthenticate(t *testing.T) {
 
 		// Rehash when the parameters change.
 		stronger := &countingHasher{Hasher: membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 128, Time: 2, Threads: 1})}
-		svc2 := roster.New(f.st, &roster.Options{Clock: f.clock, Hasher: stronger})
+		svc2 := testkit.Roster(t, f.st, &roster.Options{Clock: f.clock, Hasher: stronger})
 		old := f.get(b.ID)
 		_, err = svc2.Authenticate(f.ctx, f.org.ID, "bob.martin", "bob-password")
 		require.NoError(t, err)
@@ -655,5 +657,21 @@ func TestEventsAndHook(t *testing.T) {
 		assert.Equal(t, []membership.EventType{membership.EventMemberAdded, membership.EventMemberDeactivated, membership.EventMemberRoleChanged}, types)
 		assert.Equal(t, membership.RoleUser, evs[2].RoleBefore)
 		assert.Equal(t, membership.RoleAdmin, evs[2].RoleAfter)
+	})
+}
+
+// One constructor shape: a nil store is refused. Org reads the org for
+// who may read members.
+func TestNewAndOrg(t *testing.T) {
+	_, err := roster.New(nil, nil)
+	assert.Error(t, err)
+	each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		f := setup(t, newStore, membership.PremiumPlan(0))
+		org, err := f.svc.Org(f.ctx, f.actor, f.org.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "Conance", org.Name)
+		assert.Equal(t, 1, org.ActiveAdmins)
+		_, err = f.svc.Org(f.ctx, membership.ActorMember("nobody"), f.org.ID)
+		assert.ErrorIs(t, err, membership.ErrForbidden)
 	})
 }

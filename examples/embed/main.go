@@ -45,7 +45,10 @@ func run(ctx context.Context, path string) error {
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	members := roster.New(st, nil) // argon2id (OWASP parameters), system clock
+	members, err := roster.New(st, nil) // argon2id (OWASP parameters), system clock
+	if err != nil {
+		return err
+	}
 	org, err := members.CreateOrg(ctx, roster.NewOrg{Name: "Acme", Plan: membership.FreePlan()})
 	if err != nil {
 		return err

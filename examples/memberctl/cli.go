@@ -265,7 +265,10 @@ func orgsCreate(e *env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	svc := roster.New(st, nil)
+	svc, err := roster.New(st, nil)
+	if err != nil {
+		return err
+	}
 	var feats []membership.Feature
 	if *csvOn {
 		feats = append(feats, membership.FeatureCSV)
@@ -311,7 +314,11 @@ func membersAdd(e *env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	a, err := roster.New(st, nil).Add(e.ctx, actor, *org, roster.NewMember{FirstName: *first, LastName: *last, Email: *email, Login: *login, RoleID: *role, Groups: groups, Password: *pw})
+	svc, err := roster.New(st, nil)
+	if err != nil {
+		return err
+	}
+	a, err := svc.Add(e.ctx, actor, *org, roster.NewMember{FirstName: *first, LastName: *last, Email: *email, Login: *login, RoleID: *role, Groups: groups, Password: *pw})
 	if err != nil {
 		return err
 	}
@@ -357,7 +364,11 @@ func membersList(e *env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	page, err := roster.New(st, nil).List(e.ctx, actor, *org, roster.ListQuery{MemberFilter: f, Limit: *limit, After: *after})
+	svc, err := roster.New(st, nil)
+	if err != nil {
+		return err
+	}
+	page, err := svc.List(e.ctx, actor, *org, roster.ListQuery{MemberFilter: f, Limit: *limit, After: *after})
 	if err != nil {
 		return err
 	}
@@ -404,7 +415,10 @@ func membersDeactivate(e *env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	svc := roster.New(st, nil)
+	svc, err := roster.New(st, nil)
+	if err != nil {
+		return err
+	}
 	var res roster.BulkResult
 	if *group != "" {
 		res, err = svc.DeactivateWhere(e.ctx, actor, *org, store.MemberFilter{Group: *group})
@@ -574,7 +588,11 @@ func csvExport(e *env, args []string) error {
 		defer f.Close()
 		w = f
 	}
-	n, err := csvsync.New(st, nil).Export(e.ctx, actor, *org, w, opts)
+	files, err := csvsync.New(st, nil)
+	if err != nil {
+		return err
+	}
+	n, err := files.Export(e.ctx, actor, *org, w, opts)
 	if err != nil {
 		return err
 	}
@@ -615,7 +633,10 @@ func csvImport(e *env, args []string) error {
 		defer f.Close()
 		in = f
 	}
-	svc := csvsync.New(st, &csvsync.Options{Parse: csvsync.ParseOptions{Lang: membership.Lang(*lang)}})
+	svc, err := csvsync.New(st, &csvsync.Options{Parse: csvsync.ParseOptions{Lang: membership.Lang(*lang)}})
+	if err != nil {
+		return err
+	}
 	parsed, err := svc.Parse(e.ctx, actor, *org, in)
 	if err != nil {
 		return err

@@ -54,7 +54,10 @@ func main() {
 	fmt.Println("store: SQLite at", dbPath)
 
 	// 2. The services. Defaults: argon2id (OWASP), system clock, 7-day invitations.
-	members := roster.New(st, nil)
+	members, err := roster.New(st, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
 	var inbox []string // our stand-in for the host's mailer
 	mailer := invite.SenderFunc(func(ctx context.Context, inv membership.Invitation, token string) error {
 		inbox = append(inbox, token)
@@ -65,7 +68,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	files := csvsync.New(st, nil)
+	files, err := csvsync.New(st, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	step("Create an org on the Free plan (3 seats) with CSV import/export")
 	org, err := members.CreateOrg(ctx, roster.NewOrg{Name: "Conance", Plan: membership.FreePlan(), Features: []membership.Feature{membership.FeatureCSV}})

@@ -84,7 +84,10 @@ const DemoPassword = "demo-password-2026"
 // manage members (held by Léa Moreau), and members in the Paris and Lyon
 // groups.
 func Seed(ctx context.Context, st store.Store, hasher membership.Hasher) (membership.Org, error) {
-	svc := roster.New(st, &roster.Options{Hasher: hasher})
+	svc, err := roster.New(st, &roster.Options{Hasher: hasher})
+	if err != nil {
+		return membership.Org{}, err
+	}
 	org, err := svc.CreateOrg(ctx, roster.NewOrg{Name: "Conance", Plan: membership.PremiumPlan(25), Features: []membership.Feature{membership.FeatureCSV}})
 	if err != nil {
 		return org, err

@@ -78,11 +78,19 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	members, err := roster.New(cfg.Store, &roster.Options{Hasher: cfg.Hasher, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	files, err := csvsync.New(cfg.Store, &csvsync.Options{Hasher: cfg.Hasher})
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		orgID:    cfg.OrgID,
-		members:  roster.New(cfg.Store, &roster.Options{Hasher: cfg.Hasher, Logger: log}),
+		members:  members,
 		invites:  inv,
-		files:    csvsync.New(cfg.Store, &csvsync.Options{Hasher: cfg.Hasher}),
+		files:    files,
 		log:      log,
 		pages:    map[string]*template.Template{},
 		sessions: map[string]*session{},
@@ -290,7 +298,7 @@ func (s *Server) render(w http.ResponseWriter, page string, d pageData, code int
 func (s *Server) base(r *http.Request, sess *session, actor membership.Actor) pageData {
 	d := pageData{CSRF: sess.csrf, Flash: s.takeFlash(sess)}
 	ctx := r.Context()
-	if org, err := s.members.Store().Org(ctx, s.orgID); err == nil {
+	if org, err := s.members.Org(ctx, actor, s.orgID); err == nil {
 		d.OrgName = org.Name
 	}
 	if actor.MemberID != "" {

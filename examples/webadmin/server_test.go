@@ -14,10 +14,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/memberkit/memberkit/csvsync"
 	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
@@ -173,7 +174,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 
 	// Upload an edited roster: Pia back, a newcomer.
 	var buf bytes.Buffer
-	_, err := csvsync.New(s.st, nil).Export(ctx, membership.SystemActor("test"), s.org.ID, &buf, nil)
+	_, err := testkit.CSV(t, s.st, nil).Export(ctx, membership.SystemActor("test"), s.org.ID, &buf, nil)
 	require.NoError(t, err)
 	edited := strings.Replace(buf.String(), "pia.bernard;Bernard;Pia;pia@conance.example;Mot de passe crypté;Désactivé", "pia.bernard;Bernard;Pia;pia@conance.example;Mot de passe crypté;Activé", 1)
 	edited += "ines.garcia;García;Inès;ines@conance.example;;Activé\r\n"

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -42,7 +44,7 @@ func newAttackEnv(t *testing.T, st store.Store) *attackEnv {
 	ctx := context.Background()
 	e := &attackEnv{ctx: ctx, st: st, sender: &invite.RecordingSender{}, delivered: map[string]string{}}
 	h := fastHasher()
-	e.roster = roster.New(st, &roster.Options{Hasher: h, Notifier: roster.NotifierFunc(func(_ context.Context, m membership.Member, pw string) error {
+	e.roster = testkit.Roster(t, st, &roster.Options{Hasher: h, Notifier: roster.NotifierFunc(func(_ context.Context, m membership.Member, pw string) error {
 		e.mu.Lock()
 		e.delivered[m.ID] = pw
 		e.mu.Unlock()
@@ -51,7 +53,7 @@ func newAttackEnv(t *testing.T, st store.Store) *attackEnv {
 	var err error
 	e.invites, err = invite.New(st, e.sender, &invite.Options{Hasher: h})
 	require.NoError(t, err)
-	e.csv = csvsync.New(st, &csvsync.Options{Hasher: h})
+	e.csv = testkit.CSV(t, st, &csvsync.Options{Hasher: h})
 	org, err := e.roster.CreateOrg(ctx, roster.NewOrg{Name: "Target", Plan: membership.PremiumPlan(0), Features: []membership.Feature{membership.FeatureCSV}})
 	require.NoError(t, err)
 	e.org = org.ID
@@ -111,12 +113,12 @@ func TestAttackManagerEscalations(t *testing.T) {
 			func() error { _, err := e.roster.Remove(e.ctx, actor(e.manager), e.org, e.admin.ID); return err },
 			func() error {
 				email := "mallory@evil.example"
-				_, err := e.roster.Update(e.ctx, actor(e.manager), e.org, e.admin.ID, roster.Patch{Email: &email})
+				_, err := e.roster.Edit(e.ctx, actor(e.manager), e.org, e.admin.ID, roster.Patch{Email: &email})
 				return err
 			},
 			func() error {
 				uid := "mallory-host-account"
-				_, err := e.roster.Update(e.ctx, actor(e.manager), e.org, e.user.ID, roster.Patch{UserID: &uid})
+				_, err := e.roster.Edit(e.ctx, actor(e.manager), e.org, e.user.ID, roster.Patch{UserID: &uid})
 				return err
 			},
 			func() error {
@@ -315,13 +317,13 @@ func TestAttackLookAlikeIdentifiers(t *testing.T) {
 		_, err = e.roster.Add(e.ctx, actor(e.manager), e.org, roster.NewMember{FirstName: "Mal", LastName: "Lory", Login: "admin@target.example", Password: "attack-password"})
 		assert.ErrorIs(t, err, membership.ErrDuplicate)
 		login := "admin@target.example"
-		_, err = e.roster.Update(e.ctx, actor(e.manager), e.org, e.user.ID, roster.Patch{Login: &login})
+		_, err = e.roster.Edit(e.ctx, actor(e.manager), e.org, e.user.ID, roster.Patch{Login: &login})
 		assert.ErrorIs(t, err, membership.ErrDuplicate)
 		// An email that is another member's login.
 		email := e.user.Login + "@x.example"
-		_, err = e.roster.Update(e.ctx, sys, e.org, e.user.ID, roster.Patch{Login: &email})
+		_, err = e.roster.Edit(e.ctx, sys, e.org, e.user.ID, roster.Patch{Login: &email})
 		require.NoError(t, err, "a login may be one's own address form")
-		_, err = e.roster.Update(e.ctx, actor(e.manager), e.org, e.manager.ID, roster.Patch{Email: &email})
+		_, err = e.roster.Edit(e.ctx, actor(e.manager), e.org, e.manager.ID, roster.Patch{Email: &email})
 		assert.ErrorIs(t, err, membership.ErrDuplicate)
 		_, err = e.invites.Send(e.ctx, sys, e.org, "someone@target.example", membership.RoleUser)
 		require.NoError(t, err)
@@ -353,7 +355,7 @@ func TestAttackPeerTakeover(t *testing.T) {
 		require.NoError(t, err)
 		before := e.logical(t)
 		email := "mallory@evil.example"
-		_, err = e.roster.Update(e.ctx, actor(e.admin), e.org, peer.Member.ID, roster.Patch{Email: &email})
+		_, err = e.roster.Edit(e.ctx, actor(e.admin), e.org, peer.Member.ID, roster.Patch{Email: &email})
 		assert.ErrorIs(t, err, membership.ErrForbidden, "a peer's recovery address")
 		assert.ErrorIs(t, e.roster.ResetPassword(e.ctx, actor(e.admin), e.org, peer.Member.ID), membership.ErrForbidden, "a peer's password")
 		var export strings.Builder
@@ -374,7 +376,7 @@ func TestAttackPeerTakeover(t *testing.T) {
 		assert.Equal(t, before, e.logical(t), "nothing changed")
 		// Its own email, a member may change.
 		own := "admin.new@target.example"
-		_, err = e.roster.Update(e.ctx, actor(e.admin), e.org, e.admin.ID, roster.Patch{Email: &own})
+		_, err = e.roster.Edit(e.ctx, actor(e.admin), e.org, e.admin.ID, roster.Patch{Email: &own})
 		assert.NoError(t, err)
 	})
 }

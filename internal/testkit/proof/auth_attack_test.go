@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -73,7 +75,7 @@ func TestAttackPasswordGuessingThrottled(t *testing.T) {
 		ctx := context.Background()
 		st := newStore(t)
 		clock := membership.NewFakeClock(authT0)
-		r := roster.New(st, &roster.Options{Hasher: fastHasher(), Clock: clock})
+		r := testkit.Roster(t, st, &roster.Options{Hasher: fastHasher(), Clock: clock})
 		org := seedOrg(t, ctx, st, 0)
 		guess := func(login string) []string {
 			var seq []string
@@ -145,8 +147,8 @@ func TestAttackThrottleSharedAcrossProcesses(t *testing.T) {
 			pools := testdb.Pools(t, kind, 2)
 			clock := membership.NewFakeClock(authT0)
 			policy := membership.ThrottlePolicy{FreeFailures: 1, LockAfter: 3}
-			a := roster.New(pools[0], &roster.Options{Hasher: fastHasher(), Clock: clock, LoginThrottle: policy})
-			b := roster.New(pools[1], &roster.Options{Hasher: fastHasher(), Clock: clock, LoginThrottle: policy})
+			a := testkit.Roster(t, pools[0], &roster.Options{Hasher: fastHasher(), Clock: clock, LoginThrottle: policy})
+			b := testkit.Roster(t, pools[1], &roster.Options{Hasher: fastHasher(), Clock: clock, LoginThrottle: policy})
 			org := seedOrg(t, ctx, pools[0], 0)
 			for i := range 3 {
 				_, err := []*roster.Service{a, b}[i%2].Authenticate(ctx, org.ID, "ben.boss", "wrong")
@@ -174,7 +176,7 @@ func TestAttackClientSprayThrottled(t *testing.T) {
 		ctx := context.Background()
 		st := newStore(t)
 		clock := membership.NewFakeClock(authT0)
-		r := roster.New(st, &roster.Options{Hasher: fastHasher(), Clock: clock, ClientThrottle: membership.ThrottlePolicy{FreeFailures: 5, LockAfter: 8}})
+		r := testkit.Roster(t, st, &roster.Options{Hasher: fastHasher(), Clock: clock, ClientThrottle: membership.ThrottlePolicy{FreeFailures: 5, LockAfter: 8}})
 		org := seedOrg(t, ctx, st, 0)
 		attacker := membership.WithClient(ctx, "198.51.100.23")
 		var last error
@@ -202,7 +204,7 @@ func TestAttackUnknownOrgLikeWrongPassword(t *testing.T) {
 		ctx := context.Background()
 		st := newStore(t)
 		h := &countingHasher{Hasher: fastHasher()}
-		r := roster.New(st, &roster.Options{Hasher: h, Clock: membership.NewFakeClock(authT0)})
+		r := testkit.Roster(t, st, &roster.Options{Hasher: h, Clock: membership.NewFakeClock(authT0)})
 		org := seedOrg(t, ctx, st, 0)
 		var seqKnown, seqUnknown []string
 		for range 4 {
@@ -226,7 +228,7 @@ func TestAttackLoginBurstBounded(t *testing.T) {
 		ctx := context.Background()
 		st := newStore(t)
 		h := &countingHasher{Hasher: fastHasher()}
-		r := roster.New(st, &roster.Options{Hasher: h, MaxConcurrentHashes: 2})
+		r := testkit.Roster(t, st, &roster.Options{Hasher: h, MaxConcurrentHashes: 2})
 		org := seedOrg(t, ctx, st, 0)
 		var wg sync.WaitGroup
 		var throttled atomic.Int64
@@ -257,10 +259,10 @@ func TestAttackTemporaryPasswordAllowsNothingElse(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
 		ctx := context.Background()
 		st := newStore(t)
-		r := roster.New(st, &roster.Options{Hasher: fastHasher()})
+		r := testkit.Roster(t, st, &roster.Options{Hasher: fastHasher()})
 		inv, err := invite.New(st, &invite.RecordingSender{}, &invite.Options{Hasher: fastHasher()})
 		require.NoError(t, err)
-		files := csvsync.New(st, &csvsync.Options{Hasher: fastHasher()})
+		files := testkit.CSV(t, st, &csvsync.Options{Hasher: fastHasher()})
 		org := seedOrg(t, ctx, st, 0)
 		added, err := r.Add(ctx, sys, org.ID, roster.NewMember{FirstName: "Temp", LastName: "Admin", RoleID: membership.RoleAdmin})
 		require.NoError(t, err)
@@ -302,8 +304,8 @@ func TestAttackSessionEndsAtOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
 		ctx := context.Background()
 		st := newStore(t)
-		r := roster.New(st, &roster.Options{Hasher: fastHasher(), Notifier: roster.NotifierFunc(func(context.Context, membership.Member, string) error { return nil })})
-		files := csvsync.New(st, &csvsync.Options{Hasher: fastHasher()})
+		r := testkit.Roster(t, st, &roster.Options{Hasher: fastHasher(), Notifier: roster.NotifierFunc(func(context.Context, membership.Member, string) error { return nil })})
+		files := testkit.CSV(t, st, &csvsync.Options{Hasher: fastHasher()})
 		org := seedOrg(t, ctx, st, 0)
 		login := func() membership.Member {
 			m, err := r.Authenticate(ctx, org.ID, "cleo.user", "proof-password")
@@ -313,7 +315,7 @@ func TestAttackSessionEndsAtOnce(t *testing.T) {
 		}
 		m := login()
 		// A change that must not end the session.
-		_, err := r.Update(ctx, sys, org.ID, m.ID, roster.Patch{Groups: &[]string{"Lyon"}})
+		_, err := r.Edit(ctx, sys, org.ID, m.ID, roster.Patch{Groups: &[]string{"Lyon"}})
 		require.NoError(t, err)
 		assert.NoError(t, r.CheckSession(ctx, org.ID, m.ID, m.SecurityStamp), "a profile edit keeps the session")
 		for name, end := range map[string]func() error{
@@ -342,7 +344,7 @@ func TestAttackSessionEndsAtOnce(t *testing.T) {
 				if _, err := r.Authenticate(ctx, org.ID, "cleo.user", "proof-password"); err != nil {
 					_, err = r.IssueTemporaryPassword(ctx, sys, org.ID, m.ID)
 					require.NoError(t, err)
-					_, err = r.Update(ctx, sys, org.ID, m.ID, roster.Patch{})
+					_, err = r.Edit(ctx, sys, org.ID, m.ID, roster.Patch{})
 					require.NoError(t, err)
 				}
 				m = loginOrReset(t, ctx, r, org.ID, m.ID)
@@ -430,7 +432,7 @@ func TestAttackThrottleSpellings(t *testing.T) {
 		ctx := context.Background()
 		st := newStore(t)
 		h := &countingHasher{Hasher: fastHasher()}
-		r := roster.New(st, &roster.Options{Hasher: h, Clock: membership.NewFakeClock(authT0)})
+		r := testkit.Roster(t, st, &roster.Options{Hasher: h, Clock: membership.NewFakeClock(authT0)})
 		org := seedOrg(t, ctx, st, 0)
 		spellings := []string{"ada@proof.example", "ADA@PROOF.EXAMPLE", "ada@ｐｒｏｏｆ.example", " Ada@Proof.Example ", "ada@PROOF.example"}
 		checked := 0
@@ -454,7 +456,7 @@ func TestAttackPaddedOrgID(t *testing.T) {
 		ctx := context.Background()
 		st := newStore(t)
 		h := &countingHasher{Hasher: fastHasher()}
-		r := roster.New(st, &roster.Options{Hasher: h})
+		r := testkit.Roster(t, st, &roster.Options{Hasher: h})
 		org := seedOrg(t, ctx, st, 0)
 		for _, id := range []string{org.ID + " ", org.ID + "  "} {
 			_, err := r.Authenticate(ctx, id, "ada.admin", "proof-password")
@@ -472,7 +474,7 @@ func TestAttackNoHashBeforeAuthorization(t *testing.T) {
 		ctx := context.Background()
 		st := newStore(t)
 		h := &countingHasher{Hasher: fastHasher()}
-		r := roster.New(st, &roster.Options{Hasher: h, Notifier: roster.NotifierFunc(func(context.Context, membership.Member, string) error { return nil })})
+		r := testkit.Roster(t, st, &roster.Options{Hasher: h, Notifier: roster.NotifierFunc(func(context.Context, membership.Member, string) error { return nil })})
 		org := seedOrg(t, ctx, st, 0)
 		cleo := membership.ActorMember(idOfPlain(t, ctx, st, org.ID, "cleo.user"))
 		before := h.hashes.Load()

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/memberkit/memberkit/csvsync"
@@ -24,11 +26,11 @@ func TestCountersFollowEveryWrite(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
 		ctx := context.Background()
 		st := newStore(t)
-		r := roster.New(st, &roster.Options{Hasher: fastHasher(), Notifier: roster.NotifierFunc(func(context.Context, membership.Member, string) error { return nil })})
+		r := testkit.Roster(t, st, &roster.Options{Hasher: fastHasher(), Notifier: roster.NotifierFunc(func(context.Context, membership.Member, string) error { return nil })})
 		sender := &invite.RecordingSender{}
 		inv, err := invite.New(st, sender, &invite.Options{Hasher: fastHasher()})
 		require.NoError(t, err)
-		files := csvsync.New(st, &csvsync.Options{Hasher: fastHasher()})
+		files := testkit.CSV(t, st, &csvsync.Options{Hasher: fastHasher()})
 		org := seedOrg(t, ctx, st, 0)
 		id := func(login string) string { return idOfPlain(t, ctx, st, org.ID, login) }
 		check := func(step string) {

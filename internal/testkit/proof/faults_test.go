@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -28,7 +30,7 @@ func fastHasher() membership.Hasher {
 // seedOrg makes an org with two admins and a few members in groups.
 func seedOrg(t testing.TB, ctx context.Context, st store.Store, limit int) membership.Org {
 	t.Helper()
-	r := roster.New(st, &roster.Options{Hasher: fastHasher()})
+	r := testkit.Roster(t, st, &roster.Options{Hasher: fastHasher()})
 	org, err := r.CreateOrg(ctx, roster.NewOrg{Name: "Proof", Plan: membership.PremiumPlan(limit), Features: []membership.Feature{membership.FeatureCSV}})
 	require.NoError(t, err)
 	people := []roster.NewMember{
@@ -73,19 +75,19 @@ var operations = []operation{
 			"eve.user;User;Eve;eve@proof.example;un-nouveau-mot-de-passe;Activé\n"+
 			";Neuf;Noé;noe@proof.example;;Activé\n"), nil)
 		require.NoError(t, err)
-		plan, err := csvsync.New(plain, &csvsync.Options{Hasher: fastHasher()}).Plan(ctx, sys, org.ID, file, &csvsync.PlanOptions{TemporaryPassword: "bienvenue", AllowMassDeactivation: true})
+		plan, err := testkit.CSV(t, plain, &csvsync.Options{Hasher: fastHasher()}).Plan(ctx, sys, org.ID, file, &csvsync.PlanOptions{TemporaryPassword: "bienvenue", AllowMassDeactivation: true})
 		require.NoError(t, err)
 		require.True(t, plan.Changes())
-		svc := csvsync.New(faulty, &csvsync.Options{Hasher: fastHasher()})
+		svc := testkit.CSV(t, faulty, &csvsync.Options{Hasher: fastHasher()})
 		return func(ctx context.Context) error { _, err := svc.Apply(ctx, sys, org.ID, plan, nil); return err }
 	}},
 	{"bulk deactivation", func(t *testing.T, ctx context.Context, plain, faulty store.Store, org membership.Org) func(context.Context) error {
 		ids := []string{idOf(t, ctx, plain, org, "cleo.user"), idOf(t, ctx, plain, org, "dan.user"), idOf(t, ctx, plain, org, "ben.boss")}
-		svc := roster.New(faulty, &roster.Options{Hasher: fastHasher()})
+		svc := testkit.Roster(t, faulty, &roster.Options{Hasher: fastHasher()})
 		return func(ctx context.Context) error { _, err := svc.DeactivateMany(ctx, sys, org.ID, ids); return err }
 	}},
 	{"deactivate group", func(t *testing.T, ctx context.Context, plain, faulty store.Store, org membership.Org) func(context.Context) error {
-		svc := roster.New(faulty, &roster.Options{Hasher: fastHasher()})
+		svc := testkit.Roster(t, faulty, &roster.Options{Hasher: fastHasher()})
 		return func(ctx context.Context) error {
 			_, err := svc.DeactivateWhere(ctx, sys, org.ID, store.MemberFilter{Group: "Paris"})
 			return err
@@ -169,7 +171,7 @@ func TestInjectedErrorIsNotSwallowed(t *testing.T) {
 	faulty := faultstore.New(plain)
 	org := seedOrg(t, ctx, plain, 20)
 	faulty.FailAt(1)
-	_, err := roster.New(faulty, nil).List(ctx, sys, org.ID, roster.ListQuery{})
+	_, err := testkit.Roster(t, faulty, nil).List(ctx, sys, org.ID, roster.ListQuery{})
 	var inj *faultstore.InjectedError
 	require.True(t, errors.As(err, &inj))
 }

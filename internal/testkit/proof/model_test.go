@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/memberkit/memberkit/csvsync"
@@ -143,7 +145,7 @@ type modelEnv struct {
 
 type opKey struct{}
 
-func newModelEnv(st store.Store, orgID string, sender *invite.RecordingSender) *modelEnv {
+func newModelEnv(t testing.TB, st store.Store, orgID string, sender *invite.RecordingSender) *modelEnv {
 	hook := func(ctx context.Context, evs []membership.Event) {
 		if o, ok := ctx.Value(opKey{}).(*modelOp); ok && len(evs) > 0 && o.order == "" {
 			o.order = evs[0].ID
@@ -165,8 +167,8 @@ func newModelEnv(st store.Store, orgID string, sender *invite.RecordingSender) *
 		return err
 	})
 	return &modelEnv{st: st, org: orgID, sender: sender, invites: inv, managers: managers,
-		roster: roster.New(st, &roster.Options{Hasher: h, AfterCommit: hook}),
-		csv:    csvsync.New(st, &csvsync.Options{Hasher: h, AfterCommit: hook}),
+		roster: testkit.Roster(t, st, &roster.Options{Hasher: h, AfterCommit: hook}),
+		csv:    testkit.CSV(t, st, &csvsync.Options{Hasher: h, AfterCommit: hook}),
 	}
 }
 
@@ -279,7 +281,7 @@ func (e *modelEnv) run(ctx context.Context, o *modelOp) error {
 }
 
 func modelSetup(t testing.TB, ctx context.Context, st store.Store) string {
-	r := roster.New(st, &roster.Options{Hasher: fastHasher()})
+	r := testkit.Roster(t, st, &roster.Options{Hasher: fastHasher()})
 	org, err := r.CreateOrg(ctx, roster.NewOrg{Name: "Model", Plan: membership.PremiumPlan(9), Features: []membership.Feature{membership.FeatureCSV}})
 	require.NoError(t, err)
 	managers, err := r.CreateRole(ctx, sys, org.ID, "Managers")
@@ -319,7 +321,7 @@ func runSchedule(t *testing.T, ctx context.Context, seed uint64, pools []store.S
 	sender := &invite.RecordingSender{}
 	envs := make([]*modelEnv, len(pools))
 	for i, p := range pools {
-		envs[i] = newModelEnv(p, orgID, sender)
+		envs[i] = newModelEnv(t, p, orgID, sender)
 	}
 	sched := schedule(seed, 4, 6)
 	var wg sync.WaitGroup
@@ -372,7 +374,7 @@ func runSchedule(t *testing.T, ctx context.Context, seed uint64, pools []store.S
 	}
 	st.changed += len(done)
 	replayOrg := modelSetup(t, ctx, pools[0])
-	replay := newModelEnv(pools[0], replayOrg, &invite.RecordingSender{})
+	replay := newModelEnv(t, pools[0], replayOrg, &invite.RecordingSender{})
 	for _, o := range done {
 		copyOp := *o
 		copyOp.order = ""

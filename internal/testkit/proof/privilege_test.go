@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/memberkit/memberkit/csvsync"
@@ -141,7 +143,7 @@ var matrixOps = []matrixOp{
 	},
 		func(e *matrixEnv, _ string) error {
 			email := "taken-over@matrix.example"
-			_, err := e.roster.Update(e.ctx, e.actor, e.org, e.target, roster.Patch{Email: &email})
+			_, err := e.roster.Edit(e.ctx, e.actor, e.org, e.target, roster.Patch{Email: &email})
 			return err
 		}},
 	{"Deactivate", true, func(o oracle, role string, _ bool) bool { return o.has(membership.PermMembersManage) && o.covers(role) },
@@ -281,11 +283,11 @@ func newMatrixEnv(t *testing.T, st store.Store, actorRole, targetRole string) *m
 		e.notified.Store(m.ID, pw)
 		return nil
 	})
-	e.roster = roster.New(st, &roster.Options{Hasher: h, Notifier: notifier})
+	e.roster = testkit.Roster(t, st, &roster.Options{Hasher: h, Notifier: notifier})
 	var err error
 	e.invites, err = invite.New(st, &invite.RecordingSender{}, &invite.Options{Hasher: h})
 	require.NoError(t, err)
-	e.csv = csvsync.New(st, &csvsync.Options{Hasher: h})
+	e.csv = testkit.CSV(t, st, &csvsync.Options{Hasher: h})
 	org, err := e.roster.CreateOrg(ctx, roster.NewOrg{Name: "Matrix", Plan: membership.PremiumPlan(0), Features: []membership.Feature{membership.FeatureCSV}})
 	require.NoError(t, err)
 	e.org = org.ID
@@ -337,7 +339,7 @@ func newMatrixEnv(t *testing.T, st store.Store, actorRole, targetRole string) *m
 		e.targetRole = actorRole
 		if actorRole != "system" {
 			e.target = e.actor.MemberID
-			_, err = e.roster.Update(ctx, sys, e.org, e.target, roster.Patch{Groups: &[]string{"Cible"}, LastName: ptr("Cible"), FirstName: ptr("Membre")})
+			_, err = e.roster.Edit(ctx, sys, e.org, e.target, roster.Patch{Groups: &[]string{"Cible"}, LastName: ptr("Cible"), FirstName: ptr("Membre")})
 			require.NoError(t, err)
 		}
 	} else {

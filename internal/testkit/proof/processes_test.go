@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -51,8 +53,8 @@ func TestTwoProcessesKeepInvariants(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
 			a, b := twoPools(t, kind)
-			ra := roster.New(a, &roster.Options{Hasher: fastHasher()})
-			rb := roster.New(b, &roster.Options{Hasher: fastHasher()})
+			ra := testkit.Roster(t, a, &roster.Options{Hasher: fastHasher()})
+			rb := testkit.Roster(t, b, &roster.Options{Hasher: fastHasher()})
 			org, err := ra.CreateOrg(ctx, roster.NewOrg{Name: "Shared", Plan: membership.PremiumPlan(10)})
 			require.NoError(t, err)
 			sys := membership.SystemActor("race")
@@ -136,7 +138,7 @@ func TestMigrationBackfillsCounts(t *testing.T) {
 			st, err := sqlstore.New(db, d, nil)
 			require.NoError(t, err)
 			require.NoError(t, st.Migrate(ctx))
-			svc := roster.New(st, nil)
+			svc := testkit.Roster(t, st, nil)
 			org, err := svc.CreateOrg(ctx, roster.NewOrg{Name: "Acme", Plan: membership.PremiumPlan(0)})
 			require.NoError(t, err)
 			sys := membership.SystemActor("test")

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -79,13 +81,13 @@ func samples(t *testing.T) map[string]any {
 	member := membership.Member{ID: "m1", Login: "jean", PasswordHash: markHash, SecurityStamp: "stamp"}
 	row := csvsync.Row{Line: 2, Login: "jean", Password: markPlain, PassKind: csvsync.PasswordPlain}
 	st := memstore.New()
-	org, err := roster.New(st, &roster.Options{Hasher: fastHasher()}).CreateOrg(t.Context(), roster.NewOrg{Name: "Secrets", Features: []membership.Feature{membership.FeatureCSV}})
+	org, err := testkit.Roster(t, st, &roster.Options{Hasher: fastHasher()}).CreateOrg(t.Context(), roster.NewOrg{Name: "Secrets", Features: []membership.Feature{membership.FeatureCSV}})
 	require.NoError(t, err)
-	added, err := roster.New(st, &roster.Options{Hasher: fastHasher()}).Add(t.Context(), sys, org.ID, roster.NewMember{FirstName: "Ada", LastName: "Admin", RoleID: membership.RoleAdmin, Password: markPlain})
+	added, err := testkit.Roster(t, st, &roster.Options{Hasher: fastHasher()}).Add(t.Context(), sys, org.ID, roster.NewMember{FirstName: "Ada", LastName: "Admin", RoleID: membership.RoleAdmin, Password: markPlain})
 	require.NoError(t, err)
 	f, err := csvsync.Parse(strings.NewReader("Identifiant;Nom;Prénom;Mot de passe;Etat\nada.admin;Admin;Ada;"+markPlain+";actif\n;Neuf;Noé;;actif\n"), nil)
 	require.NoError(t, err)
-	files := csvsync.New(st, &csvsync.Options{Hasher: fastHasher()})
+	files := testkit.CSV(t, st, &csvsync.Options{Hasher: fastHasher()})
 	plan, err := files.Plan(t.Context(), sys, org.ID, f, &csvsync.PlanOptions{TemporaryPassword: markTemp})
 	require.NoError(t, err)
 	result := &csvsync.Result{TemporaryPasswords: map[string]membership.Secret{"x": markTemp}}
@@ -107,7 +109,7 @@ func samples(t *testing.T) map[string]any {
 		"roster.PasswordChangeRequiredError": roster.PasswordChangeRequiredError{Member: member}, "roster.Refusal": roster.Refusal{},
 		"roster.BulkError": roster.BulkError{}, "roster.BulkResult": roster.BulkResult{}, "roster.ListQuery": roster.ListQuery{},
 		"roster.Row": roster.Row{}, "roster.Page": roster.Page{Members: []membership.Member{member}}, "roster.Report": roster.Report{Idle: []membership.Member{member}},
-		"roster.Options": roster.Options{}, "roster.Service": roster.New(st, nil), "roster.NewOrg": roster.NewOrg{},
+		"roster.Options": roster.Options{}, "roster.Service": testkit.Roster(t, st, nil), "roster.NewOrg": roster.NewOrg{},
 		"roster.NewMember": roster.NewMember{}, "roster.Added": roster.Added{Member: member, TemporaryPassword: markTemp}, "roster.Patch": roster.Patch{},
 		"invite.Details": invite.Details{}, "invite.Options": invite.Options{}, "invite.Service": &invite.Service{},
 		"invite.View": invite.View{}, "invite.Sent": invite.Sent{Token: markToken}, "invite.RecordingSender": &invite.RecordingSender{},

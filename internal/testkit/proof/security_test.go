@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/memberkit/memberkit/internal/testkit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -98,7 +100,7 @@ func TestAuthenticateSameWork(t *testing.T) {
 	st := testdb.Kinds()[0].New(t)
 	org := seedOrg(t, ctx, st, 0)
 	h := &countingHasher{Hasher: fastHasher()}
-	svc := roster.New(st, &roster.Options{Hasher: h})
+	svc := testkit.Roster(t, st, &roster.Options{Hasher: h})
 	_, _ = svc.Authenticate(ctx, org.ID, "nobody", "x") // the dummy hash is made once, lazily
 	cost := func(login, pw string) int64 {
 		before := h.verifies.Load()
@@ -132,11 +134,11 @@ func TestNoCrossTenantAccess(t *testing.T) {
 		a := seedOrg(t, ctx, st, 0)
 		b := seedOrg(t, ctx, st, 0)
 		h := fastHasher()
-		r := roster.New(st, &roster.Options{Hasher: h})
+		r := testkit.Roster(t, st, &roster.Options{Hasher: h})
 		sender := &invite.RecordingSender{}
 		inv, err := invite.New(st, sender, &invite.Options{Hasher: h})
 		require.NoError(t, err)
-		files := csvsync.New(st, &csvsync.Options{Hasher: h})
+		files := testkit.CSV(t, st, &csvsync.Options{Hasher: h})
 		aMember := idOfPlain(t, ctx, st, a.ID, "cleo.user")
 		aAdmin := membership.ActorMember(idOfPlain(t, ctx, st, a.ID, "ada.admin"))
 		aInv, err := inv.Send(ctx, sys, a.ID, "x@proof.example", membership.RoleUser)
@@ -161,7 +163,7 @@ func TestNoCrossTenantAccess(t *testing.T) {
 		notFound("Remove", err)
 		_, err = r.ChangeRole(ctx, sys, b.ID, aMember, membership.RoleAdmin)
 		notFound("ChangeRole", err)
-		_, err = r.Update(ctx, sys, b.ID, aMember, roster.Patch{Groups: &[]string{"x"}})
+		_, err = r.Edit(ctx, sys, b.ID, aMember, roster.Patch{Groups: &[]string{"x"}})
 		notFound("Update", err)
 		_, err = r.IssueTemporaryPassword(ctx, sys, b.ID, aMember)
 		notFound("IssueTemporaryPassword", err)
@@ -223,11 +225,11 @@ func TestNoSecretsInOutputs(t *testing.T) {
 		events = append(events, evs...)
 		mu.Unlock()
 	}
-	r := roster.New(st, &roster.Options{Hasher: h, Logger: logger, AfterCommit: hook})
+	r := testkit.Roster(t, st, &roster.Options{Hasher: h, Logger: logger, AfterCommit: hook})
 	sender := &invite.RecordingSender{}
 	inv, err := invite.New(st, sender, &invite.Options{Hasher: h, Logger: logger, AfterCommit: hook})
 	require.NoError(t, err)
-	files := csvsync.New(st, &csvsync.Options{Hasher: h, Logger: logger, AfterCommit: hook})
+	files := testkit.CSV(t, st, &csvsync.Options{Hasher: h, Logger: logger, AfterCommit: hook})
 	org, err := r.CreateOrg(ctx, roster.NewOrg{Name: "Secrets", Plan: membership.PremiumPlan(0), Features: []membership.Feature{membership.FeatureCSV}})
 	require.NoError(t, err)
 	secrets := []string{"S3cret-Admin-Pass", "S3cret-Member-Pass", "S3cret-Csv-Pass", "S3cret-Invitee-Pass", "S3cret-New-Pass"}
