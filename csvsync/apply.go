@@ -27,7 +27,7 @@ type Outcome struct {
 	Kind     Kind
 	MemberID string
 	Login    string
-	Changes  []Change
+	Changes  Changes
 }
 
 // Result reports an applied import.
@@ -281,11 +281,7 @@ func (r *Result) WriteReport(w io.Writer, opts *ExportOptions) error {
 		if out.Line > 0 {
 			line = strconv.Itoa(out.Line)
 		}
-		var ch []string
-		for _, c := range out.Changes {
-			ch = append(ch, fmt.Sprintf("%s: %s → %s", c.Field, c.Before, c.After))
-		}
-		if err := cw.Write([]string{line, string(out.Kind), neutralize(out.Login), neutralize(strings.Join(ch, "; "))}); err != nil {
+		if err := cw.Write([]string{line, string(out.Kind), neutralize(out.Login), neutralize(out.Changes.String())}); err != nil {
 			return err
 		}
 	}

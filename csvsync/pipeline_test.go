@@ -121,7 +121,7 @@ func TestClassifyAndFindAbsent(t *testing.T) {
 		kinds = append(kinds, a.Kind)
 	}
 	assert.Equal(t, []Kind{KindDeactivate, KindReactivate, KindAdd}, kinds)
-	assert.Equal(t, []Change{{"last_name", "Martin", "Martin-Durand"}, {"status", "active", "deactivated"}}, c.actions[0].Changes)
+	assert.Equal(t, Changes{{"last_name", "Martin", "Martin-Durand"}, {"status", "active", "deactivated"}}, c.actions[0].Changes)
 	assert.Equal(t, membership.Tally{Active: 1}, c.tally, "bob out, chloé and noé in")
 	absent := findAbsent(ix, m, membership.SystemActor("t"), systemPower(), p)
 	require.Len(t, absent.actions, 1)

@@ -3,6 +3,7 @@ package csvsync
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/memberkit/memberkit/internal/svc"
@@ -55,6 +56,21 @@ type Change struct {
 	After  string
 }
 
+// String prints the change as `field: "before" → "after"`.
+func (c Change) String() string { return fmt.Sprintf("%s: %q → %q", c.Field, c.Before, c.After) }
+
+// Changes are the changes of one row; they print joined by "; ".
+type Changes []Change
+
+// String prints the changes, each as [Change.String] prints it.
+func (cs Changes) String() string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
 // Action is what the plan does with one row, or with one active member
 // absent from the file (Line 0).
 type Action struct {
@@ -65,7 +81,7 @@ type Action struct {
 	Name     string // "Prénom Nom"
 	Email    string
 	Status   membership.Status // after the import
-	Changes  []Change
+	Changes  Changes
 
 	version    int64             // the member's version when planned
 	before     membership.Status // the member's status when planned

@@ -232,7 +232,7 @@ func TestReconcile(t *testing.T) {
 		assert.Equal(t, map[int]csvsync.Kind{3: csvsync.KindUpdate, 4: csvsync.KindDeactivate, 5: csvsync.KindReactivate, 6: csvsync.KindAdd, 7: csvsync.KindAdd, 0: csvsync.KindDeactivate}, kinds)
 		upd := p.Actions[0]
 		assert.Equal(t, bob.ID, upd.MemberID)
-		assert.Equal(t, []csvsync.Change{{Field: "last_name", Before: "Martin", After: "Martin-Durand"}}, upd.Changes)
+		assert.Equal(t, csvsync.Changes{{Field: "last_name", Before: "Martin", After: "Martin-Durand"}}, upd.Changes)
 		last := p.Actions[len(p.Actions)-1]
 		assert.Equal(t, eve.ID, last.MemberID)
 		assert.Zero(t, last.Line)
@@ -277,12 +277,12 @@ func TestReconcile(t *testing.T) {
 		p3, err := f.plan(data, &csvsync.PlanOptions{TemporaryPassword: "tempeos"})
 		require.NoError(t, err)
 		require.Len(t, p3.Actions, 1)
-		assert.Equal(t, []csvsync.Change{{Field: "password", Before: "•••", After: "•••"}}, p3.Actions[0].Changes)
+		assert.Equal(t, csvsync.Changes{{Field: "password", Before: "•••", After: "•••"}}, p3.Actions[0].Changes)
 
 		var report bytes.Buffer
 		require.NoError(t, res.WriteReport(&report, nil))
 		assert.Contains(t, report.String(), "Ligne;Action;Identifiant;Modifications")
-		assert.Contains(t, report.String(), "3;update;bob.martin;last_name: Martin → Martin-Durand")
+		assert.Contains(t, report.String(), `3;update;bob.martin;"last_name: ""Martin"" → ""Martin-Durand"""`)
 		assert.NotContains(t, report.String(), "nouveau-mot-de-passe")
 
 		// Events for each change, none with a password.

@@ -658,11 +658,7 @@ func csvImport(e *env, args []string) error {
 		if a.Line > 0 {
 			line = fmt.Sprint(a.Line)
 		}
-		var ch []string
-		for _, c := range a.Changes {
-			ch = append(ch, fmt.Sprintf("%s: %q → %q", c.Field, c.Before, c.After))
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", line, a.Kind, a.Login, strings.Join(ch, "; "))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", line, a.Kind, a.Login, a.Changes)
 	}
 	tw.Flush()
 	if *dry {

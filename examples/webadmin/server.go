@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -43,6 +44,7 @@ type Server struct {
 
 type session struct {
 	memberID string
+	stamp    string // the member's security stamp at login, checked on each request
 	csrf     string
 	flash    *flash
 	plans    map[string]*csvsync.Plan
@@ -183,13 +185,21 @@ func (s *Server) post(h func(w http.ResponseWriter, r *http.Request, sess *sessi
 	}
 }
 
-func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, sess *session, actor membership.Actor)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		sess := s.session(w, r)
+type actorHandler func(w http.ResponseWriter, r *http.Request, sess *session, actor membership.Actor)
+
+// signedIn runs h for a session whose member is still who they were at
+// login: the security stamp is checked on every request, so a member
+// deactivated, removed, or whose role or password changed, is signed out
+// at once.
+func (s *Server) signedIn(h actorHandler) func(w http.ResponseWriter, r *http.Request, sess *session) {
+	return func(w http.ResponseWriter, r *http.Request, sess *session) {
 		s.mu.Lock()
-		id := sess.memberID
+		id, stamp := sess.memberID, sess.stamp
 		s.mu.Unlock()
-		if id == "" {
+		if id == "" || s.members.CheckSession(r.Context(), s.orgID, id, stamp) != nil {
+			s.mu.Lock()
+			sess.memberID, sess.stamp = "", ""
+			s.mu.Unlock()
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
@@ -197,18 +207,12 @@ func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 }
 
-func (s *Server) authedPost(h func(w http.ResponseWriter, r *http.Request, sess *session, actor membership.Actor)) http.HandlerFunc {
-	return s.post(func(w http.ResponseWriter, r *http.Request, sess *session) {
-		s.mu.Lock()
-		id := sess.memberID
-		s.mu.Unlock()
-		if id == "" {
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
-			return
-		}
-		h(w, r, sess, membership.ActorMember(id))
-	})
+func (s *Server) authed(h actorHandler) http.HandlerFunc {
+	in := s.signedIn(h)
+	return func(w http.ResponseWriter, r *http.Request) { in(w, r, s.session(w, r)) }
 }
+
+func (s *Server) authedPost(h actorHandler) http.HandlerFunc { return s.post(s.signedIn(h)) }
 
 func (s *Server) setFlash(sess *session, kind, text string) {
 	s.mu.Lock()
@@ -323,7 +327,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "CSRF token missing or invalid", http.StatusForbidden)
 		return
 	}
-	m, err := s.members.Authenticate(r.Context(), s.orgID, r.FormValue("login"), r.FormValue("password"))
+	m, err := s.members.Authenticate(membership.WithClient(r.Context(), clientIP(r)), s.orgID, r.FormValue("login"), r.FormValue("password"))
+	switch {
+	case errors.Is(err, membership.ErrTooManyAttempts):
+		s.setFlash(sess, "err", "Trop de tentatives : réessayez plus tard.")
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	case errors.Is(err, membership.ErrPasswordChangeRequired):
+		s.setFlash(sess, "err", "Votre mot de passe est temporaire : changez-le avant de vous connecter.")
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		s.setFlash(sess, "err", "Identifiant ou mot de passe incorrect.")
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -341,11 +355,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r2.Header.Del("Cookie")
 	fresh := s.session(w, r2)
 	s.mu.Lock()
-	fresh.memberID = m.ID
+	fresh.memberID, fresh.stamp = m.ID, m.SecurityStamp
 	s.mu.Unlock()
-	if m.MustChangePassword {
-		s.setFlash(fresh, "err", "Vous devez changer votre mot de passe temporaire.")
-	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -562,4 +573,14 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request, sess *session) {
 	}
 	s.setFlash(sess, "ok", "Bienvenue ! Connectez-vous.")
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// clientIP names the client for the login throttle: the connection's
+// address (behind a proxy, take it from the proxy's header instead).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -113,6 +113,26 @@ func TestCSRFAndPermissions(t *testing.T) {
 	assert.Equal(t, "/login", resp.Request.URL.Path)
 }
 
+// A member deactivated by an admin loses access at once: the next request
+// of their open session goes to the login page.
+func TestSessionEndsOnDeactivation(t *testing.T) {
+	s := newSite(t)
+	paul := s.member(t, "paul.martin")
+	pc, _ := client(t, s, "paul.martin")
+	resp, err := pc.Get(s.url + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "/", resp.Request.URL.Path, "signed in")
+	admin, tok := client(t, s, "alice.durand")
+	resp, err = admin.PostForm(s.url+"/members/"+paul.ID+"/deactivate", url.Values{"csrf": {tok}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	resp, err = pc.Get(s.url + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "/login", resp.Request.URL.Path, "signed out at once")
+}
+
 // The escalation the security review found over HTTP: a member whose
 // custom role may manage members tries to make themselves admin, to
 // promote another member to admin, and to deactivate an admin. Every
