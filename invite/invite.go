@@ -118,6 +118,56 @@ func (s *Service) Send(ctx context.Context, actor membership.Actor, orgID, email
 	if roleID == "" {
 		roleID = membership.RoleUser
 	}
+	return s.issue(ctx, actor, orgID, func(w issuing) (membership.Invitation, error) {
+		if err := s.mayInvite(ctx, w.tx, w.a, email, roleID); err != nil {
+			return membership.Invitation{}, err
+		}
+		for old, err := range w.tx.Invitations(ctx, store.InvitationQuery{Email: email, States: []membership.InvitationState{membership.InvitationPending}}) {
+			if err != nil {
+				return membership.Invitation{}, err
+			}
+			if old.Open(w.now) {
+				return membership.Invitation{}, fmt.Errorf("invitation %s to %s: %w", old.ID, email, membership.ErrInvitationPending)
+			}
+			// Expired: replaced by the new one.
+			old.State, old.TokenHash, old.UpdatedAt = membership.InvitationCanceled, nil, w.now
+			if err := w.tx.UpdateInvitation(ctx, old); err != nil {
+				return membership.Invitation{}, err
+			}
+			e := svc.Event(w.now, membership.EventInvitationCanceled, actor, old.ID)
+			e.Detail = "expired, replaced by a new invitation"
+			w.emit(e)
+		}
+		if err := svc.CheckSeats(ctx, w.tx, w.now, 1); err != nil {
+			return membership.Invitation{}, err
+		}
+		inv := membership.Invitation{ID: membership.NewID(), OrgID: orgID, Email: email, RoleID: roleID, TokenHash: w.hash,
+			State: membership.InvitationPending, InvitedBy: actor.String(), SendCount: 1,
+			CreatedAt: w.now, SentAt: w.now, ExpiresAt: store.Time(w.now.Add(s.ttl)), UpdatedAt: w.now}
+		if err := w.tx.InsertInvitation(ctx, inv); err != nil {
+			return membership.Invitation{}, err
+		}
+		e := svc.Event(w.now, membership.EventInvitationSent, actor, inv.ID)
+		e.RoleAfter, e.Detail = roleID, "to "+email
+		w.emit(e)
+		return inv, nil
+	})
+}
+
+// issuing is what issue hands its write: the transaction, the actor's
+// authority, the new token's hash, the time, and the event sink.
+type issuing struct {
+	tx   store.Tx
+	a    membership.Authority
+	hash []byte
+	now  time.Time
+	emit func(...membership.Event)
+}
+
+// issue makes a new token and runs write, which stores an invitation
+// under the token's hash, in an Update of the org by an actor with
+// invitations.manage; once committed, it hands the token to the Sender.
+func (s *Service) issue(ctx context.Context, actor membership.Actor, orgID string, write func(w issuing) (membership.Invitation, error)) (membership.Invitation, error) {
 	token, hash, err := newToken()
 	if err != nil {
 		return membership.Invitation{}, err
@@ -128,39 +178,8 @@ func (s *Service) Send(ctx context.Context, actor membership.Actor, orgID, email
 		if err != nil {
 			return err
 		}
-		if err := s.mayInvite(ctx, tx, a, email, roleID); err != nil {
-			return err
-		}
-		now := svc.Now(s.clock)
-		for old, err := range tx.Invitations(ctx, store.InvitationQuery{Email: email, States: []membership.InvitationState{membership.InvitationPending}}) {
-			if err != nil {
-				return err
-			}
-			if old.Open(now) {
-				return fmt.Errorf("invitation %s to %s: %w", old.ID, email, membership.ErrInvitationPending)
-			}
-			// Expired: replaced by the new one.
-			old.State, old.TokenHash, old.UpdatedAt = membership.InvitationCanceled, nil, now
-			if err := tx.UpdateInvitation(ctx, old); err != nil {
-				return err
-			}
-			e := svc.Event(now, membership.EventInvitationCanceled, actor, old.ID)
-			e.Detail = "expired, replaced by a new invitation"
-			emit(e)
-		}
-		if err := svc.CheckSeats(ctx, tx, now, 1); err != nil {
-			return err
-		}
-		inv = membership.Invitation{ID: membership.NewID(), OrgID: orgID, Email: email, RoleID: roleID, TokenHash: hash,
-			State: membership.InvitationPending, InvitedBy: actor.String(), SendCount: 1,
-			CreatedAt: now, SentAt: now, ExpiresAt: store.Time(now.Add(s.ttl)), UpdatedAt: now}
-		if err := tx.InsertInvitation(ctx, inv); err != nil {
-			return err
-		}
-		e := svc.Event(now, membership.EventInvitationSent, actor, inv.ID)
-		e.RoleAfter, e.Detail = roleID, "to "+email
-		emit(e)
-		return nil
+		inv, err = write(issuing{tx: tx, a: a, hash: hash, now: svc.Now(s.clock), emit: emit})
+		return err
 	})
 	if err != nil {
 		return membership.Invitation{}, err
@@ -205,48 +224,33 @@ func (s *Service) mayInvite(ctx context.Context, tx store.Tx, a membership.Autho
 // invitation then rests on the resender's power. Resending an expired
 // invitation takes a seat again, within the plan's limit.
 func (s *Service) Resend(ctx context.Context, actor membership.Actor, orgID, invitationID string) (membership.Invitation, error) {
-	token, hash, err := newToken()
-	if err != nil {
-		return membership.Invitation{}, err
-	}
-	var inv membership.Invitation
-	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		a, err := svc.Authorize(ctx, tx, actor, membership.PermInvitationsManage)
+	return s.issue(ctx, actor, orgID, func(w issuing) (membership.Invitation, error) {
+		inv, err := w.tx.Invitation(ctx, invitationID)
 		if err != nil {
-			return err
-		}
-		inv, err = tx.Invitation(ctx, invitationID)
-		if err != nil {
-			return err
+			return inv, err
 		}
 		if inv.State != membership.InvitationPending {
-			return fmt.Errorf("invitation %s is %s: %w", inv.ID, inv.State, membership.ErrNotPending)
+			return inv, fmt.Errorf("invitation %s is %s: %w", inv.ID, inv.State, membership.ErrNotPending)
 		}
-		if err := s.mayInvite(ctx, tx, a, inv.Email, inv.RoleID); err != nil {
-			return err
+		if err := s.mayInvite(ctx, w.tx, w.a, inv.Email, inv.RoleID); err != nil {
+			return inv, err
 		}
-		inv.InvitedBy = actor.String()
-		now := svc.Now(s.clock)
-		if !inv.Open(now) {
-			if err := svc.CheckSeats(ctx, tx, now, 1); err != nil {
-				return err
+		if !inv.Open(w.now) {
+			if err := svc.CheckSeats(ctx, w.tx, w.now, 1); err != nil {
+				return inv, err
 			}
 		}
-		inv.TokenHash, inv.SentAt, inv.ExpiresAt, inv.UpdatedAt = hash, now, store.Time(now.Add(s.ttl)), now
+		inv.InvitedBy = actor.String()
+		inv.TokenHash, inv.SentAt, inv.ExpiresAt, inv.UpdatedAt = w.hash, w.now, store.Time(w.now.Add(s.ttl)), w.now
 		inv.SendCount++
-		if err := tx.UpdateInvitation(ctx, inv); err != nil {
-			return err
+		if err := w.tx.UpdateInvitation(ctx, inv); err != nil {
+			return inv, err
 		}
-		e := svc.Event(now, membership.EventInvitationResent, actor, inv.ID)
+		e := svc.Event(w.now, membership.EventInvitationResent, actor, inv.ID)
 		e.Detail = fmt.Sprintf("to %s, send #%d", inv.Email, inv.SendCount)
-		emit(e)
-		return nil
+		w.emit(e)
+		return inv, nil
 	})
-	if err != nil {
-		return membership.Invitation{}, err
-	}
-	inv = public(inv)
-	return inv, s.deliver(ctx, inv, token)
 }
 
 // Cancel cancels a pending invitation (permission invitations.manage); its

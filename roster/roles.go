@@ -78,14 +78,7 @@ func (s *Service) uniqueRoleName(ctx context.Context, tx store.Tx, r membership.
 func (s *Service) UpdateRole(ctx context.Context, actor membership.Actor, orgID, roleID, name string, perms []membership.Permission) (membership.Role, error) {
 	var out membership.Role
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		a, err := svc.Authorize(ctx, tx, actor, membership.PermRolesManage)
-		if err != nil {
-			return err
-		}
-		if membership.IsBuiltinRole(roleID) {
-			return membership.ErrBuiltinRole
-		}
-		r, err := svc.Role(ctx, tx, roleID)
+		a, r, err := customRole(ctx, tx, actor, roleID)
 		if err != nil {
 			return err
 		}
@@ -127,14 +120,7 @@ func permStrings(ps []membership.Permission) []string {
 // invitation is refused with [membership.ErrRoleInUse].
 func (s *Service) DeleteRole(ctx context.Context, actor membership.Actor, orgID, roleID string) error {
 	return s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		a, err := svc.Authorize(ctx, tx, actor, membership.PermRolesManage)
-		if err != nil {
-			return err
-		}
-		if membership.IsBuiltinRole(roleID) {
-			return membership.ErrBuiltinRole
-		}
-		r, err := svc.Role(ctx, tx, roleID)
+		a, r, err := customRole(ctx, tx, actor, roleID)
 		if err != nil {
 			return err
 		}
@@ -162,4 +148,18 @@ func (s *Service) DeleteRole(ctx context.Context, actor membership.Actor, orgID,
 		emit(svc.Event(svc.Now(s.clock), membership.EventRoleDeleted, actor, roleID))
 		return nil
 	})
+}
+
+// customRole opens a role edit: the actor may manage roles, and roleID is
+// a custom role of the org (built-in roles cannot change).
+func customRole(ctx context.Context, tx store.Tx, actor membership.Actor, roleID string) (membership.Authority, membership.Role, error) {
+	a, err := svc.Authorize(ctx, tx, actor, membership.PermRolesManage)
+	if err != nil {
+		return a, membership.Role{}, err
+	}
+	if membership.IsBuiltinRole(roleID) {
+		return a, membership.Role{}, membership.ErrBuiltinRole
+	}
+	r, err := svc.Role(ctx, tx, roleID)
+	return a, r, err
 }
