@@ -54,7 +54,14 @@ func (g *guard) Read(p []byte) (int, error) {
 	}
 	n, err := g.r.Read(p)
 	for i := 0; i < n; i++ {
-		if g.step(p[i]) {
+		c := p[i]
+		var stop bool
+		if !g.cr && ((g.state == gUnquoted && c != g.comma && c != '\n' && c != '\r') || (g.state == gQuoted && c != '"' && c != '\n')) {
+			stop = g.grow() // the common case, inline: a byte inside a cell
+		} else {
+			stop = g.step(c)
+		}
+		if stop {
 			// Hand the reader only what came before: it never sees the
 			// cell that broke the limit.
 			return i, g.failure

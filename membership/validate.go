@@ -55,6 +55,10 @@ func ValidateName(field, s string) (string, error) {
 func hiddenRune(s string) (int, rune) {
 	prev := rune(-1)
 	for i, r := range s {
+		if r < utf8.RuneSelf { // no ASCII character is hidden (controls are checked apart)
+			prev = r
+			continue
+		}
 		switch {
 		case r == 0x200C || r == 0x200D: // ZWNJ, ZWJ
 			if prev < 0 || !unicode.IsLetter(prev) || unicode.In(prev, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Common) {
@@ -128,9 +132,12 @@ func ValidateEmail(s string) (string, error) {
 	if i, r := hiddenRune(local + "@" + domain); i >= 0 {
 		return "", invalid("email", "%q contains an invisible or direction-changing character (U+%04X)", s, r)
 	}
-	ascii, err := idna.Lookup.ToASCII(domain)
-	if err != nil {
-		return "", invalid("email", "domain %q is not a valid domain name", domain)
+	ascii := strings.ToLower(domain)
+	if !isASCIIDomain(ascii) {
+		var err error
+		if ascii, err = idna.Lookup.ToASCII(domain); err != nil {
+			return "", invalid("email", "domain %q is not a valid domain name", domain)
+		}
 	}
 	labels := strings.Split(ascii, ".")
 	if len(labels) < 2 {
@@ -151,6 +158,19 @@ func ValidateEmail(s string) (string, error) {
 		return "", invalid("email", "longer than %d bytes", MaxEmailLen)
 	}
 	return out, nil
+}
+
+// isASCIIDomain reports a domain already in its lookup form: lower-case
+// ASCII letters, digits, hyphens and dots, no label starting with "xn--"
+// (whose Punycode IDNA must check).
+func isASCIIDomain(d string) bool {
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return !strings.HasPrefix(d, "xn--") && !strings.Contains(d, ".xn--")
 }
 
 // ValidateLogin lower-cases and checks a login: 1 to [MaxLoginLen] bytes of

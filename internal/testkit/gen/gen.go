@@ -71,11 +71,30 @@ func Org(ctx context.Context, st store.Store, n int, hash membership.PasswordHas
 		for i := start; i < min(start+batch, n); i++ {
 			ms = append(ms, Member(org.ID, i, now, hash))
 		}
-		if err := st.Update(ctx, org.ID, func(tx store.Tx) error { return tx.InsertMembers(ctx, ms) }); err != nil {
+		// Written straight to the store, as a bulk load would: the org's
+		// counters, which the services keep, are moved here in the same
+		// transaction.
+		err := st.Update(ctx, org.ID, func(tx store.Tx) error {
+			if err := tx.InsertMembers(ctx, ms); err != nil {
+				return err
+			}
+			var t membership.Tally
+			for _, m := range ms {
+				t.Change(membership.Member{}, m)
+			}
+			o, err := tx.Org(ctx)
+			if err != nil {
+				return err
+			}
+			o.ActiveMembers += t.Active
+			o.ActiveAdmins += t.Admins
+			return tx.PutOrg(ctx, o)
+		})
+		if err != nil {
 			return org, err
 		}
 	}
-	return org, nil
+	return st.Org(ctx, org.ID)
 }
 
 // Edit rewrites an exported roster (French headers, ";") the way a
