@@ -147,7 +147,7 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 				res.Outcomes = append(res.Outcomes, Outcome{Line: a.Line, Kind: a.Kind, MemberID: a.MemberID, Login: a.Login, Changes: a.Changes})
 				res.count(a.Kind)
 			}
-			if err := svc.PatchMembers(ctx, tx, patches); err != nil {
+			if err := store.Patch(ctx, tx, patches); err != nil {
 				if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrDuplicate) || errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("%w (%v)", ErrStalePlan, err)
 				}

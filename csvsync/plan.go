@@ -191,7 +191,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 			return err
 		}
 		limit, pending, p.active, p.admins, p.version = org.Plan.MemberLimit, c.PendingInvitations, c.ActiveMembers, c.ActiveAdmins, org.RosterVersion
-		ix, err = indexRoster(svc.MemberSummaries(ctx, tx), len(f.Rows))
+		ix, err = indexRoster(store.Summaries(ctx, tx), len(f.Rows))
 		return err
 	})
 	if err != nil {

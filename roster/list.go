@@ -140,7 +140,7 @@ func (s *Service) Count(ctx context.Context, actor membership.Actor, orgID strin
 			return err
 		}
 		var err error
-		n, err = svc.CountMembers(ctx, tx, f)
+		n, err = store.CountMembers(ctx, tx, f)
 		return err
 	})
 	return n, err

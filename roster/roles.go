@@ -127,7 +127,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor membership.Actor, orgID,
 		if err := a.CanEditRole(r, membership.Role{}); err != nil {
 			return err
 		}
-		n, err := svc.CountMembers(ctx, tx, store.MemberFilter{RoleID: roleID})
+		n, err := store.CountMembers(ctx, tx, store.MemberFilter{RoleID: roleID})
 		if err != nil {
 			return err
 		}

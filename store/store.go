@@ -118,8 +118,10 @@ type AttemptPurger interface {
 //
 // These methods are what every store must have. A store may also offer
 // the optional fast paths below ([MemberCounter], [InvitationCounter],
-// [SummaryReader], [MemberPatcher]) on its Tx; services use them when they
-// are there and do the same work with these methods when they are not.
+// [SummaryReader], [MemberPatcher]) on its Tx; the helpers of
+// optional.go ([CountMembers], [CountOpenInvitations], [Summaries],
+// [Patch]) use them when they are there and do the same work with these
+// methods when they are not.
 type Tx interface {
 	// OrgID is the org the transaction is scoped to.
 	OrgID() string

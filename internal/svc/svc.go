@@ -250,7 +250,7 @@ func OrgCounts(ctx context.Context, tx store.Tx, now time.Time) (membership.Org,
 	if err != nil {
 		return org, membership.Counts{}, err
 	}
-	pending, err := OpenInvitations(ctx, tx, now)
+	pending, err := store.CountOpenInvitations(ctx, tx, now)
 	return org, membership.Counts{ActiveMembers: org.ActiveMembers, ActiveAdmins: org.ActiveAdmins, PendingInvitations: pending}, err
 }
 

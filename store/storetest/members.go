@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/memberkit/memberkit/internal/svc"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
 )
@@ -97,7 +96,7 @@ func testHostileText(t *testing.T, s store.Store) {
 	memberEqual(t, n, got)
 	p := store.MemberPatch{ID: n.ID, Version: n.Version, Login: n.Login,
 		FirstName: `}\{`, LastName: `"NULL"`, Email: `a\"b,c}@example.com`, Status: n.Status, UpdatedAt: t0}
-	require.NoError(t, s.Update(context.Background(), o.ID, func(tx store.Tx) error { return svc.PatchMembers(context.Background(), tx, []store.MemberPatch{p}) }))
+	require.NoError(t, s.Update(context.Background(), o.ID, func(tx store.Tx) error { return store.Patch(context.Background(), tx, []store.MemberPatch{p}) }))
 	got, err = get(t, s, o.ID, n.ID)
 	require.NoError(t, err)
 	want := p.Apply(n)
@@ -299,7 +298,7 @@ func testMemberSummaries(t *testing.T, s store.Store) {
 	want = insert(t, s, o.ID, want...)
 	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
 		var got []store.MemberSummary
-		for m, err := range svc.MemberSummaries(ctx, tx) {
+		for m, err := range store.Summaries(ctx, tx) {
 			require.NoError(t, err)
 			got = append(got, m)
 		}
@@ -311,7 +310,7 @@ func testMemberSummaries(t *testing.T, s store.Store) {
 		}
 		// Breaking early and interleaving other calls are fine.
 		n := 0
-		for _, err := range svc.MemberSummaries(ctx, tx) {
+		for _, err := range store.Summaries(ctx, tx) {
 			require.NoError(t, err)
 			_, err := tx.Member(ctx, want[n].ID)
 			require.NoError(t, err)
@@ -341,7 +340,7 @@ func testPatchMembers(t *testing.T, s store.Store) {
 	pa.FirstName, pa.LastName, pa.Email, pa.Status = "Jeanne", "Dupont-Lefèvre", "Jeanne@Example.com", membership.StatusDeactivated
 	pb := patch(b)
 	pb.PasswordHash, pb.SecurityStamp = "$argon2id$new", "stamp-new"
-	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return svc.PatchMembers(ctx, tx, []store.MemberPatch{pa, pb}) }))
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return store.Patch(ctx, tx, []store.MemberPatch{pa, pb}) }))
 
 	got, err := get(t, s, o.ID, a.ID)
 	require.NoError(t, err)
@@ -366,7 +365,7 @@ func testPatchMembers(t *testing.T, s store.Store) {
 		assert.Equal(t, a.ID, m.ID)
 		_, err = tx.MemberByEmail(ctx, "jean@example.com")
 		assert.ErrorIs(t, err, store.ErrNotFound)
-		n, err := svc.CountMembers(ctx, tx, store.MemberFilter{Text: "lefevre"})
+		n, err := store.CountMembers(ctx, tx, store.MemberFilter{Text: "lefevre"})
 		require.NoError(t, err)
 		assert.Equal(t, 1, n)
 		return nil
@@ -396,18 +395,18 @@ func testPatchMembers(t *testing.T, s store.Store) {
 		"missing":       {missing, store.ErrNotFound},
 		"taken email":   {taken, store.ErrDuplicate},
 	} {
-		err := s.Update(ctx, o.ID, func(tx store.Tx) error { return svc.PatchMembers(ctx, tx, []store.MemberPatch{fresh, c.p}) })
+		err := s.Update(ctx, o.ID, func(tx store.Tx) error { return store.Patch(ctx, tx, []store.MemberPatch{fresh, c.p}) })
 		assert.ErrorIs(t, err, c.want, name)
 		got, _ := get(t, s, o.ID, b.ID)
 		assert.Equal(t, "Paul", got.FirstName, "%s: the batch is rolled back", name)
 		assert.Equal(t, int64(2), got.Version, name)
 	}
 	var dup *membership.DuplicateError
-	err = s.Update(ctx, o.ID, func(tx store.Tx) error { return svc.PatchMembers(ctx, tx, []store.MemberPatch{taken}) })
+	err = s.Update(ctx, o.ID, func(tx store.Tx) error { return store.Patch(ctx, tx, []store.MemberPatch{taken}) })
 	require.ErrorAs(t, err, &dup)
 	assert.Equal(t, "email", dup.Key)
 
 	// In a View, it fails.
-	err = s.View(ctx, o.ID, func(tx store.Tx) error { return svc.PatchMembers(ctx, tx, []store.MemberPatch{fresh}) })
+	err = s.View(ctx, o.ID, func(tx store.Tx) error { return store.Patch(ctx, tx, []store.MemberPatch{fresh}) })
 	assert.Error(t, err)
 }

@@ -11,7 +11,7 @@ import (
 
 // plainStore hides a store's optional fast paths (store.SessionReader and
 // the optional interfaces of its Tx), so that the behaviours that use them
-// also run the services' fallbacks on the required methods alone.
+// also run the helpers of store/optional.go on the required methods alone.
 type plainStore struct{ store.Store }
 
 // plainTx is a Tx with only the required methods.
@@ -31,13 +31,13 @@ func (s plainStore) View(ctx context.Context, orgID string, fn func(tx store.Tx)
 func counts(ctx context.Context, tx store.Tx, now time.Time) (membership.Counts, error) {
 	var c membership.Counts
 	var err error
-	if c.ActiveMembers, err = svc.CountMembers(ctx, tx, store.MemberFilter{Statuses: []membership.Status{membership.StatusActive}}); err != nil {
+	if c.ActiveMembers, err = store.CountMembers(ctx, tx, store.MemberFilter{Statuses: []membership.Status{membership.StatusActive}}); err != nil {
 		return c, err
 	}
-	if c.ActiveAdmins, err = svc.CountMembers(ctx, tx, store.MemberFilter{Statuses: []membership.Status{membership.StatusActive}, RoleID: membership.RoleAdmin}); err != nil {
+	if c.ActiveAdmins, err = store.CountMembers(ctx, tx, store.MemberFilter{Statuses: []membership.Status{membership.StatusActive}, RoleID: membership.RoleAdmin}); err != nil {
 		return c, err
 	}
-	c.PendingInvitations, err = svc.OpenInvitations(ctx, tx, now)
+	c.PendingInvitations, err = store.CountOpenInvitations(ctx, tx, now)
 	return c, err
 }
 

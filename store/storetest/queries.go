@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/memberkit/memberkit/internal/svc"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
 )
@@ -84,7 +83,7 @@ func testFilters(t *testing.T, s store.Store) {
 			assert.True(t, f.Matches(m), "member %s does not match %+v", m.Login, f)
 		}
 		require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
-			n, err := svc.CountMembers(ctx, tx, f)
+			n, err := store.CountMembers(ctx, tx, f)
 			require.NoError(t, err)
 			assert.Equal(t, want, n, "CountMembers %+v", f)
 			return nil
@@ -383,7 +382,7 @@ func testGroupFilterFollowsChanges(t *testing.T, s store.Store) {
 		require.NoError(t, err)
 		m.Status = membership.StatusDeactivated
 		require.NoError(t, tx.UpdateMembers(ctx, []membership.Member{m}))
-		n, err := svc.CountMembers(ctx, tx, store.MemberFilter{Group: "Lyon", Statuses: []membership.Status{membership.StatusDeactivated}})
+		n, err := store.CountMembers(ctx, tx, store.MemberFilter{Group: "Lyon", Statuses: []membership.Status{membership.StatusDeactivated}})
 		require.NoError(t, err)
 		assert.Equal(t, 1, n)
 		return nil

@@ -32,8 +32,8 @@ type NewStoreFunc func(t *testing.T) store.Store
 // The behaviours that read or write through the optional fast paths of a
 // Tx (store.MemberCounter, InvitationCounter, SummaryReader,
 // MemberPatcher) run twice: with the store as it is, and as "…Fallback"
-// with those paths hidden, so that the services' fallbacks on the required
-// methods are proven on the store too.
+// with those paths hidden, so that the helpers of store/optional.go, which
+// the services call, are proven on the store's required methods too.
 func Run(t *testing.T, newStore NewStoreFunc) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

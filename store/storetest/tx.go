@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/memberkit/memberkit/internal/svc"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
 )
@@ -149,7 +148,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 		ms, err := store.Collect(tx.Members(ctx, store.MemberQuery{MemberFilter: store.MemberFilter{IDs: []string{ma.ID}}}))
 		require.NoError(t, err)
 		assert.Empty(t, ms)
-		n, err := svc.CountMembers(ctx, tx, store.MemberFilter{})
+		n, err := store.CountMembers(ctx, tx, store.MemberFilter{})
 		require.NoError(t, err)
 		assert.Zero(t, n)
 		_, err = tx.Invitation(ctx, ia.ID)

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/memberkit/memberkit/internal/svc"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
 )
@@ -211,14 +210,14 @@ func (t *faultTx) CountMembers(ctx context.Context, f store.MemberFilter) (int, 
 	if err := t.s.hit("Tx.CountMembers"); err != nil {
 		return 0, err
 	}
-	return svc.CountMembers(ctx, t.tx, f)
+	return store.CountMembers(ctx, t.tx, f)
 }
 
 func (t *faultTx) CountOpenInvitations(ctx context.Context, now time.Time) (int, error) {
 	if err := t.s.hit("Tx.CountOpenInvitations"); err != nil {
 		return 0, err
 	}
-	return svc.OpenInvitations(ctx, t.tx, now)
+	return store.CountOpenInvitations(ctx, t.tx, now)
 }
 
 func (t *faultTx) InsertMembers(ctx context.Context, ms []membership.Member) error {
@@ -236,14 +235,14 @@ func (t *faultTx) UpdateMembers(ctx context.Context, ms []membership.Member) err
 }
 
 func (t *faultTx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary, error] {
-	return seq(t.s, "Tx.MemberSummaries", svc.MemberSummaries(ctx, t.tx))
+	return seq(t.s, "Tx.MemberSummaries", store.Summaries(ctx, t.tx))
 }
 
 func (t *faultTx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
 	if err := t.s.hit("Tx.PatchMembers"); err != nil {
 		return err
 	}
-	return svc.PatchMembers(ctx, t.tx, ps)
+	return store.Patch(ctx, t.tx, ps)
 }
 
 func (t *faultTx) Roles(ctx context.Context) ([]membership.Role, error) {

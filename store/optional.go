@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"slices"
+	"time"
+
+	"github.com/memberkit/memberkit/membership"
+)
+
+// Helpers that use a Tx's optional fast paths when it has them, and do the
+// same work with the required methods when it does not — the way io.Copy
+// uses a WriterTo. Services call these, never the optional methods
+// directly.
+
+// CountMembers counts the members matching f, through [MemberCounter]
+// when tx has it.
+func CountMembers(ctx context.Context, tx Tx, f MemberFilter) (int, error) {
+	if c, ok := tx.(MemberCounter); ok {
+		return c.CountMembers(ctx, f)
+	}
+	n := 0
+	for _, err := range tx.Members(ctx, MemberQuery{MemberFilter: f}) {
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// CountOpenInvitations counts the pending invitations unexpired at now —
+// those that hold a seat — through [InvitationCounter] when tx has it.
+func CountOpenInvitations(ctx context.Context, tx Tx, now time.Time) (int, error) {
+	if c, ok := tx.(InvitationCounter); ok {
+		return c.CountOpenInvitations(ctx, now)
+	}
+	n := 0
+	for inv, err := range tx.Invitations(ctx, InvitationQuery{States: []membership.InvitationState{membership.InvitationPending}}) {
+		if err != nil {
+			return 0, err
+		}
+		if inv.Open(now) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Summaries streams every member of the org as a summary, through
+// [SummaryReader] when tx has it.
+func Summaries(ctx context.Context, tx Tx) iter.Seq2[MemberSummary, error] {
+	if r, ok := tx.(SummaryReader); ok {
+		return r.MemberSummaries(ctx)
+	}
+	return func(yield func(MemberSummary, error) bool) {
+		for m, err := range tx.Members(ctx, MemberQuery{}) {
+			if !yield(Summary(m), err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// patchChunk is how many members Patch reads at once without a MemberPatcher.
+const patchChunk = 1000
+
+// Patch writes patches as [MemberPatcher] says: through it when tx has
+// it, else by reading the members, checking the version and login each
+// patch carries, and writing them back with UpdateMembers.
+func Patch(ctx context.Context, tx Tx, ps []MemberPatch) error {
+	if p, ok := tx.(MemberPatcher); ok {
+		return p.PatchMembers(ctx, ps)
+	}
+	for part := range slices.Chunk(ps, patchChunk) {
+		ids := make([]string, len(part))
+		for i, p := range part {
+			ids[i] = p.ID
+		}
+		found := make(map[string]membership.Member, len(part))
+		for m, err := range tx.Members(ctx, MemberQuery{MemberFilter: MemberFilter{IDs: ids}}) {
+			if err != nil {
+				return err
+			}
+			found[m.ID] = m
+		}
+		ms := make([]membership.Member, len(part))
+		for i, p := range part {
+			m, ok := found[p.ID]
+			switch {
+			case !ok:
+				return fmt.Errorf("member %q: %w", p.ID, ErrNotFound)
+			case m.Version != p.Version || membership.LoginKey(m.Login) != membership.LoginKey(p.Login):
+				return fmt.Errorf("member %q changed since version %d: %w", p.ID, p.Version, ErrConflict)
+			}
+			ms[i] = p.Apply(m)
+		}
+		if err := tx.UpdateMembers(ctx, ms); err != nil {
+			return err
+		}
+	}
+	return nil
+}
