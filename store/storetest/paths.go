@@ -2,9 +2,9 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"time"
 
-	"github.com/memberkit/memberkit/internal/svc"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
 )
@@ -43,5 +43,14 @@ func counts(ctx context.Context, tx store.Tx, now time.Time) (membership.Counts,
 
 // role finds a custom role of the org in tx.Roles, or store.ErrNotFound.
 func role(ctx context.Context, tx store.Tx, id string) (membership.Role, error) {
-	return svc.Role(ctx, tx, id)
+	roles, err := tx.Roles(ctx)
+	if err != nil {
+		return membership.Role{}, err
+	}
+	for _, r := range roles {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return membership.Role{}, fmt.Errorf("role %q: %w", id, store.ErrNotFound)
 }
