@@ -126,7 +126,8 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 		}
 		// Each change is written as a patch on the member as planned: the
 		// store refuses it if the member moved since (version or login),
-		// so nothing needs reading back.
+		// so the plan's reading stands (a store without the patch fast
+		// path reads the members back inside store.Patch).
 		for batch := range slices.Chunk(changes, applyBatch) {
 			patches := make([]store.MemberPatch, len(batch))
 			for i, a := range batch {
@@ -163,7 +164,7 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 					SecurityStamp: membership.NewSecurityStamp()}
 				a.MemberID = m.ID
 				out[i] = m
-				tally.Change(membership.Member{}, m)
+				tally.Change(membership.Member{}, membership.Member{Status: m.Status}) // seats only, as in Plan
 				e := svc.MemberEvent(now, membership.EventMemberAdded, actor, membership.Member{}, m)
 				e.Detail = fmt.Sprintf("csv line %d", a.Line)
 				emit(e)

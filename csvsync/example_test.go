@@ -83,8 +83,8 @@ bob.martin;Martin;Bob;bob@example.com;Mot de passe crypté;Activé
 	}
 	fmt.Printf("added %d, updated %d, deactivated %d, unchanged %d\n", res.Added, res.Updated, res.Deactivated, res.Unchanged)
 	// Output:
-	// line 3: update bob.martin email: "" → "bob@example.com"
+	// line 3: update bob.martin email: "" → bob@example.com
 	// line 4: add jean.nouveau
-	// line 0: deactivate zoe.lefevre status: "active" → "deactivated"
+	// line 0: deactivate zoe.lefevre status: active → deactivated
 	// added 1, updated 1, deactivated 1, unchanged 1
 }

@@ -164,12 +164,11 @@ type classified struct {
 	unchanged     int // rows that change nothing, not kept
 }
 
-// classify turns each row into an action: an add (with defaultRole), or a
-// change to its
-// member (update, reactivate, deactivate), or nothing. A row that would
+// classify turns each row into an action: an add (its role is the plan's),
+// a change to its member (update, reactivate, deactivate), or nothing. A row that would
 // change a member the actor may not act on, or deactivate the actor, is a
 // problem.
-func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *power, defaultRole string, probs *problems) classified {
+func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *power, probs *problems) classified {
 	var c classified
 	for i := range f.Rows {
 		r, idx := &f.Rows[i], m.member[i]
@@ -184,7 +183,11 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 			default:
 				a.mustChange = true
 			}
-			c.tally.Change(membership.Member{}, membership.Member{Status: r.Status, RoleID: defaultRole})
+			// An added member takes a seat but does not count as an
+			// admin: someone who has never signed in (her temporary
+			// password is in the importer's hands) cannot stand in for
+			// the last admin the file would deactivate.
+			c.tally.Change(membership.Member{}, membership.Member{Status: r.Status})
 			c.actions = append(c.actions, a)
 			c.adds++
 			continue

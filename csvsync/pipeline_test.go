@@ -112,7 +112,7 @@ func TestClassifyAndFindAbsent(t *testing.T) {
 		";Neuf;Noé;;;actif\n") // added; dan is absent
 	p := &problems{max: 10}
 	m := matchRows(f, ix, p)
-	c := classify(f, ix, m, membership.SystemActor("t"), systemPower(), membership.RoleUser, p)
+	c := classify(f, ix, m, membership.SystemActor("t"), systemPower(), p)
 	require.Empty(t, p.list)
 	assert.Equal(t, 1, c.unchanged)
 	assert.Equal(t, 1, c.adds)
@@ -145,7 +145,7 @@ func TestClassifyPower(t *testing.T) {
 	_ = userRole
 	p := &problems{max: 10}
 	m := matchRows(f, ix, p)
-	classify(f, ix, m, membership.ActorMember("d"), pw, membership.RoleUser, p)
+	classify(f, ix, m, membership.ActorMember("d"), pw, p)
 	assert.Equal(t, []string{"beyond_power", "credentials"}, codes(p))
 	assert.Equal(t, []int{2, 4}, []int{p.list[0].Line, p.list[1].Line})
 	p = &problems{max: 10}
@@ -165,4 +165,20 @@ func TestUnknownColumnWarnings(t *testing.T) {
 	require.Len(t, w, 11)
 	assert.Equal(t, "and 2 more column(s) ignored", w[10])
 	assert.Less(t, len(w[0]), 100)
+}
+
+func TestChangeReadsUnambiguously(t *testing.T) {
+	cases := map[Change]string{
+		{"last_name", "Martin", "Martin-Durand"}: "last_name: Martin → Martin-Durand",
+		{"email", "", "bob@example.com"}:         `email: "" → bob@example.com`,
+		{"first_name", "Zoé ", "Zoé"}:            `first_name: "Zoé " → Zoé`,
+		{"last_name", "A → B", "A;B"}:            `last_name: "A → B" → "A;B"`,
+		{"last_name", "Le\u00a0Gall", "Le Gall"}: `last_name: "Le\u00a0Gall" → Le Gall`,
+		{"last_name", `O"Hara`, "O'Hara"}:        `last_name: "O\"Hara" → O'Hara`,
+	}
+	for c, want := range cases {
+		if got := c.String(); got != want {
+			t.Errorf("%#v prints %s, want %s", c, got, want)
+		}
+	}
 }

@@ -3,8 +3,10 @@ package csvsync
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/memberkit/memberkit/internal/svc"
 	"github.com/memberkit/memberkit/membership"
@@ -56,8 +58,20 @@ type Change struct {
 	After  string
 }
 
-// String prints the change as `field: "before" → "after"`.
-func (c Change) String() string { return fmt.Sprintf("%s: %q → %q", c.Field, c.Before, c.After) }
+// String prints the change as `field: before → after`. A value that is
+// empty, has spaces at its ends, or holds a quote, a separator or a
+// character that does not print is shown quoted (Go syntax), so that every
+// change reads unambiguously: `email: "" → bob@example.com`.
+func (c Change) String() string {
+	return c.Field + ": " + showValue(c.Before) + " → " + showValue(c.After)
+}
+
+func showValue(v string) string {
+	if v == "" || strings.TrimSpace(v) != v || strings.ContainsAny(v, "\"→;") || strings.ContainsFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return strconv.Quote(v)
+	}
+	return v
+}
 
 // Changes are the changes of one row; they print joined by "; ".
 type Changes []Change
@@ -206,7 +220,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	if !o.AllowWeakHashes {
 		checkHashes(f, probs)
 	}
-	c := classify(f, ix, m, actor, pw, o.RoleID, probs)
+	c := classify(f, ix, m, actor, pw, probs)
 	absent := findAbsent(ix, m, actor, pw, probs)
 	p.Actions, p.Adds, p.Unchanged = append(c.actions, absent.actions...), c.adds, c.unchanged
 	tally := c.tally

@@ -47,9 +47,10 @@ type Service struct {
 	parse   ParseOptions
 }
 
-// New returns a service on st; opts may be nil. It refuses a nil store.
+// New returns a service on st; opts may be nil. It refuses a nil store, including a nil
+// pointer in a store interface.
 func New(st store.Store, opts *Options) (*Service, error) {
-	if st == nil {
+	if svc.IsNil(st) {
 		return nil, errors.New("csvsync: nil store")
 	}
 	var o Options

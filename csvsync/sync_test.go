@@ -22,6 +22,7 @@ import (
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"
 	"github.com/memberkit/memberkit/store"
+	"github.com/memberkit/memberkit/store/memstore"
 )
 
 var t0 = time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
@@ -282,7 +283,7 @@ func TestReconcile(t *testing.T) {
 		var report bytes.Buffer
 		require.NoError(t, res.WriteReport(&report, nil))
 		assert.Contains(t, report.String(), "Ligne;Action;Identifiant;Modifications")
-		assert.Contains(t, report.String(), `3;update;bob.martin;"last_name: ""Martin"" → ""Martin-Durand"""`)
+		assert.Contains(t, report.String(), `3;update;bob.martin;last_name: Martin → Martin-Durand`)
 		assert.NotContains(t, report.String(), "nouveau-mot-de-passe")
 
 		// Events for each change, none with a password.
@@ -377,6 +378,12 @@ func TestPlanRules(t *testing.T) {
 		require.NoError(t, err)
 		_, err = f.csv.Plan(f.ctx, sys, f.org.ID, file, &csvsync.PlanOptions{AllowMassDeactivation: true})
 		assert.ErrorIs(t, err, membership.ErrLastAdmin)
+		// Nor by swapping her for an admin the file adds: the newcomer
+		// has never signed in and her password is in the importer's hands.
+		file, err = csvsync.Parse(strings.NewReader("Nom;Prénom;Etat\nMartin;Bob;actif\nNouvelle;Eve;actif\n"), nil)
+		require.NoError(t, err)
+		_, err = f.csv.Plan(f.ctx, sys, f.org.ID, file, &csvsync.PlanOptions{RoleID: membership.RoleAdmin, AllowMassDeactivation: true})
+		assert.ErrorIs(t, err, membership.ErrLastAdmin)
 		// A truncated file must not wipe the company.
 		require.NoError(t, f.roster.SetPlan(f.ctx, f.actor, f.org.ID, membership.PremiumPlan(0)))
 		for i := range 6 {
@@ -465,6 +472,9 @@ func TestUnknownColumnWarningsCapped(t *testing.T) {
 func TestNewAndLogger(t *testing.T) {
 	_, err := csvsync.New(nil, nil)
 	assert.Error(t, err)
+	var unopened *memstore.Store // as an ignored constructor error leaves it
+	_, err = csvsync.New(unopened, nil)
+	assert.Error(t, err, "a nil pointer in the interface is refused too")
 	var logs bytes.Buffer
 	st := testdb.Kinds()[0].New(t)
 	hasher := membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1})

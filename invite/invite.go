@@ -58,7 +58,7 @@ type Service struct {
 
 // New returns a service on st that delivers invitations through sender.
 func New(st store.Store, sender Sender, opts *Options) (*Service, error) {
-	if st == nil || sender == nil {
+	if svc.IsNil(st) || svc.IsNil(sender) {
 		return nil, errors.New("invite: store and sender are required")
 	}
 	var o Options

@@ -161,8 +161,9 @@ func ValidateEmail(s string) (string, error) {
 }
 
 // isASCIIDomain reports a domain already in its lookup form: lower-case
-// ASCII letters, digits, hyphens and dots, no label starting with "xn--"
-// (whose Punycode IDNA must check).
+// ASCII letters, digits, hyphens and dots, and no label with hyphens in
+// its third and fourth places ("xn--" Punycode, "ab--cd"), which IDNA
+// checks (and refuses unless they are valid Punycode).
 func isASCIIDomain(d string) bool {
 	for i := 0; i < len(d); i++ {
 		c := d[i]
@@ -170,7 +171,12 @@ func isASCIIDomain(d string) bool {
 			return false
 		}
 	}
-	return !strings.HasPrefix(d, "xn--") && !strings.Contains(d, ".xn--")
+	for l := range strings.SplitSeq(d, ".") {
+		if len(l) >= 4 && l[2] == '-' && l[3] == '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidateLogin lower-cases and checks a login: 1 to [MaxLoginLen] bytes of

@@ -70,9 +70,11 @@ type Service struct {
 	dummy     membership.PasswordHash
 }
 
-// New returns a service on st; opts may be nil. It refuses a nil store.
+// New returns a service on st; opts may be nil. It refuses a nil store, including a nil
+// pointer in a store interface (a *sqlstore.Store left nil by an ignored
+// error).
 func New(st store.Store, opts *Options) (*Service, error) {
-	if st == nil {
+	if svc.IsNil(st) {
 		return nil, errors.New("roster: nil store")
 	}
 	var o Options
@@ -182,7 +184,7 @@ func removedErr(m *membership.Member) error {
 // Activate makes a deactivated member active again (permission
 // members.manage), within the seat limit.
 //
-// Activate, Deactivate, Remove, ChangeRole and Update act only on a
+// Activate, Deactivate, Remove, ChangeRole and Edit act only on a
 // member whose every role permission the actor holds, so that a manager
 // cannot touch an admin ([membership.ErrForbidden]). Each change of
 // status or role gives the member a new SecurityStamp.

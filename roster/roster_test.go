@@ -18,6 +18,7 @@ import (
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"
 	"github.com/memberkit/memberkit/store"
+	"github.com/memberkit/memberkit/store/memstore"
 )
 
 var t0 = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
@@ -665,6 +666,9 @@ func TestEventsAndHook(t *testing.T) {
 func TestNewAndOrg(t *testing.T) {
 	_, err := roster.New(nil, nil)
 	assert.Error(t, err)
+	var unopened *memstore.Store // as an ignored constructor error leaves it
+	_, err = roster.New(unopened, nil)
+	assert.Error(t, err, "a nil pointer in the interface is refused too")
 	each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
 		f := setup(t, newStore, membership.PremiumPlan(0))
 		org, err := f.svc.Org(f.ctx, f.actor, f.org.ID)

@@ -174,7 +174,9 @@ type Tx interface {
 	// UpdateInvitation replaces an invitation, or returns ErrNotFound.
 	UpdateInvitation(ctx context.Context, inv membership.Invitation) error
 
-	// AppendEvents adds audit events.
+	// AppendEvents adds audit events. An event without an ID or a Type is
+	// refused with an error matching membership.ErrInvalid (see
+	// membership.ValidateEvents), and none of the batch is stored.
 	AppendEvents(ctx context.Context, evs []membership.Event) error
 	// Events streams the org's events matching q by ascending ID (which
 	// is time order for IDs from membership.NewID).

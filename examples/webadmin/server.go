@@ -32,6 +32,7 @@ var templateFiles embed.FS
 // logged in, through the library's permission checks.
 type Server struct {
 	orgID   string
+	store   store.Store // only to name the org on pages shown before sign-in
 	members *roster.Service
 	invites *invite.Service
 	files   *csvsync.Service
@@ -90,6 +91,7 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		orgID:    cfg.OrgID,
+		store:    cfg.Store,
 		members:  members,
 		invites:  inv,
 		files:    files,
@@ -302,7 +304,9 @@ func (s *Server) render(w http.ResponseWriter, page string, d pageData, code int
 func (s *Server) base(r *http.Request, sess *session, actor membership.Actor) pageData {
 	d := pageData{CSRF: sess.csrf, Flash: s.takeFlash(sess)}
 	ctx := r.Context()
-	if org, err := s.members.Org(ctx, actor, s.orgID); err == nil {
+	// The login and join pages name the org before anyone signs in: the
+	// name is read from the store, as the host's own pages would.
+	if org, err := s.store.Org(ctx, s.orgID); err == nil {
 		d.OrgName = org.Name
 	}
 	if actor.MemberID != "" {

@@ -64,6 +64,7 @@ func client(t *testing.T, s site, login string) (*http.Client, string) {
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	require.Contains(t, string(body), "Connexion — "+s.org.Name, "the login page names the org")
 	tok := csrfRe.FindStringSubmatch(string(body))[1]
 	resp, err = c.PostForm(s.url+"/login", url.Values{"csrf": {tok}, "login": {login}, "password": {DemoPassword}})
 	require.NoError(t, err)

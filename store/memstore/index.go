@@ -71,7 +71,7 @@ func groupKeys(m *membership.Member) []string {
 
 // groupIndex returns the members carrying the group key, sorted by login
 // key, building every group's list when needed. The caller holds st.mu
-// (read) or st.wmu.
+// (read) or the org's writer token.
 func (st *orgState) groupIndex(key string) []sortedEntry {
 	st.sortMu.Lock()
 	defer st.sortMu.Unlock()
@@ -91,7 +91,8 @@ func (st *orgState) groupIndex(key string) []sortedEntry {
 }
 
 // sortedIndex returns the members sorted by login key, rebuilding it when
-// needed. The caller holds st.mu (read) or st.wmu.
+// needed. The caller holds st.mu (read) or the org's
+// writer token.
 func (st *orgState) sortedIndex() []sortedEntry {
 	st.sortMu.Lock()
 	defer st.sortMu.Unlock()

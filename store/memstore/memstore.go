@@ -188,7 +188,8 @@ func (s *Store) InvitationByTokenHash(ctx context.Context, tokenHash []byte) (me
 	return cloneInv(inv), nil
 }
 
-// commit publishes a transaction's overlay. The caller holds st.wmu.
+// commit publishes a transaction's overlay. The caller holds the org's writer
+// token.
 func (s *Store) commit(st *orgState, t *tx) {
 	st.mu.Lock()
 	if t.org != nil {

@@ -21,7 +21,7 @@
 //
 // [Store.Migrate] applies the embedded, versioned migrations, one
 // transaction per version with its bookkeeping row, under a lock
-// (pg_advisory_xact_lock, GET_LOCK, BEGIN IMMEDIATE) so that several
+// (pg_advisory_lock, GET_LOCK, BEGIN IMMEDIATE) so that several
 // processes may run it at once. Teams that run their own migration tool
 // read the same files from [Migrations]. Tables are prefixed memberkit_;
 // times are stored as microseconds since the Unix epoch (UTC).

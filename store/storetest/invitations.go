@@ -232,4 +232,18 @@ func testEvents(t *testing.T, s store.Store) {
 		assert.Equal(t, want[5].ID, page[0].ID)
 		return nil
 	}))
+
+	// An event without an ID or a type is refused, and the batch with it.
+	for _, bad := range []membership.Event{{Type: membership.EventMemberAdded, At: t0}, {ID: membership.NewID(), At: t0}} {
+		err := s.Update(ctx, o.ID, func(tx store.Tx) error {
+			return tx.AppendEvents(ctx, []membership.Event{{ID: membership.NewID(), Type: membership.EventMemberAdded, At: t0}, bad})
+		})
+		assert.ErrorIs(t, err, membership.ErrInvalid, "%+v", bad)
+	}
+	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+		got, err := store.Collect(tx.Events(ctx, store.EventQuery{}))
+		require.NoError(t, err)
+		assert.Len(t, got, 30, "a refused batch leaves no event behind")
+		return nil
+	}))
 }

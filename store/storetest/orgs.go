@@ -14,11 +14,14 @@ import (
 func testOrgRoundTrip(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	o := membership.Org{ID: membership.NewID(), Name: "Société Générale d'Exemple", Plan: membership.PremiumPlan(250),
-		Features: []membership.Feature{membership.FeatureCSV, "sso"}, CreatedAt: t0, UpdatedAt: t0}
+		Features: []membership.Feature{membership.FeatureCSV, "sso"}, CreatedAt: t0, UpdatedAt: t0,
+		ActiveMembers: 3, ActiveAdmins: 1, RosterVersion: 5}
 	require.NoError(t, s.CreateOrg(ctx, o))
 	got, err := s.Org(ctx, o.ID)
 	require.NoError(t, err)
 	assert.Equal(t, o.ID, got.ID)
+	assert.Equal(t, []int{3, 1}, []int{got.ActiveMembers, got.ActiveAdmins}, "the counters are stored as given")
+	assert.Equal(t, int64(5), got.RosterVersion)
 	assert.Equal(t, o.Name, got.Name)
 	assert.Equal(t, o.Plan, got.Plan)
 	assert.Equal(t, []membership.Feature{membership.FeatureCSV, "sso"}, got.Features)
@@ -29,6 +32,7 @@ func testOrgRoundTrip(t *testing.T, s store.Store) {
 		in, err := tx.Org(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, o.Plan, in.Plan)
+		assert.Equal(t, []int{3, 1}, []int{in.ActiveMembers, in.ActiveAdmins})
 		return nil
 	}))
 }

@@ -62,7 +62,7 @@ var cases = []testCase{
 	{name: "PutOrg", fn: testPutOrg},
 	{name: "MemberRoundTrip", fn: testMemberRoundTrip},
 	{name: "MemberNotFound", fn: testMemberNotFound},
-	{name: "HostileTextRoundTrips", fn: testHostileText},
+	{name: "HostileTextRoundTrips", fn: testHostileText, paths: true},
 	{name: "LoginUniqueCaseInsensitive", fn: testLoginUnique},
 	{name: "EmailUniqueCaseInsensitive", fn: testEmailUnique},
 	{name: "MembersWithoutEmail", fn: testNoEmail},

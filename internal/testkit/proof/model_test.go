@@ -344,7 +344,7 @@ func runSchedule(t *testing.T, ctx context.Context, seed uint64, pools []store.S
 				lines = append(lines, fmt.Sprintf("  g%d %-28s err=%v order=%s", g, o, o.err, o.order))
 			}
 		}
-		t.Fatalf("seed %d (replay: MEMBERKIT_SEED=%d go test ./internal/proof -run Model): %s\n%s", seed, seed, fmt.Sprintf(format, args...), strings.Join(lines, "\n"))
+		t.Fatalf("seed %d (replay: MEMBERKIT_SEED=%d go test ./internal/testkit/proof -run Model): %s\n%s", seed, seed, fmt.Sprintf(format, args...), strings.Join(lines, "\n"))
 	}
 	snap, err := Take(ctx, pools[0], orgID)
 	require.NoError(t, err)

@@ -51,9 +51,10 @@ func Kinds() []Kind {
 	}
 }
 
-// Each runs f once per store kind, as subtests named after the kind.
+// Each runs f once per store kind and variant ([Kinds], [Variants]), as
+// subtests named after them.
 func Each(t *testing.T, f func(t *testing.T, newStore func(t testing.TB) store.Store)) {
-	for _, k := range Kinds() {
+	for _, k := range append(Kinds(), Variants()...) {
 		t.Run(k.Name, func(t *testing.T) { f(t, k.New) })
 	}
 }
