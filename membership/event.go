@@ -21,6 +21,7 @@ const (
 	EventMemberLoggedIn        EventType = "member.logged_in"
 	EventMemberLoginFailed     EventType = "member.login_failed" // a wrong password, an unknown login or a member who may not log in
 	EventMemberLockedOut       EventType = "member.locked_out"   // a login locked after repeated failures
+	EventMemberJoined          EventType = "member.joined"       // joined by a verified email domain (auto-join)
 	EventRoleCreated           EventType = "role.created"
 	EventRoleUpdated           EventType = "role.updated"
 	EventRoleDeleted           EventType = "role.deleted"
@@ -32,6 +33,10 @@ const (
 	EventInvitationRefused     EventType = "invitation.refused" // its sender may no longer grant its role
 	EventCSVImported           EventType = "csv.imported"
 	EventOrgUpdated            EventType = "org.updated"
+	EventDomainClaimed         EventType = "domain.claimed"
+	EventDomainVerified        EventType = "domain.verified"
+	EventDomainUpdated         EventType = "domain.updated" // its policy or join role changed
+	EventDomainRemoved         EventType = "domain.removed"
 )
 
 // IsMember reports whether events of this type record a change to one
@@ -51,11 +56,13 @@ func ValidateEvents(evs []Event) error {
 
 // ChangesRoster reports whether an event of this type records a change to
 // the org's members, roles or invitations. Logins, failed logins, lockouts
-// and password changes do not: a CSV plan made before them stays valid.
+// password changes and domain changes do not: a CSV plan made before them
+// stays valid.
 func (t EventType) ChangesRoster() bool {
 	switch t {
 	case EventMemberLoggedIn, EventMemberLoginFailed, EventMemberLockedOut, EventMemberPasswordChanged,
-		EventInvitationExpired, EventInvitationRefused:
+		EventInvitationExpired, EventInvitationRefused,
+		EventDomainClaimed, EventDomainVerified, EventDomainUpdated, EventDomainRemoved:
 		return false
 	}
 	return true
@@ -74,4 +81,7 @@ type Event struct {
 	RoleBefore, RoleAfter     string
 	StatusBefore, StatusAfter Status
 	Detail                    string // free text: which fields changed, why
+	// Attributes are, on a member event, the member's host attributes
+	// after the change (see [Member.Attributes]).
+	Attributes Attributes
 }

@@ -85,9 +85,12 @@ func unredact(b []byte, dst *string) error {
 
 // Member is one person's membership of one org.
 type Member struct {
-	ID     string
-	OrgID  string
-	UserID string // optional opaque ID of the host's own user account
+	ID    string
+	OrgID string
+	// UserID is the host's own account ID (optional): unique in the org
+	// when set, so one account has at most one membership per org, and
+	// indexed across orgs (store.Store.Memberships).
+	UserID string
 
 	Login     string // unique in the org, lower case
 	Email     string // optional, unique in the org (case-insensitive)
@@ -97,6 +100,9 @@ type Member struct {
 	RoleID string
 	Status Status
 	Groups []string // free labels used to filter and bulk-select
+	// Attributes are the host's small key=value facts about the
+	// membership (see [Attributes]).
+	Attributes Attributes
 
 	LastLoginAt        time.Time // zero: never logged in
 	PasswordHash       PasswordHash
@@ -138,6 +144,7 @@ func (m Member) LogValue() slog.Value {
 // Clone returns a copy that shares no slice with m.
 func (m Member) Clone() Member {
 	m.Groups = slices.Clone(m.Groups)
+	m.Attributes = m.Attributes.Clone()
 	return m
 }
 
@@ -169,8 +176,26 @@ func ValidateMember(m *Member) error {
 	if m.RoleID == "" {
 		return invalid("role", "must not be empty")
 	}
-	if len(m.UserID) > 128 {
+	if err := ValidateUserID(m.UserID); err != nil {
+		return err
+	}
+	if m.Attributes, err = ValidateAttributes(m.Attributes); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ValidateUserID checks a host account ID: at most 128 bytes of printable
+// ASCII without spaces (hosts use UUIDs, numbers, "user_2abc…"); empty is
+// allowed (no account linked).
+func ValidateUserID(id string) error {
+	if len(id) > 128 {
 		return invalid("user_id", "longer than 128 bytes")
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] >= 0x7f {
+			return invalid("user_id", "contains a character other than printable ASCII")
+		}
 	}
 	return nil
 }

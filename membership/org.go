@@ -53,8 +53,11 @@ type Org struct {
 	// Stores keep them as they keep the other fields.
 	ActiveMembers int
 	ActiveAdmins  int
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// InviteVerifiedDomainsOnly restricts the org's invitations to
+	// addresses at its verified domains (see [Domain]).
+	InviteVerifiedDomainsOnly bool
+	CreatedAt                 time.Time
+	UpdatedAt                 time.Time
 }
 
 // Has reports whether the feature is enabled for the org.

@@ -37,6 +37,17 @@ func SystemAuthority(a Actor) Authority { return Authority{Actor: a} }
 // IsSystem reports whether the authority is the system's.
 func (a Authority) IsSystem() bool { return a.Actor.IsSystem() }
 
+// Acting returns the actor as the member it resolved to: a host account
+// ([ActorUser]) becomes its member of the org; other actors are returned
+// as they are. What is stored to name who acted and is checked later (an
+// invitation's sender) records this actor.
+func (a Authority) Acting() Actor {
+	if a.Actor.UserID != "" && a.Actor.MemberID == "" && a.Member != nil {
+		return ActorMember(a.Member.ID)
+	}
+	return a.Actor
+}
+
 // Is reports whether the actor is the member with that ID.
 func (a Authority) Is(memberID string) bool {
 	return !a.IsSystem() && a.Member != nil && a.Member.ID == memberID
@@ -53,9 +64,10 @@ func (a Authority) Active() error {
 		return nil
 	}
 	switch {
-	case a.Actor.MemberID == "":
+	case a.Actor.MemberID == "" && a.Actor.UserID == "":
 		return a.forbid("", "no actor named", nil)
-	case a.Member == nil || a.Member.ID != a.Actor.MemberID:
+	case a.Member == nil || a.Actor.MemberID != "" && a.Member.ID != a.Actor.MemberID ||
+		a.Actor.MemberID == "" && a.Member.UserID != a.Actor.UserID:
 		return a.forbid("", "not a member of this org", nil)
 	case a.Member.Status != StatusActive:
 		return a.forbid("", "actor is "+string(a.Member.Status), nil)

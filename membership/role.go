@@ -26,7 +26,8 @@ func AllPermissions() []Permission {
 		PermRolesManage, PermOrgManage, PermCSVImport, PermCSVExport, PermAuditRead}
 }
 
-// Valid reports whether p is a permission memberkit knows.
+// Valid reports whether p is one of memberkit's own permissions (a
+// host's are known to its [Catalog]).
 func (p Permission) Valid() bool { return slices.Contains(AllPermissions(), p) }
 
 // IDs of the built-in roles, present in every org.
@@ -34,7 +35,8 @@ const (
 	// RoleAdmin: every permission. Every org keeps at least one active
 	// member with this role.
 	RoleAdmin = "admin"
-	// RoleUser: read-only on members.
+	// RoleUser: read-only on members, unless the host's [Catalog] gives
+	// it other permissions.
 	RoleUser = "user"
 )
 
@@ -50,23 +52,14 @@ type Role struct {
 	UpdatedAt   time.Time
 }
 
-// BuiltinRoles returns the built-in roles: admin and user.
-func BuiltinRoles() []Role {
-	return []Role{
-		{ID: RoleAdmin, Name: "Administrateur", Permissions: AllPermissions()},
-		{ID: RoleUser, Name: "Utilisateur", Permissions: []Permission{PermMembersRead}},
-	}
-}
+// BuiltinRoles returns the built-in roles as they are without a host
+// catalog: admin with memberkit's permissions, user with members.read.
+// Services built with a [Catalog] use [Catalog.BuiltinRoles].
+func BuiltinRoles() []Role { return (*Catalog)(nil).BuiltinRoles() }
 
-// BuiltinRole returns the built-in role with that ID.
-func BuiltinRole(id string) (Role, bool) {
-	for _, r := range BuiltinRoles() {
-		if r.ID == id {
-			return r, true
-		}
-	}
-	return Role{}, false
-}
+// BuiltinRole returns the built-in role with that ID, without a host
+// catalog (see [Catalog.BuiltinRole]).
+func BuiltinRole(id string) (Role, bool) { return (*Catalog)(nil).BuiltinRole(id) }
 
 // IsBuiltinRole reports whether id names a built-in role.
 func IsBuiltinRole(id string) bool { return id == RoleAdmin || id == RoleUser }
@@ -74,25 +67,6 @@ func IsBuiltinRole(id string) bool { return id == RoleAdmin || id == RoleUser }
 // Has reports whether the role grants p.
 func (r Role) Has(p Permission) bool { return slices.Contains(r.Permissions, p) }
 
-// ValidateRole checks a custom role and normalises its permissions.
-func ValidateRole(r *Role) error {
-	if r.ID == "" {
-		return invalid("role_id", "must not be empty")
-	}
-	if IsBuiltinRole(r.ID) {
-		return ErrBuiltinRole
-	}
-	name, err := ValidateName("role_name", r.Name)
-	if err != nil {
-		return err
-	}
-	r.Name = name
-	for _, p := range r.Permissions {
-		if !p.Valid() {
-			return invalid("permissions", "unknown permission %q", p)
-		}
-	}
-	slices.Sort(r.Permissions)
-	r.Permissions = slices.Compact(r.Permissions)
-	return nil
-}
+// ValidateRole checks a custom role against memberkit's own permissions
+// and normalises them (see [Catalog.ValidateRole] for a host's).
+func ValidateRole(r *Role) error { return (*Catalog)(nil).ValidateRole(r) }

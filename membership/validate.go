@@ -132,32 +132,46 @@ func ValidateEmail(s string) (string, error) {
 	if i, r := hiddenRune(local + "@" + domain); i >= 0 {
 		return "", invalid("email", "%q contains an invisible or direction-changing character (U+%04X)", s, r)
 	}
-	ascii := strings.ToLower(domain)
-	if !isASCIIDomain(ascii) {
-		var err error
-		if ascii, err = idna.Lookup.ToASCII(domain); err != nil {
-			return "", invalid("email", "domain %q is not a valid domain name", domain)
-		}
-	}
-	labels := strings.Split(ascii, ".")
-	if len(labels) < 2 {
-		return "", invalid("email", "domain %q needs a dot", domain)
-	}
-	for _, l := range labels {
-		if l == "" || len(l) > 63 || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
-			return "", invalid("email", "domain %q is malformed", domain)
-		}
-		for i := 0; i < len(l); i++ {
-			if c := l[i]; !(c == '-' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-				return "", invalid("email", "domain %q contains %q", domain, rune(c))
-			}
-		}
+	ascii, err := lookupDomain("email", domain)
+	if err != nil {
+		return "", err
 	}
 	out := local + "@" + ascii
 	if len(out) > MaxEmailLen {
 		return "", invalid("email", "longer than %d bytes", MaxEmailLen)
 	}
 	return out, nil
+}
+
+// lookupDomain returns a domain name in its lookup form (IDNA UTS #46,
+// lower-case ASCII labels of letters, digits and hyphens, at least one
+// dot), or an error on field.
+func lookupDomain(field, domain string) (string, error) {
+	ascii := strings.ToLower(domain)
+	if !isASCIIDomain(ascii) {
+		var err error
+		if ascii, err = idna.Lookup.ToASCII(domain); err != nil {
+			return "", invalid(field, "domain %q is not a valid domain name", Excerpt(domain, 64))
+		}
+	}
+	if len(ascii) > 253 {
+		return "", invalid(field, "domain longer than 253 bytes")
+	}
+	labels := strings.Split(ascii, ".")
+	if len(labels) < 2 {
+		return "", invalid(field, "domain %q needs a dot", Excerpt(domain, 64))
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+			return "", invalid(field, "domain %q is malformed", Excerpt(domain, 64))
+		}
+		for i := 0; i < len(l); i++ {
+			if c := l[i]; !(c == '-' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+				return "", invalid(field, "domain %q contains %q", Excerpt(domain, 64), rune(c))
+			}
+		}
+	}
+	return ascii, nil
 }
 
 // isASCIIDomain reports a domain already in its lookup form: lower-case

@@ -21,6 +21,14 @@ func (f MemberFilter) Matches(m membership.Member) bool {
 	if f.Text != "" && !strings.Contains(membership.SearchText(m), membership.SearchQuery(f.Text)) {
 		return false
 	}
+	if f.UserID != "" && m.UserID != f.UserID {
+		return false
+	}
+	for k, v := range f.Attributes {
+		if m.Attributes[k] != v {
+			return false
+		}
+	}
 	if len(f.IDs) > 0 {
 		found := false
 		for _, id := range f.IDs {

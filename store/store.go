@@ -28,10 +28,11 @@
 //
 // # Implementing a store
 //
-// A store writes the seven methods of [Store] and the eighteen of [Tx];
+// A store writes the nine methods of [Store] and the twenty-two of [Tx];
 // storetest.Run tells whether they keep the contract. A [Tx] may also
 // offer the optional fast paths [MemberCounter], [InvitationCounter],
-// [SummaryReader] and [MemberPatcher]; storetest checks them where they
+// [SummaryReader] and [MemberPatcher], and a Store [SessionReader],
+// [AccessReader] and [AttemptPurger]; storetest checks them where they
 // are. A store keeps what it is given: the rules (permissions, seats, the
 // last admin, the org's counters) are the services'.
 //
@@ -75,10 +76,20 @@ type Store interface {
 	// snapshot: never part of an Update. ErrNotFound when the org does
 	// not exist. Write methods of the Tx fail.
 	View(ctx context.Context, orgID string, fn func(tx Tx) error) error
+	// The three lookups across orgs. Callers re-read what they find
+	// inside Update before acting on it.
+	//
 	// InvitationByTokenHash finds an invitation of any org by the SHA-256
-	// of its token, or returns ErrNotFound. It is the only lookup across
-	// orgs; callers re-read the invitation inside Update.
+	// of its token, or returns ErrNotFound.
 	InvitationByTokenHash(ctx context.Context, tokenHash []byte) (membership.Invitation, error)
+	// Memberships returns every member, in any org and of any status,
+	// whose UserID is userID, each with its org, ordered by org ID; none
+	// is not an error. userID is never empty.
+	Memberships(ctx context.Context, userID string) ([]Membership, error)
+	// DomainOwner returns the verified claim of an email domain (by its
+	// lookup-form name), whichever org holds it, or ErrNotFound when no
+	// org has verified it.
+	DomainOwner(ctx context.Context, name string) (membership.Domain, error)
 
 	// Attempts returns the throttle record kept under key (a hex SHA-256
 	// from membership.ThrottleKey), or the zero Attempts when there is
@@ -140,20 +151,24 @@ type Tx interface {
 	// MemberByEmail finds a member by email, without regard to case
 	// (membership.EmailKey), or returns ErrNotFound.
 	MemberByEmail(ctx context.Context, email string) (membership.Member, error)
+	// MemberByUserID finds the member linked to a host account (exact
+	// match), or returns ErrNotFound. userID is never empty.
+	MemberByUserID(ctx context.Context, userID string) (membership.Member, error)
 	// Members streams the members matching q in ascending login order,
 	// starting after q.After, at most q.Limit of them (0: all). Filters
 	// select as [MemberFilter.Matches] does.
 	Members(ctx context.Context, q MemberQuery) iter.Seq2[membership.Member, error]
 	// InsertMembers adds members in one batch. Each must have an ID, this
-	// org's OrgID and Version 0; each is stored with Version 1. A login or
-	// email taken in the org (by a stored member or another of the batch)
-	// gives a *membership.DuplicateError naming the key.
+	// org's OrgID and Version 0; each is stored with Version 1. A login,
+	// email or non-empty UserID taken in the org (by a stored member or
+	// another of the batch) gives a *membership.DuplicateError naming the
+	// key ("login", "email", "user_id").
 	InsertMembers(ctx context.Context, ms []membership.Member) error
 	// UpdateMembers replaces members in one batch. Each carries the
 	// Version it was read with; the store writes Version+1, or fails the
 	// batch with ErrConflict when the stored version differs, ErrNotFound
 	// when a member does not exist, a *membership.DuplicateError when a
-	// login or email would collide.
+	// login, email or UserID would collide.
 	UpdateMembers(ctx context.Context, ms []membership.Member) error
 
 	// Roles lists the org's custom roles by ID. Built-in roles are not
@@ -181,6 +196,23 @@ type Tx interface {
 	// Events streams the org's events matching q by ascending ID (which
 	// is time order for IDs from membership.NewID).
 	Events(ctx context.Context, q EventQuery) iter.Seq2[membership.Event, error]
+
+	// Domains lists the org's domain claims by name.
+	Domains(ctx context.Context) ([]membership.Domain, error)
+	// PutDomain inserts or replaces the org's claim of d.Name. A verified
+	// claim of a domain another org has verified gives a
+	// *membership.DuplicateError with Key "domain".
+	PutDomain(ctx context.Context, d membership.Domain) error
+	// DeleteDomain deletes the org's claim of a domain, or returns
+	// ErrNotFound.
+	DeleteDomain(ctx context.Context, name string) error
+}
+
+// Membership is one member of a host account, with its org, as
+// [Store.Memberships] returns it.
+type Membership struct {
+	Org    membership.Org
+	Member membership.Member
 }
 
 // MemberCounter is an optional fast path of a [Tx]: counting members
@@ -219,6 +251,28 @@ type MemberPatcher interface {
 	PatchMembers(ctx context.Context, ps []MemberPatch) error
 }
 
+// AccessReader is an optional fast path a [Store] may offer: what a
+// permission check needs about an actor, in one read outside any
+// transaction. Services use it when the store has it, and otherwise read
+// the member and its role in a View.
+type AccessReader interface {
+	// Access returns what a permission check needs of the member an
+	// actor names in an org (by Actor.MemberID, else by Actor.UserID,
+	// both compared exactly), or ErrNotFound when the org or the member
+	// does not exist.
+	Access(ctx context.Context, orgID string, actor membership.Actor) (Access, error)
+}
+
+// Access is what [AccessReader] returns.
+type Access struct {
+	MemberID, UserID, RoleID string
+	Status                   membership.Status
+	MustChangePassword       bool
+	// Role is the org's custom role RoleID names; nil for a built-in
+	// role or a role that no longer exists.
+	Role *membership.Role
+}
+
 // MemberSummary is the part of a member that [SummaryReader] streams.
 type MemberSummary struct {
 	ID, Login, Email, FirstName, LastName, RoleID string
@@ -235,8 +289,8 @@ func Summary(m membership.Member) MemberSummary {
 // MemberPatch is one member's write in [MemberPatcher.PatchMembers]: it
 // sets FirstName, LastName, Email, Status and UpdatedAt; when PasswordHash
 // is not empty, the hash (clearing MustChangePassword); when
-// SecurityStamp is not empty, the stamp. Login, role and groups are left
-// as they are.
+// SecurityStamp is not empty, the stamp; when SetAttributes is true, the
+// attributes. Login, role, groups and user ID are left as they are.
 type MemberPatch struct {
 	ID string
 	// Version and Login are what the member had when read: the write is
@@ -248,6 +302,8 @@ type MemberPatch struct {
 	Status                     membership.Status
 	PasswordHash               membership.PasswordHash // "" keeps the stored hash
 	SecurityStamp              string                  // "" keeps the stored stamp
+	SetAttributes              bool                    // write Attributes (nil clears them)
+	Attributes                 membership.Attributes
 	UpdatedAt                  time.Time
 }
 
@@ -261,6 +317,9 @@ func (p MemberPatch) Apply(m membership.Member) membership.Member {
 	if p.SecurityStamp != "" {
 		m.SecurityStamp = p.SecurityStamp
 	}
+	if p.SetAttributes {
+		m.Attributes = p.Attributes.Clone()
+	}
 	return m
 }
 
@@ -271,6 +330,10 @@ type MemberFilter struct {
 	Group    string   // carries this group label (case-insensitive)
 	Text     string   // in first name, last name, login or email; case and accents ignored
 	IDs      []string // one of these IDs
+	UserID   string   // linked to this host account
+	// Attributes selects members carrying every one of these key=value
+	// pairs (values compared exactly).
+	Attributes membership.Attributes
 }
 
 // MemberQuery is a filter plus a keyset page: members sorted by login,

@@ -33,9 +33,11 @@ var (
 
 // Store is an in-memory store. The zero value is not usable; call [New].
 type Store struct {
-	mu     sync.RWMutex
-	orgs   map[string]*orgState
-	tokens map[string]tokenRef // string(token hash) → invitation
+	mu       sync.RWMutex
+	orgs     map[string]*orgState
+	tokens   map[string]tokenRef        // string(token hash) → invitation
+	users    map[string]map[string]bool // user ID → the orgs where a member has it
+	verified map[string]string          // verified domain → its org (reserved while an Update runs)
 
 	amu      sync.Mutex
 	attempts map[string]membership.Attempts // throttle records by key
@@ -45,7 +47,8 @@ type tokenRef struct{ orgID, invID string }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{orgs: make(map[string]*orgState), tokens: make(map[string]tokenRef), attempts: make(map[string]membership.Attempts)}
+	return &Store{orgs: make(map[string]*orgState), tokens: make(map[string]tokenRef), users: make(map[string]map[string]bool),
+		verified: make(map[string]string), attempts: make(map[string]membership.Attempts)}
 }
 
 type orgState struct {
@@ -56,7 +59,9 @@ type orgState struct {
 	members map[string]*membership.Member
 	byLogin map[string]string
 	byEmail map[string]string
+	byUser  map[string]string // user ID → member ID
 	roles   map[string]membership.Role
+	domains map[string]membership.Domain // by name
 	invs    map[string]membership.Invitation
 	events  []membership.Event
 
@@ -88,7 +93,9 @@ func (s *Store) CreateOrg(ctx context.Context, org membership.Org) error {
 		members: make(map[string]*membership.Member),
 		byLogin: make(map[string]string),
 		byEmail: make(map[string]string),
+		byUser:  make(map[string]string),
 		roles:   make(map[string]membership.Role),
+		domains: make(map[string]membership.Domain),
 		invs:    make(map[string]membership.Invitation),
 		sorted:  []sortedEntry{},
 		writer:  make(chan struct{}, 1),
@@ -140,10 +147,11 @@ func (s *Store) Update(ctx context.Context, orgID string, fn func(tx store.Tx) e
 	t := newTx(s, st, false)
 	err = fn(t)
 	t.done = true
-	if err != nil {
-		return err
+	if err == nil {
+		err = ctx.Err()
 	}
-	if err := ctx.Err(); err != nil {
+	if err != nil {
+		s.release(st, t)
 		return err
 	}
 	s.commit(st, t)
@@ -209,6 +217,19 @@ func (s *Store) commit(st *orgState, t *tx) {
 			st.byEmail[k] = id
 		}
 	}
+	var users map[string]bool // user ID → whether the org still has a member of it
+	for k, id := range t.user {
+		if id == "" {
+			delete(st.byUser, k)
+		} else {
+			st.byUser[k] = id
+		}
+		if users == nil {
+			users = make(map[string]bool, len(t.user))
+		}
+		users[k] = id != ""
+	}
+	unverified := st.commitDomains(t)
 	st.sortMu.Lock()
 	// The indexes hold each member's pointer, so that a page reads its
 	// members without a lookup in the org's map. Entries whose key moves
@@ -291,6 +312,9 @@ func (s *Store) commit(st *orgState, t *tx) {
 	orgID := st.org.ID
 	st.mu.Unlock()
 
+	if len(users)+len(unverified) > 0 {
+		s.publishAccounts(orgID, users, unverified)
+	}
 	if len(oldTokens)+len(newTokens) > 0 {
 		s.mu.Lock()
 		for _, h := range oldTokens {

@@ -32,10 +32,13 @@ type tx struct {
 	members     map[string]*membership.Member
 	login       map[string]string // key → id; "" = released
 	email       map[string]string
+	user        map[string]string           // user ID → member ID; "" = released
 	roles       map[string]*membership.Role // nil = deleted
 	invs        map[string]membership.Invitation
 	events      []membership.Event
 	sortChanges []sortChange
+	domains     map[string]*membership.Domain // by name; nil = deleted
+	reserved    []string                      // verified domains this transaction reserved (see PutDomain)
 }
 
 func newTx(s *Store, st *orgState, readOnly bool) *tx {
@@ -134,6 +137,20 @@ func (t *tx) MemberByEmail(ctx context.Context, email string) (membership.Member
 		}
 	}
 	return membership.Member{}, fmt.Errorf("member with email %q: %w", email, store.ErrNotFound)
+}
+
+func (t *tx) MemberByUserID(ctx context.Context, userID string) (membership.Member, error) {
+	if err := t.check(ctx, false); err != nil {
+		return membership.Member{}, err
+	}
+	if userID != "" {
+		if id, ok := t.ownerOf(t.user, t.st.byUser, userID); ok {
+			if m, ok := t.lookup(id); ok {
+				return m.Clone(), nil
+			}
+		}
+	}
+	return membership.Member{}, fmt.Errorf("member of user %q: %w", userID, store.ErrNotFound)
 }
 
 func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[membership.Member, error] {

@@ -31,6 +31,7 @@ func (t *tx) ensureOverlay() {
 		t.members = make(map[string]*membership.Member)
 		t.login = make(map[string]string)
 		t.email = make(map[string]string)
+		t.user = make(map[string]string)
 	}
 }
 
@@ -40,14 +41,37 @@ func normMember(m membership.Member) *membership.Member {
 	return &m
 }
 
+// uniqueKey is one of the keys unique in an org: its name in a
+// DuplicateError, how a member's key is computed ("" for none, except for
+// the login, which every member has), and the indexes that hold it.
+type uniqueKey struct {
+	name    string
+	of      func(m *membership.Member) string
+	value   func(m *membership.Member) string
+	overlay func(t *tx) map[string]string
+	base    func(st *orgState) map[string]string
+}
+
+var uniqueKeys = []uniqueKey{
+	{"login", func(m *membership.Member) string { return membership.LoginKey(m.Login) }, func(m *membership.Member) string { return m.Login },
+		func(t *tx) map[string]string { return t.login }, func(st *orgState) map[string]string { return st.byLogin }},
+	{"email", func(m *membership.Member) string { return membership.EmailKey(m.Email) }, func(m *membership.Member) string { return m.Email },
+		func(t *tx) map[string]string { return t.email }, func(st *orgState) map[string]string { return st.byEmail }},
+	{"user_id", func(m *membership.Member) string { return m.UserID }, func(m *membership.Member) string { return m.UserID },
+		func(t *tx) map[string]string { return t.user }, func(st *orgState) map[string]string { return st.byUser }},
+}
+
 func (t *tx) InsertMembers(ctx context.Context, ms []membership.Member) error {
 	if err := t.check(ctx, true); err != nil {
 		return err
 	}
-	logins := make(map[string]bool, len(ms))
-	emails := make(map[string]bool, len(ms))
 	ids := make(map[string]bool, len(ms))
-	for _, m := range ms {
+	claimed := make([]map[string]bool, len(uniqueKeys))
+	for i := range claimed {
+		claimed[i] = make(map[string]bool, len(ms))
+	}
+	for i := range ms {
+		m := &ms[i]
 		if m.ID == "" || m.OrgID != t.st.org.ID {
 			return fmt.Errorf("memstore: member %q of org %q inserted in org %q", m.ID, m.OrgID, t.st.org.ID)
 		}
@@ -55,16 +79,18 @@ func (t *tx) InsertMembers(ctx context.Context, ms []membership.Member) error {
 			return &membership.DuplicateError{Key: "id", Value: m.ID}
 		}
 		ids[m.ID] = true
-		lk := membership.LoginKey(m.Login)
-		if _, taken := t.ownerOf(t.login, t.st.byLogin, lk); taken || logins[lk] || lk == "" {
-			return &membership.DuplicateError{Key: "login", Value: m.Login}
-		}
-		logins[lk] = true
-		if ek := membership.EmailKey(m.Email); ek != "" {
-			if _, taken := t.ownerOf(t.email, t.st.byEmail, ek); taken || emails[ek] {
-				return &membership.DuplicateError{Key: "email", Value: m.Email}
+		for j, u := range uniqueKeys {
+			k := u.of(m)
+			if k == "" {
+				if u.name == "login" {
+					return &membership.DuplicateError{Key: "login", Value: m.Login}
+				}
+				continue
 			}
-			emails[ek] = true
+			if _, taken := t.ownerOf(u.overlay(t), u.base(t.st), k); taken || claimed[j][k] {
+				return &membership.DuplicateError{Key: u.name, Value: u.value(m)}
+			}
+			claimed[j][k] = true
 		}
 	}
 	t.ensureOverlay()
@@ -72,12 +98,12 @@ func (t *tx) InsertMembers(ctx context.Context, ms []membership.Member) error {
 		nm := normMember(m)
 		nm.Version = 1
 		t.members[nm.ID] = nm
-		lk := membership.LoginKey(nm.Login)
-		t.login[lk] = nm.ID
-		if ek := membership.EmailKey(nm.Email); ek != "" {
-			t.email[ek] = nm.ID
+		for _, u := range uniqueKeys {
+			if k := u.of(nm); k != "" {
+				u.overlay(t)[k] = nm.ID
+			}
 		}
-		t.sortChanges = append(t.sortChanges, sortChange{id: nm.ID, newKey: lk})
+		t.sortChanges = append(t.sortChanges, sortChange{id: nm.ID, newKey: membership.LoginKey(nm.Login)})
 	}
 	return nil
 }
@@ -88,9 +114,13 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 	}
 	olds := make([]*membership.Member, len(ms))
 	inBatch := make(map[string]bool, len(ms))
-	relLogin := map[string]string{} // released key → owner
-	relEmail := map[string]string{}
-	for i, m := range ms {
+	released := make([]map[string]string, len(uniqueKeys)) // per key kind: released key → its owner
+	claimed := make([]map[string]string, len(uniqueKeys))
+	for j := range uniqueKeys {
+		released[j], claimed[j] = map[string]string{}, map[string]string{}
+	}
+	for i := range ms {
+		m := &ms[i]
 		old, ok := t.lookup(m.ID)
 		if !ok {
 			return fmt.Errorf("member %q: %w", m.ID, store.ErrNotFound)
@@ -103,45 +133,36 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 		}
 		inBatch[m.ID] = true
 		olds[i] = old
-		if ok, nk := membership.LoginKey(old.Login), membership.LoginKey(m.Login); ok != nk {
-			relLogin[ok] = m.ID
-		}
-		if ok, nk := membership.EmailKey(old.Email), membership.EmailKey(m.Email); ok != nk && ok != "" {
-			relEmail[ok] = m.ID
+		for j, u := range uniqueKeys {
+			if ok, nk := u.of(old), u.of(m); ok != nk && ok != "" {
+				released[j][ok] = m.ID
+			}
 		}
 	}
-	claimL := map[string]string{}
-	claimE := map[string]string{}
-	for i, m := range ms {
-		lk := membership.LoginKey(m.Login)
-		if lk == "" {
+	for i := range ms {
+		m := &ms[i]
+		if membership.LoginKey(m.Login) == "" {
 			return &membership.DuplicateError{Key: "login", Value: m.Login}
 		}
-		if lk != membership.LoginKey(olds[i].Login) {
-			if c, ok := claimL[lk]; ok && c != m.ID {
-				return &membership.DuplicateError{Key: "login", Value: m.Login}
+		for j, u := range uniqueKeys {
+			k := u.of(m)
+			if k == "" || k == u.of(olds[i]) {
+				continue
 			}
-			claimL[lk] = m.ID
-			if owner, taken := t.ownerOf(t.login, t.st.byLogin, lk); taken && owner != m.ID && relLogin[lk] != owner {
-				return &membership.DuplicateError{Key: "login", Value: m.Login}
+			if c, ok := claimed[j][k]; ok && c != m.ID {
+				return &membership.DuplicateError{Key: u.name, Value: u.value(m)}
 			}
-		}
-		if ek := membership.EmailKey(m.Email); ek != "" && ek != membership.EmailKey(olds[i].Email) {
-			if c, ok := claimE[ek]; ok && c != m.ID {
-				return &membership.DuplicateError{Key: "email", Value: m.Email}
-			}
-			claimE[ek] = m.ID
-			if owner, taken := t.ownerOf(t.email, t.st.byEmail, ek); taken && owner != m.ID && relEmail[ek] != owner {
-				return &membership.DuplicateError{Key: "email", Value: m.Email}
+			claimed[j][k] = m.ID
+			if owner, taken := t.ownerOf(u.overlay(t), u.base(t.st), k); taken && owner != m.ID && released[j][k] != owner {
+				return &membership.DuplicateError{Key: u.name, Value: u.value(m)}
 			}
 		}
 	}
 	t.ensureOverlay()
-	for k := range relLogin {
-		t.login[k] = ""
-	}
-	for k := range relEmail {
-		t.email[k] = ""
+	for j, u := range uniqueKeys {
+		for k := range released[j] {
+			u.overlay(t)[k] = ""
+		}
 	}
 	for i, m := range ms {
 		old := olds[i]
@@ -150,13 +171,13 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 		nm.CreatedAt = old.CreatedAt
 		nm.Version = old.Version + 1
 		t.members[nm.ID] = nm
-		ok, nk := membership.LoginKey(old.Login), membership.LoginKey(nm.Login)
-		if ok != nk {
-			t.login[nk] = nm.ID
-			t.sortChanges = append(t.sortChanges, sortChange{id: nm.ID, oldKey: ok, newKey: nk})
+		for _, u := range uniqueKeys {
+			if k := u.of(nm); k != "" && k != u.of(old) {
+				u.overlay(t)[k] = nm.ID
+			}
 		}
-		if ek := membership.EmailKey(nm.Email); ek != "" && ek != membership.EmailKey(old.Email) {
-			t.email[ek] = nm.ID
+		if ok, nk := membership.LoginKey(old.Login), membership.LoginKey(nm.Login); ok != nk {
+			t.sortChanges = append(t.sortChanges, sortChange{id: nm.ID, oldKey: ok, newKey: nk})
 		}
 	}
 	return nil
@@ -291,6 +312,7 @@ func (t *tx) AppendEvents(ctx context.Context, evs []membership.Event) error {
 	for _, e := range evs {
 		e.OrgID = t.st.org.ID
 		e.At = store.Time(e.At)
+		e.Attributes = e.Attributes.Clone()
 		t.events = append(t.events, e)
 	}
 	return nil

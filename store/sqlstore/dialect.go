@@ -144,8 +144,12 @@ func duplicate(err error, defKey, value string) error {
 		key = "email"
 	case strings.Contains(msg, "_token_uq") || strings.Contains(msg, ".token_hash"):
 		key = "token"
+	case strings.Contains(msg, "_user_uq") || strings.Contains(msg, ".user_key"):
+		key = "user_id"
+	case strings.Contains(msg, "_verified_uq") || strings.Contains(msg, ".verified_name"):
+		key = "domain"
 	}
-	if key != "login" && key != "email" {
+	if key != "login" && key != "email" && key != "user_id" && key != "domain" {
 		value = ""
 	}
 	return fmt.Errorf("%w (%w)", &membership.DuplicateError{Key: key, Value: value}, err)

@@ -16,9 +16,10 @@ func (t *tx) AppendEvents(ctx context.Context, evs []membership.Event) error {
 	if err := membership.ValidateEvents(evs); err != nil {
 		return err
 	}
-	err := t.insertRows(ctx, "memberkit_events", "org_id, id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail", 11, len(evs), func(i int) []any {
+	err := t.insertRows(ctx, "memberkit_events", "org_id, id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail, attributes", 12, len(evs), func(i int) []any {
 		e := &evs[i]
-		return []any{t.orgID, e.ID, micros(e.At), string(e.Type), e.Actor, e.SubjectID, e.RoleBefore, e.RoleAfter, string(e.StatusBefore), string(e.StatusAfter), e.Detail}
+		return []any{t.orgID, e.ID, micros(e.At), string(e.Type), e.Actor, e.SubjectID, e.RoleBefore, e.RoleAfter, string(e.StatusBefore), string(e.StatusAfter), e.Detail,
+			encodeAttributes(e.Attributes)}
 	})
 	if err != nil {
 		if t.s.d.isUnique(err) {
@@ -47,7 +48,7 @@ func (t *tx) Events(ctx context.Context, q store.EventQuery) iter.Seq2[membershi
 				args = append(args, string(ty))
 			}
 		}
-		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT id, org_id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail FROM memberkit_events`+where+fmt.Sprintf(` ORDER BY id LIMIT %d`, size)), args...)
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT id, org_id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail, attributes FROM memberkit_events`+where+fmt.Sprintf(` ORDER BY id LIMIT %d`, size)), args...)
 		if err != nil {
 			return nil, "", t.fail(ctx, "list events", err)
 		}
@@ -56,9 +57,13 @@ func (t *tx) Events(ctx context.Context, q store.EventQuery) iter.Seq2[membershi
 		for rows.Next() {
 			var e membership.Event
 			var at int64
-			var typ, sb, sa string
-			if err := rows.Scan(&e.ID, &e.OrgID, &at, &typ, &e.Actor, &e.SubjectID, &e.RoleBefore, &e.RoleAfter, &sb, &sa, &e.Detail); err != nil {
+			var typ, sb, sa, attrs string
+			if err := rows.Scan(&e.ID, &e.OrgID, &at, &typ, &e.Actor, &e.SubjectID, &e.RoleBefore, &e.RoleAfter, &sb, &sa, &e.Detail, &attrs); err != nil {
 				return nil, "", t.fail(ctx, "scan event", err)
+			}
+			var err error
+			if e.Attributes, err = decodeAttributes(attrs); err != nil {
+				return nil, "", fmt.Errorf("sqlstore: event %s: attributes: %w", e.ID, err)
 			}
 			e.At, e.Type, e.StatusBefore, e.StatusAfter = fromMicros(at), membership.EventType(typ), membership.Status(sb), membership.Status(sa)
 			evs = append(evs, e)

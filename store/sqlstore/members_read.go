@@ -13,19 +13,23 @@ import (
 	"github.com/memberkit/memberkit/store"
 )
 
-const memberCols = `m.id, m.org_id, m.user_id, m.login, m.email, m.first_name, m.last_name, m.role_id, m.status, m.groups_text, m.last_login_at, m.password_hash, m.must_change_password, m.created_at, m.updated_at, m.version, m.security_stamp`
+const memberCols = `m.id, m.org_id, COALESCE(m.user_key, ''), m.login, m.email, m.first_name, m.last_name, m.role_id, m.status, m.groups_text, m.last_login_at, m.password_hash, m.must_change_password, m.created_at, m.updated_at, m.version, m.security_stamp, m.attributes`
 
 func scanMembers(rows *sql.Rows) ([]membership.Member, error) {
 	defer rows.Close()
 	var out []membership.Member
 	for rows.Next() {
 		var m membership.Member
-		var status, groups, hash string
+		var status, groups, hash, attrs string
 		var lastLogin sql.NullInt64
 		var created, updated int64
 		if err := rows.Scan(&m.ID, &m.OrgID, &m.UserID, &m.Login, &m.Email, &m.FirstName, &m.LastName, &m.RoleID,
-			&status, &groups, &lastLogin, &hash, &m.MustChangePassword, &created, &updated, &m.Version, &m.SecurityStamp); err != nil {
+			&status, &groups, &lastLogin, &hash, &m.MustChangePassword, &created, &updated, &m.Version, &m.SecurityStamp, &attrs); err != nil {
 			return nil, fmt.Errorf("sqlstore: scan member: %w", err)
+		}
+		var err error
+		if m.Attributes, err = decodeAttributes(attrs); err != nil {
+			return nil, fmt.Errorf("sqlstore: member %s: attributes: %w", m.ID, err)
 		}
 		m.Status = membership.Status(status)
 		m.Groups = splitGroups(groups)
@@ -80,6 +84,17 @@ func (t *tx) MemberByEmail(ctx context.Context, email string) (membership.Member
 	return t.oneMember(ctx, "m.email_key = ?", k, fmt.Sprintf("member with email %q", email))
 }
 
+func (t *tx) MemberByUserID(ctx context.Context, userID string) (membership.Member, error) {
+	if userID == "" {
+		return membership.Member{}, fmt.Errorf("member of no user: %w", store.ErrNotFound)
+	}
+	m, err := t.oneMember(ctx, "m.user_key = ?", userID, fmt.Sprintf("member of user %q", userID))
+	if err == nil && m.UserID != userID { // a collation that ignores trailing spaces
+		return membership.Member{}, fmt.Errorf("member of user %q: %w", userID, store.ErrNotFound)
+	}
+	return m, err
+}
+
 // likeEscape escapes LIKE wildcards with '!'.
 func likeEscape(s string) string {
 	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
@@ -117,6 +132,11 @@ func (t *tx) memberQuery(f store.MemberFilter, ids []string, after string) (stri
 		b.WriteString(" AND m.search_text LIKE ? ESCAPE '!'")
 		args = append(args, "%"+likeEscape(membership.SearchQuery(f.Text))+"%")
 	}
+	if f.UserID != "" {
+		b.WriteString(" AND m.user_key = ?")
+		args = append(args, f.UserID)
+	}
+	args = attributeFilter(&b, args, f)
 	if ids != nil {
 		b.WriteString(" AND m.id IN (" + placeholders(len(ids)) + ")")
 		for _, id := range ids {
@@ -244,9 +264,10 @@ func (t *tx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary,
 }
 
 type current struct {
-	version  int64
-	loginKey string
-	groups   string
+	version    int64
+	loginKey   string
+	groups     string
+	attributes string
 }
 
 func (t *tx) currentVersions(ctx context.Context, ids []string) (map[string]current, error) {
@@ -257,14 +278,14 @@ func (t *tx) currentVersions(ctx context.Context, ids []string) (map[string]curr
 		for _, id := range part {
 			args = append(args, id)
 		}
-		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT id, version, login_key, groups_text FROM memberkit_members WHERE org_id = ? AND id IN (`+placeholders(len(part))+`)`), args...)
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT id, version, login_key, groups_text, attributes FROM memberkit_members WHERE org_id = ? AND id IN (`+placeholders(len(part))+`)`), args...)
 		if err != nil {
 			return nil, t.fail(ctx, "read versions", err)
 		}
 		for rows.Next() {
 			var id string
 			var c current
-			if err := rows.Scan(&id, &c.version, &c.loginKey, &c.groups); err != nil {
+			if err := rows.Scan(&id, &c.version, &c.loginKey, &c.groups, &c.attributes); err != nil {
 				rows.Close()
 				return nil, t.fail(ctx, "read versions", err)
 			}

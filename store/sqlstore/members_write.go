@@ -11,14 +11,18 @@ import (
 	"github.com/memberkit/memberkit/store"
 )
 
-const insertMemberCols = `org_id, id, user_id, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, created_at, updated_at, version, security_stamp`
+const insertMemberCols = `org_id, id, user_id, user_key, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, created_at, updated_at, version, security_stamp, attributes`
 
-const nInsertMemberCols = 20
+const nInsertMemberCols = 22
 
+// memberArgs are a member's values in the order of insertMemberCols. The
+// user ID is written twice: user_key is the unique, indexed link (NULL
+// for none); user_id keeps what version 4 of the schema held.
 func memberArgs(m *membership.Member, version int64) []any {
-	return []any{m.OrgID, m.ID, m.UserID, m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
+	return []any{m.OrgID, m.ID, m.UserID, nullString(m.UserID), m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
 		m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
-		nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.CreatedAt), micros(m.UpdatedAt), version, m.SecurityStamp}
+		nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.CreatedAt), micros(m.UpdatedAt), version, m.SecurityStamp,
+		encodeAttributes(m.Attributes)}
 }
 
 func (t *tx) checkOwn(ms []membership.Member) error {
@@ -30,10 +34,12 @@ func (t *tx) checkOwn(ms []membership.Member) error {
 	return nil
 }
 
-// batchDuplicates finds two members of one batch sharing a login or email.
+// batchDuplicates finds two members of one batch sharing a login, email
+// or user ID.
 func batchDuplicates(ms []membership.Member) error {
 	logins := make(map[string]bool, len(ms))
 	emails := make(map[string]bool, len(ms))
+	users := make(map[string]bool)
 	ids := make(map[string]bool, len(ms))
 	for _, m := range ms {
 		if ids[m.ID] {
@@ -50,6 +56,12 @@ func batchDuplicates(ms []membership.Member) error {
 				return &membership.DuplicateError{Key: "email", Value: m.Email}
 			}
 			emails[ek] = true
+		}
+		if m.UserID != "" {
+			if users[m.UserID] {
+				return &membership.DuplicateError{Key: "user_id", Value: m.UserID}
+			}
+			users[m.UserID] = true
 		}
 	}
 	return nil
@@ -76,11 +88,15 @@ func (t *tx) InsertMembers(ctx context.Context, ms []membership.Member) error {
 		}
 		return t.fail(ctx, "insert members", err)
 	}
-	var groups [][4]string
+	var groups, attrs [][4]string
 	for i := range ms {
 		groups = appendGroupRows(groups, &ms[i])
+		attrs = appendAttributeRows(attrs, &ms[i])
 	}
-	return t.insertGroups(ctx, groups)
+	if err := t.insertGroups(ctx, groups); err != nil {
+		return err
+	}
+	return t.insertAttributes(ctx, attrs)
 }
 
 func appendGroupRows(rows [][4]string, m *membership.Member) [][4]string {
@@ -150,9 +166,10 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 	if err := t.s.d.updateMembers(ctx, t, ms); err != nil {
 		return err
 	}
-	// Group rows follow a changed login or group list.
-	var changed [][4]string
-	var regroup []string
+	// Group rows follow a changed login or group list, attribute rows
+	// changed attributes.
+	var changed, attrs [][4]string
+	var regroup, reattr []string
 	for i := range ms {
 		m := &ms[i]
 		c := cur[m.ID]
@@ -160,18 +177,34 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 			regroup = append(regroup, m.ID)
 			changed = appendGroupRows(changed, m)
 		}
+		if c.attributes != encodeAttributes(m.Attributes) {
+			reattr = append(reattr, m.ID)
+			attrs = appendAttributeRows(attrs, m)
+		}
 	}
-	for part := range slices.Chunk(regroup, 500) {
+	if err := t.deleteRowsOf(ctx, "memberkit_member_groups", regroup); err != nil {
+		return err
+	}
+	if err := t.insertGroups(ctx, changed); err != nil {
+		return err
+	}
+	return t.rewriteAttributes(ctx, reattr, attrs)
+}
+
+// deleteRowsOf deletes the rows of members from a side table (groups,
+// attributes).
+func (t *tx) deleteRowsOf(ctx context.Context, table string, memberIDs []string) error {
+	for part := range slices.Chunk(memberIDs, 500) {
 		args := make([]any, 0, len(part)+1)
 		args = append(args, t.orgID)
 		for _, id := range part {
 			args = append(args, id)
 		}
-		if _, err := t.q.ExecContext(ctx, t.s.d.rebind(`DELETE FROM memberkit_member_groups WHERE org_id = ? AND member_id IN (`+placeholders(len(part))+`)`), args...); err != nil {
-			return t.fail(ctx, "update member groups", err)
+		if _, err := t.q.ExecContext(ctx, t.s.d.rebind(`DELETE FROM `+table+` WHERE org_id = ? AND member_id IN (`+placeholders(len(part))+`)`), args...); err != nil {
+			return t.fail(ctx, "update "+table, err)
 		}
 	}
-	return t.insertGroups(ctx, changed)
+	return nil
 }
 
 // batchCulprit is the member a multi-row statement's uniqueness error can
@@ -187,8 +220,11 @@ func batchCulprit(n int, m membership.Member) *membership.Member {
 func (t *tx) updateError(ctx context.Context, err error, m *membership.Member) error {
 	if t.s.d.isUnique(err) {
 		v := m.Login
-		if strings.Contains(err.Error(), "email") {
+		switch msg := err.Error(); {
+		case strings.Contains(msg, "email"):
 			v = m.Email
+		case strings.Contains(msg, "user"):
+			v = m.UserID
 		}
 		return duplicate(err, "id", v)
 	}
@@ -198,7 +234,7 @@ func (t *tx) updateError(ctx context.Context, err error, m *membership.Member) e
 // updateMembersEach runs one prepared UPDATE per member: the fastest way
 // on SQLite, and the portable one.
 func updateMembersEach(ctx context.Context, t *tx, ms []membership.Member) error {
-	st, err := t.stmt(ctx, `UPDATE memberkit_members SET user_id = ?, login = ?, login_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?, role_id = ?, status = ?, groups_text = ?, search_text = ?, last_login_at = ?, password_hash = ?, must_change_password = ?, updated_at = ?, version = ?, security_stamp = ? WHERE org_id = ? AND id = ? AND version = ?`)
+	st, err := t.stmt(ctx, `UPDATE memberkit_members SET user_id = ?, user_key = ?, attributes = ?, login = ?, login_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?, role_id = ?, status = ?, groups_text = ?, search_text = ?, last_login_at = ?, password_hash = ?, must_change_password = ?, updated_at = ?, version = ?, security_stamp = ? WHERE org_id = ? AND id = ? AND version = ?`)
 	if err != nil {
 		return t.fail(ctx, "update members", err)
 	}
@@ -209,7 +245,7 @@ func updateMembersEach(ctx context.Context, t *tx, ms []membership.Member) error
 				return err
 			}
 		}
-		res, err := st.ExecContext(ctx, m.UserID, m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
+		res, err := st.ExecContext(ctx, m.UserID, nullString(m.UserID), encodeAttributes(m.Attributes), m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
 			m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
 			nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.Version+1, m.SecurityStamp,
 			t.orgID, m.ID, m.Version)
@@ -228,13 +264,23 @@ func (t *tx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
 		return err
 	}
 	seen := make(map[string]bool, len(ps))
+	var reattr []string
+	var attrs [][4]string
 	for i := range ps {
-		if seen[ps[i].ID] {
-			return fmt.Errorf("sqlstore: member %q twice in one batch", ps[i].ID)
+		p := &ps[i]
+		if seen[p.ID] {
+			return fmt.Errorf("sqlstore: member %q twice in one batch", p.ID)
 		}
-		seen[ps[i].ID] = true
+		seen[p.ID] = true
+		if p.SetAttributes {
+			reattr = append(reattr, p.ID)
+			attrs = appendAttributeRows(attrs, &membership.Member{OrgID: t.orgID, ID: p.ID, Attributes: p.Attributes})
+		}
 	}
-	return t.s.d.patchMembers(ctx, t, ps)
+	if err := t.s.d.patchMembers(ctx, t, ps); err != nil {
+		return err
+	}
+	return t.rewriteAttributes(ctx, reattr, attrs)
 }
 
 // patchMembersEach runs one prepared UPDATE per patch: SQLite's fastest
@@ -248,17 +294,18 @@ func patchMembersEach(ctx context.Context, t *tx, ps []store.MemberPatch) error 
 				return err
 			}
 		}
-		args := []any{p.Email, nullString(membership.EmailKey(p.Email)), p.FirstName, p.LastName, string(p.Status), patchSearchText(p), micros(p.UpdatedAt), p.SecurityStamp}
+		args := []any{p.Email, nullString(membership.EmailKey(p.Email)), p.FirstName, p.LastName, string(p.Status), patchSearchText(p), micros(p.UpdatedAt), p.SecurityStamp,
+			p.SetAttributes, encodeAttributes(p.Attributes)}
 		var st *sql.Stmt
 		var err error
 		if p.PasswordHash == "" {
 			if plain == nil {
-				plain, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, security_stamp = COALESCE(NULLIF(?, ''), security_stamp), version = version + 1 WHERE org_id = ? AND id = ? AND version = ? AND login_key = ?`)
+				plain, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, security_stamp = COALESCE(NULLIF(?, ''), security_stamp), attributes = CASE WHEN ? THEN ? ELSE attributes END, version = version + 1 WHERE org_id = ? AND id = ? AND version = ? AND login_key = ?`)
 			}
 			st = plain
 		} else {
 			if withHash == nil {
-				withHash, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, security_stamp = COALESCE(NULLIF(?, ''), security_stamp), version = version + 1, password_hash = ?, must_change_password = ? WHERE org_id = ? AND id = ? AND version = ? AND login_key = ?`)
+				withHash, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, security_stamp = COALESCE(NULLIF(?, ''), security_stamp), attributes = CASE WHEN ? THEN ? ELSE attributes END, version = version + 1, password_hash = ?, must_change_password = ? WHERE org_id = ? AND id = ? AND version = ? AND login_key = ?`)
 			}
 			st = withHash
 			args = append(args, string(p.PasswordHash), false)

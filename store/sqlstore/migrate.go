@@ -110,10 +110,16 @@ func (s *Store) MigrationsApplied(ctx context.Context) ([]int, error) {
 // instead, so a failed run is finished by the next). It holds a lock while
 // it works, so several processes may call it at once: one applies, the
 // others wait and find nothing left to do.
-func (s *Store) Migrate(ctx context.Context) (err error) {
+func (s *Store) Migrate(ctx context.Context) error { return s.migrate(ctx, 0) }
+
+// migrate applies the migrations up to version upTo (0: all).
+func (s *Store) migrate(ctx context.Context, upTo int) (err error) {
 	ms, err := s.migrations()
 	if err != nil {
 		return err
+	}
+	if upTo > 0 {
+		ms = slices.DeleteFunc(ms, func(m Migration) bool { return m.Version > upTo })
 	}
 	// Opening a connection can meet a busy database (another process
 	// switching a new SQLite file to WAL): wait and try again.

@@ -16,18 +16,18 @@ import (
 // FROM unnest(…), one array per column: the one bulk technique of
 // PostgreSQL writes, as for inserts and patches.
 func updateMembersPostgres(ctx context.Context, t *tx, ms []membership.Member) error {
-	const cols = `id, version, user_id, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, updated_at, security_stamp`
+	const cols = `id, version, user_id, user_key, attributes, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, updated_at, security_stamp`
 	for part := range slices.Chunk(ms, pgArrayBatch) {
 		unnest, args, err := pgUnnest(cols, len(part), func(i int) []any {
 			m := &part[i]
-			return []any{m.ID, m.Version, m.UserID, m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
+			return []any{m.ID, m.Version, m.UserID, nullString(m.UserID), encodeAttributes(m.Attributes), m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
 				m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
 				nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.SecurityStamp}
 		})
 		if err != nil {
 			return err
 		}
-		q := `UPDATE memberkit_members AS m SET user_id = v.user_id, login = v.login, login_key = v.login_key, email = v.email, email_key = v.email_key, ` +
+		q := `UPDATE memberkit_members AS m SET user_id = v.user_id, user_key = v.user_key, attributes = v.attributes, login = v.login, login_key = v.login_key, email = v.email, email_key = v.email_key, ` +
 			`first_name = v.first_name, last_name = v.last_name, role_id = v.role_id, status = v.status, groups_text = v.groups_text, search_text = v.search_text, ` +
 			`last_login_at = v.last_login_at, password_hash = v.password_hash, must_change_password = v.must_change_password, updated_at = v.updated_at, ` +
 			`security_stamp = v.security_stamp, version = v.version + 1 FROM ` + unnest + ` AS v(` + cols + `) ` +
@@ -46,12 +46,13 @@ func updateMembersPostgres(ctx context.Context, t *tx, ms []membership.Member) e
 // patchMembersPostgres writes up to pgArrayBatch patches per UPDATE … FROM
 // unnest(…).
 func patchMembersPostgres(ctx context.Context, t *tx, ps []store.MemberPatch) error {
-	const cols = `id, version, login_key, email, email_key, first_name, last_name, status, search_text, updated_at, password_hash, security_stamp`
+	const cols = `id, version, login_key, email, email_key, first_name, last_name, status, search_text, updated_at, password_hash, security_stamp, set_attributes, attributes`
 	for part := range slices.Chunk(ps, pgArrayBatch) {
 		unnest, args, err := pgUnnest(cols, len(part), func(i int) []any {
 			p := &part[i]
 			return []any{p.ID, p.Version, membership.LoginKey(p.Login), p.Email, nullString(membership.EmailKey(p.Email)), p.FirstName, p.LastName,
-				string(p.Status), patchSearchText(p), micros(p.UpdatedAt), nullString(string(p.PasswordHash)), nullString(p.SecurityStamp)}
+				string(p.Status), patchSearchText(p), micros(p.UpdatedAt), nullString(string(p.PasswordHash)), nullString(p.SecurityStamp),
+				p.SetAttributes, encodeAttributes(p.Attributes)}
 		})
 		if err != nil {
 			return err
@@ -59,7 +60,7 @@ func patchMembersPostgres(ctx context.Context, t *tx, ps []store.MemberPatch) er
 		q := `UPDATE memberkit_members AS m SET email = v.email, email_key = v.email_key, first_name = v.first_name, last_name = v.last_name, ` +
 			`status = v.status, search_text = v.search_text, updated_at = v.updated_at, password_hash = COALESCE(v.password_hash, m.password_hash), ` +
 			`must_change_password = m.must_change_password AND v.password_hash IS NULL, security_stamp = COALESCE(v.security_stamp, m.security_stamp), ` +
-			`version = m.version + 1 FROM ` + unnest + ` AS v(` + cols + `) ` +
+			`attributes = CASE WHEN v.set_attributes THEN v.attributes ELSE m.attributes END, version = m.version + 1 FROM ` + unnest + ` AS v(` + cols + `) ` +
 			fmt.Sprintf(`WHERE m.org_id = $%d AND m.id = v.id AND m.version = v.version AND m.login_key = v.login_key`, len(args)+1)
 		res, err := t.q.ExecContext(ctx, q, append(args, t.orgID)...)
 		if err != nil {

@@ -24,11 +24,7 @@ func (t *tx) scanRoles(ctx context.Context, where string, args ...any) ([]member
 		if err := rows.Scan(&r.ID, &r.OrgID, &r.Name, &perms, &created, &updated); err != nil {
 			return nil, t.fail(ctx, "read roles", err)
 		}
-		if perms != "" {
-			for _, p := range strings.Split(perms, ",") {
-				r.Permissions = append(r.Permissions, membership.Permission(p))
-			}
-		}
+		r.Permissions = splitPermissions(perms)
 		r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
 		out = append(out, r)
 	}
@@ -36,6 +32,18 @@ func (t *tx) scanRoles(ctx context.Context, where string, args ...any) ([]member
 		return nil, t.fail(ctx, "read roles", err)
 	}
 	return out, nil
+}
+
+// splitPermissions reads a role's permissions, stored joined by commas.
+func splitPermissions(s string) []membership.Permission {
+	if s == "" {
+		return nil
+	}
+	var out []membership.Permission
+	for _, p := range strings.Split(s, ",") {
+		out = append(out, membership.Permission(p))
+	}
+	return out
 }
 
 // role returns a custom role of the org.

@@ -118,8 +118,8 @@ func (s *Store) CreateOrg(ctx context.Context, org membership.Org) error {
 	if err := membership.ValidateOrg(&org); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, s.d.rebind(`INSERT INTO memberkit_orgs (id, name, plan_name, member_limit, features, roster_version, active_members, active_admins, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		org.ID, org.Name, org.Plan.Name, org.Plan.MemberLimit, joinFeatures(org.Features), org.RosterVersion, org.ActiveMembers, org.ActiveAdmins, micros(org.CreatedAt), micros(org.UpdatedAt))
+	_, err := s.db.ExecContext(ctx, s.d.rebind(`INSERT INTO memberkit_orgs (id, name, plan_name, member_limit, features, roster_version, active_members, active_admins, invite_verified_domains_only, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		org.ID, org.Name, org.Plan.Name, org.Plan.MemberLimit, joinFeatures(org.Features), org.RosterVersion, org.ActiveMembers, org.ActiveAdmins, org.InviteVerifiedDomainsOnly, micros(org.CreatedAt), micros(org.UpdatedAt))
 	if err != nil {
 		if s.d.isUnique(err) {
 			return duplicate(err, "org", org.ID)
@@ -148,8 +148,8 @@ func readOrg(ctx context.Context, d dialect, q querier, orgID, suffix string) (m
 	var o membership.Org
 	var features string
 	var created, updated int64
-	err := q.QueryRowContext(ctx, d.rebind(`SELECT id, name, plan_name, member_limit, features, roster_version, active_members, active_admins, created_at, updated_at FROM memberkit_orgs WHERE id = ?`+suffix), orgID).
-		Scan(&o.ID, &o.Name, &o.Plan.Name, &o.Plan.MemberLimit, &features, &o.RosterVersion, &o.ActiveMembers, &o.ActiveAdmins, &created, &updated)
+	err := q.QueryRowContext(ctx, d.rebind(`SELECT id, name, plan_name, member_limit, features, roster_version, active_members, active_admins, invite_verified_domains_only, created_at, updated_at FROM memberkit_orgs WHERE id = ?`+suffix), orgID).
+		Scan(&o.ID, &o.Name, &o.Plan.Name, &o.Plan.MemberLimit, &features, &o.RosterVersion, &o.ActiveMembers, &o.ActiveAdmins, &o.InviteVerifiedDomainsOnly, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, fmt.Errorf("org %q: %w", orgID, store.ErrNotFound)
 	}

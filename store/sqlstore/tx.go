@@ -102,8 +102,8 @@ func (t *tx) PutOrg(ctx context.Context, org membership.Org) error {
 	if err := membership.ValidateOrg(&org); err != nil {
 		return err
 	}
-	_, err := t.q.ExecContext(ctx, t.s.d.rebind(`UPDATE memberkit_orgs SET name = ?, plan_name = ?, member_limit = ?, features = ?, roster_version = ?, active_members = ?, active_admins = ?, updated_at = ? WHERE id = ?`),
-		org.Name, org.Plan.Name, org.Plan.MemberLimit, joinFeatures(org.Features), org.RosterVersion, org.ActiveMembers, org.ActiveAdmins, micros(org.UpdatedAt), t.orgID)
+	_, err := t.q.ExecContext(ctx, t.s.d.rebind(`UPDATE memberkit_orgs SET name = ?, plan_name = ?, member_limit = ?, features = ?, roster_version = ?, active_members = ?, active_admins = ?, invite_verified_domains_only = ?, updated_at = ? WHERE id = ?`),
+		org.Name, org.Plan.Name, org.Plan.MemberLimit, joinFeatures(org.Features), org.RosterVersion, org.ActiveMembers, org.ActiveAdmins, org.InviteVerifiedDomainsOnly, micros(org.UpdatedAt), t.orgID)
 	if err != nil {
 		return t.fail(ctx, "update org", err)
 	}

@@ -23,6 +23,7 @@ func testMemberRoundTrip(t *testing.T, s store.Store) {
 		FirstName: "Zoé", LastName: "Lefèvre-Dubois",
 		RoleID: "custom-role", Status: membership.StatusDeactivated,
 		Groups:             []string{"Paris", "Équipe B"},
+		Attributes:         membership.Attributes{"department": "Ventes & Marketing", "cost_center": "FR-31", "note": `"quoted" \ back\slash ; é`},
 		LastLoginAt:        t0.Add(-time.Hour),
 		PasswordHash:       "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U",
 		MustChangePassword: true,

@@ -15,13 +15,14 @@ func testOrgRoundTrip(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	o := membership.Org{ID: membership.NewID(), Name: "Société Générale d'Exemple", Plan: membership.PremiumPlan(250),
 		Features: []membership.Feature{membership.FeatureCSV, "sso"}, CreatedAt: t0, UpdatedAt: t0,
-		ActiveMembers: 3, ActiveAdmins: 1, RosterVersion: 5}
+		ActiveMembers: 3, ActiveAdmins: 1, RosterVersion: 5, InviteVerifiedDomainsOnly: true}
 	require.NoError(t, s.CreateOrg(ctx, o))
 	got, err := s.Org(ctx, o.ID)
 	require.NoError(t, err)
 	assert.Equal(t, o.ID, got.ID)
 	assert.Equal(t, []int{3, 1}, []int{got.ActiveMembers, got.ActiveAdmins}, "the counters are stored as given")
 	assert.Equal(t, int64(5), got.RosterVersion)
+	assert.True(t, got.InviteVerifiedDomainsOnly)
 	assert.Equal(t, o.Name, got.Name)
 	assert.Equal(t, o.Plan, got.Plan)
 	assert.Equal(t, []membership.Feature{membership.FeatureCSV, "sso"}, got.Features)

@@ -100,6 +100,13 @@ var cases = []testCase{
 	{name: "AttemptsConcurrentUpdatesAreExact", fn: testAttemptsConcurrent},
 	{name: "SessionStateFastPath", fn: testSessionState},
 	{name: "PurgeAttempts", fn: testPurgeAttempts},
+	{name: "UserIDUniquePerOrg", fn: testUserIDUnique},
+	{name: "MembershipsAcrossOrgs", fn: testMemberships},
+	{name: "MemberAttributes", fn: testAttributes, paths: true},
+	{name: "AttributeAndUserFilters", fn: testAttributeFilters, paths: true},
+	{name: "Domains", fn: testDomains},
+	{name: "VerifiedDomainBelongsToOneOrg", fn: testVerifiedDomainUnique},
+	{name: "AccessFastPath", fn: testAccess},
 }
 
 // Behaviours returns the names of the contract's behaviours, in order.
@@ -190,6 +197,9 @@ func memberEqual(t *testing.T, want, got membership.Member) {
 		m.CreatedAt, m.UpdatedAt, m.LastLoginAt = store.Time(m.CreatedAt), store.Time(m.UpdatedAt), store.Time(m.LastLoginAt)
 		if len(m.Groups) == 0 {
 			m.Groups = nil
+		}
+		if len(m.Attributes) == 0 {
+			m.Attributes = nil
 		}
 		return m
 	}

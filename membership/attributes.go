@@ -1,0 +1,116 @@
+package membership
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Attribute limits: a member carries at most [MaxAttributes] host
+// attributes, each key 1 to [MaxAttributeKeyLen] bytes of a-z, 0-9 and
+// . _ - starting with a letter, each value at most [MaxAttributeValueLen]
+// bytes of printable UTF-8.
+const (
+	MaxAttributes        = 16
+	MaxAttributeKeyLen   = 32
+	MaxAttributeValueLen = 256
+)
+
+// Attributes are a member's host attributes: small key=value facts the
+// host keeps with the membership ("department": "Ventes", "cost_center":
+// "FR-31"), filterable in listings, carried in audit events and in CSV
+// files when the caller names their columns. They are not secrets and not
+// permissions: never decide access on them without the host's own check.
+type Attributes map[string]string
+
+// ValidAttributeKey reports whether k may name an attribute.
+func ValidAttributeKey(k string) bool {
+	if k == "" || len(k) > MaxAttributeKeyLen || k[0] < 'a' || k[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateAttributes checks and normalises attributes: values trimmed and
+// in NFC, an empty value dropped (setting a key to "" removes it), and the
+// bounds above. Errors name the field "attributes.<key>" (or "attributes"
+// for their number). It returns nil for no attribute.
+func ValidateAttributes(attrs Attributes) (Attributes, error) {
+	if len(attrs) == 0 {
+		return nil, nil
+	}
+	out := make(Attributes, len(attrs))
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
+		if !ValidAttributeKey(k) {
+			return nil, invalid("attributes", "%q is not an attribute key (a-z, 0-9 and . _ -, 1 to %d bytes, a letter first)", Excerpt(k, MaxAttributeKeyLen), MaxAttributeKeyLen)
+		}
+		v := strings.TrimSpace(attrs[k])
+		if v == "" {
+			continue
+		}
+		field := "attributes." + k
+		if !utf8.ValidString(v) {
+			return nil, invalid(field, "not valid UTF-8")
+		}
+		v = norm.NFC.String(v)
+		if len(v) > MaxAttributeValueLen {
+			return nil, invalid(field, "%d bytes, at most %d allowed", len(v), MaxAttributeValueLen)
+		}
+		if strings.ContainsFunc(v, unicode.IsControl) {
+			return nil, invalid(field, "contains a control character")
+		}
+		if i, r := hiddenRune(v); i >= 0 {
+			return nil, invalid(field, "contains an invisible or direction-changing character (U+%04X)", r)
+		}
+		out[k] = v
+	}
+	if len(out) > MaxAttributes {
+		return nil, invalid("attributes", "%d attributes, at most %d allowed", len(out), MaxAttributes)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// Clone returns a copy of the attributes (nil for none).
+func (a Attributes) Clone() Attributes {
+	if len(a) == 0 {
+		return nil
+	}
+	return maps.Clone(a)
+}
+
+// Equal reports whether a and b hold the same keys and values (nil and
+// empty are equal).
+func (a Attributes) Equal(b Attributes) bool { return maps.Equal(a, b) }
+
+// Merge returns a with the changes in set applied: a key set to "" is
+// removed. Neither a nor set is modified.
+func (a Attributes) Merge(set Attributes) Attributes {
+	out := a.Clone()
+	for k, v := range set {
+		if v == "" {
+			delete(out, k)
+			continue
+		}
+		if out == nil {
+			out = Attributes{}
+		}
+		out[k] = v
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}

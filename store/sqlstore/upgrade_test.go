@@ -1,0 +1,124 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/memberkit/memberkit/internal/testkit/testdb"
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+	"github.com/memberkit/memberkit/store/sqlstore"
+)
+
+// openRaw returns a fresh, empty database of dialect d and a store on it.
+func openRaw(t *testing.T, d sqlstore.Dialect) (*sql.DB, *sqlstore.Store) {
+	t.Helper()
+	var db *sql.DB
+	switch d {
+	case sqlstore.Postgres:
+		db, _ = testdb.PostgresDB(t)
+	case sqlstore.MySQL:
+		db, _ = testdb.MySQLDB(t)
+	default:
+		var err error
+		db, err = sql.Open("sqlite", testdb.SQLiteDSN(filepath.Join(t.TempDir(), "old.db")))
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+	}
+	st, err := sqlstore.New(db, d, nil)
+	require.NoError(t, err)
+	return db, st
+}
+
+// A database filled by version 4 of the schema — members linked to host
+// accounts, two of one org sharing an account as version 4 allowed, and
+// audit events — is migrated to version 5: the oldest member of each
+// shared account keeps the link, every row still reads, and the new
+// uniqueness holds from then on.
+func TestMigration5FromVersion4(t *testing.T) {
+	for _, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres, sqlstore.MySQL} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			db, st := openRaw(t, d)
+			require.NoError(t, st.MigrateTo(ctx, 4))
+			exec := func(q string, args ...any) {
+				t.Helper()
+				if d == sqlstore.Postgres {
+					for i := 1; strings.Contains(q, "?"); i++ {
+						q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
+					}
+				}
+				_, err := db.ExecContext(ctx, q, args...)
+				require.NoError(t, err)
+			}
+			for _, org := range []string{"o1", "o2"} {
+				exec(`INSERT INTO memberkit_orgs (id, name, plan_name, member_limit, features, roster_version, active_members, active_admins, created_at, updated_at) VALUES (?, ?, 'premium', 0, '', 1, 2, 1, 1, 1)`, org, "Org "+org)
+			}
+			member := func(org, id, user, login string) {
+				exec(`INSERT INTO memberkit_members (org_id, id, user_id, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, created_at, updated_at, version, security_stamp) `+
+					`VALUES (?, ?, ?, ?, ?, '', NULL, 'Jean', 'Dupont', 'admin', 'active', '', 'jean dupont', NULL, '', ?, 1, 1, 1, 'stamp')`, org, id, user, login, login, false)
+			}
+			member("o1", "m-a", "u1", "jean.a") // the oldest of the two: keeps the link
+			member("o1", "m-b", "u1", "jean.b")
+			member("o1", "m-c", "", "jean.c")
+			member("o2", "m-d", "u1", "jean.d")
+			exec(`INSERT INTO memberkit_events (org_id, id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail) VALUES ('o1', 'e1', 1, 'member.added', 'system:test', 'm-a', '', 'admin', '', 'active', '')`)
+
+			require.NoError(t, st.Migrate(ctx))
+			applied, err := st.MigrationsApplied(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, []int{1, 2, 3, 4, 5}, applied)
+
+			require.NoError(t, st.View(ctx, "o1", func(tx store.Tx) error {
+				m, err := tx.MemberByUserID(ctx, "u1")
+				require.NoError(t, err)
+				assert.Equal(t, "m-a", m.ID, "the oldest member of the account keeps the link")
+				b, err := tx.Member(ctx, "m-b")
+				require.NoError(t, err)
+				assert.Empty(t, b.UserID, "the later one is unlinked")
+				assert.Nil(t, b.Attributes)
+				evs, err := store.Collect(tx.Events(ctx, store.EventQuery{}))
+				require.NoError(t, err)
+				require.Len(t, evs, 1)
+				assert.Nil(t, evs[0].Attributes)
+				ds, err := tx.Domains(ctx)
+				require.NoError(t, err)
+				assert.Empty(t, ds)
+				return nil
+			}))
+			org, err := st.Org(ctx, "o1")
+			require.NoError(t, err)
+			assert.False(t, org.InviteVerifiedDomainsOnly)
+			assert.Equal(t, 2, org.ActiveMembers)
+
+			ms, err := st.Memberships(ctx, "u1")
+			require.NoError(t, err)
+			var got []string
+			for _, m := range ms {
+				got = append(got, m.Org.ID+"/"+m.Member.ID)
+			}
+			assert.Equal(t, []string{"o1/m-a", "o2/m-d"}, got)
+
+			// From now on an account has one member per org.
+			err = st.Update(ctx, "o1", func(tx store.Tx) error {
+				c, err := tx.Member(ctx, "m-c")
+				if err != nil {
+					return err
+				}
+				c.UserID = "u1"
+				return tx.UpdateMembers(ctx, []membership.Member{c})
+			})
+			var dup *membership.DuplicateError
+			require.True(t, errors.As(err, &dup), "%v", err)
+			assert.Equal(t, "user_id", dup.Key)
+		})
+	}
+}
