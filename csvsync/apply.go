@@ -69,13 +69,13 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 	total := len(p.Actions)
 	err := svc.Update(ctx, s.st, orgID, s.hook, func(tx store.Tx, emit func(...membership.Event)) error {
 		*res = Result{Unchanged: p.Unchanged}
-		a, err := authorize(ctx, tx, actor, membership.PermCSVImport)
+		a, err := s.authorize(ctx, tx, actor, membership.PermCSVImport)
 		if err != nil {
 			return err
 		}
 		// The actor's power, once more inside the lock: the default role
 		// of new members, and every role of the members the plan touches.
-		pw, err := loadPower(ctx, tx, a)
+		pw, err := s.loadPower(ctx, tx, a)
 		if err != nil {
 			return err
 		}

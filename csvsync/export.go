@@ -56,7 +56,7 @@ func (s *Service) Export(ctx context.Context, actor membership.Actor, orgID stri
 	f.Statuses = statuses
 	n := 0
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		if _, err := authorize(ctx, tx, actor, membership.PermCSVExport); err != nil {
+		if _, err := s.authorize(ctx, tx, actor, membership.PermCSVExport); err != nil {
 			return err
 		}
 		bw := bufio.NewWriterSize(w, 64<<10)

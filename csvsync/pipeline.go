@@ -225,7 +225,7 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 		// A password or an email is how an account is entered or
 		// recovered: setting another member's needs an actor that outranks
 		// them, and one's own goes through ChangePassword.
-		self := !actor.IsSystem() && actor.MemberID == mem.ID
+		self := pw.a.Is(mem.ID)
 		a.creds = password || (f.HasEmail && r.Email != mem.Email && !self)
 		if a.creds && pw.a.CanSetCredentials(membership.Member{ID: mem.ID}, pw.roles[mem.RoleID]) != nil {
 			probs.add(r.Line, f.columnName(colPassword), "credentials", mem.Login, mem.RoleID)
@@ -245,7 +245,7 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 		case a.Status == membership.StatusDeactivated && mem.Status == membership.StatusActive:
 			a.Kind = KindDeactivate
 			c.deactivations++
-			if !actor.IsSystem() && actor.MemberID == mem.ID {
+			if pw.a.Is(mem.ID) {
 				probs.add(r.Line, f.columnName(colStatus), "self")
 			}
 		case len(a.Changes) > 0:
@@ -260,14 +260,14 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 
 // findAbsent deactivates the active members no row matched, listed by
 // login whatever order the store streamed them in.
-func findAbsent(ix *rosterIndex, m matching, actor membership.Actor, pw *power, probs *problems) classified {
+func findAbsent(ix *rosterIndex, m matching, pw *power, probs *problems) classified {
 	var c classified
 	for i := range ix.members {
 		mem := &ix.members[i]
 		if m.claimedBy[i] != 0 || mem.Status != membership.StatusActive {
 			continue
 		}
-		if !actor.IsSystem() && actor.MemberID == mem.ID {
+		if pw.a.Is(mem.ID) {
 			probs.add(0, "", "self")
 		}
 		if lack := pw.lacks(mem.RoleID); lack != "" {

@@ -123,7 +123,7 @@ func TestClassifyAndFindAbsent(t *testing.T) {
 	assert.Equal(t, []Kind{KindDeactivate, KindReactivate, KindAdd}, kinds)
 	assert.Equal(t, Changes{{"last_name", "Martin", "Martin-Durand"}, {"status", "active", "deactivated"}}, c.actions[0].Changes)
 	assert.Equal(t, membership.Tally{Active: 1}, c.tally, "bob out, chloé and noé in")
-	absent := findAbsent(ix, m, membership.SystemActor("t"), systemPower(), p)
+	absent := findAbsent(ix, m, systemPower(), p)
 	require.Len(t, absent.actions, 1)
 	assert.Equal(t, "dan.user", absent.actions[0].Login)
 	assert.Equal(t, membership.Tally{Active: -1}, absent.tally)
@@ -151,7 +151,7 @@ func TestClassifyPower(t *testing.T) {
 	p = &problems{max: 10}
 	f = testFile(t, "bob.martin;Martin;Bob;bob@x.fr;;actif\n")
 	m = matchRows(f, ix, p)
-	findAbsent(ix, m, membership.ActorMember("d"), pw, p)
+	findAbsent(ix, m, pw, p)
 	assert.True(t, slices.Contains(codes(p), "self"), "the actor is absent: it would deactivate itself")
 	assert.True(t, slices.Contains(codes(p), "beyond_power"), "alice is absent: an admin it may not deactivate")
 }

@@ -190,11 +190,11 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	var limit, pending int
 	var pw *power
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		a, err := authorize(ctx, tx, actor, membership.PermCSVImport)
+		a, err := s.authorize(ctx, tx, actor, membership.PermCSVImport)
 		if err != nil {
 			return err
 		}
-		if pw, err = loadPower(ctx, tx, a); err != nil {
+		if pw, err = s.loadPower(ctx, tx, a); err != nil {
 			return err
 		}
 		if _, ok := pw.roles[o.RoleID]; !ok {
@@ -221,7 +221,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		checkHashes(f, probs)
 	}
 	c := classify(f, ix, m, actor, pw, probs)
-	absent := findAbsent(ix, m, actor, pw, probs)
+	absent := findAbsent(ix, m, pw, probs)
 	p.Actions, p.Adds, p.Unchanged = append(c.actions, absent.actions...), c.adds, c.unchanged
 	tally := c.tally
 	tally.Active += absent.tally.Active

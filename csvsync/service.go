@@ -34,11 +34,16 @@ type Options struct {
 	AfterCommit func(ctx context.Context, events []membership.Event)
 	// Parse bounds and language for files read by Service.Parse.
 	Parse ParseOptions
+	// Catalog declares the host's own permissions and those of the
+	// built-in user role ([membership.NewCatalog]); nil knows memberkit's
+	// permissions only. Give every service of a deployment the same one.
+	Catalog *membership.Catalog
 }
 
 // Service exports and imports rosters. It is safe for concurrent use.
 type Service struct {
 	st      store.Store
+	cat     *membership.Catalog
 	clock   membership.Clock
 	hasher  *membership.LimitedHasher
 	workers int
@@ -63,13 +68,13 @@ func New(st store.Store, opts *Options) (*Service, error) {
 	if o.HashWorkers <= 0 {
 		o.HashWorkers = runtime.GOMAXPROCS(0)
 	}
-	return &Service{st: st, clock: membership.ClockOrSystem(o.Clock), hasher: membership.LimitHasher(o.Hasher, o.HashWorkers), workers: o.HashWorkers,
+	return &Service{st: st, cat: o.Catalog, clock: membership.ClockOrSystem(o.Clock), hasher: membership.LimitHasher(o.Hasher, o.HashWorkers), workers: o.HashWorkers,
 		log: svc.Logger(o.Logger), hook: o.AfterCommit, parse: o.Parse}, nil
 }
 
 // authorize checks the permission and the org's CSV feature inside tx.
-func authorize(ctx context.Context, tx store.Tx, actor membership.Actor, p membership.Permission) (membership.Authority, error) {
-	a, err := svc.Authorize(ctx, tx, actor, p)
+func (s *Service) authorize(ctx context.Context, tx store.Tx, actor membership.Actor, p membership.Permission) (membership.Authority, error) {
+	a, err := svc.Authorize(ctx, tx, s.cat, actor, p)
 	if err != nil {
 		return a, err
 	}
@@ -92,13 +97,13 @@ type power struct {
 }
 
 // loadPower reads the org's roles inside tx.
-func loadPower(ctx context.Context, tx store.Tx, a membership.Authority) (*power, error) {
-	custom, err := tx.Roles(ctx)
+func (s *Service) loadPower(ctx context.Context, tx store.Tx, a membership.Authority) (*power, error) {
+	all, err := svc.NewRoles(tx, s.cat).All(ctx)
 	if err != nil {
 		return nil, err
 	}
 	pw := &power{a: a, roles: map[string]membership.Role{}, beyond: map[string]membership.Permission{}}
-	for _, r := range append(membership.BuiltinRoles(), custom...) {
+	for _, r := range all {
 		pw.roles[r.ID] = r
 	}
 	return pw, nil
@@ -128,7 +133,7 @@ func (pw *power) grant(roleID string) error {
 // org's CSV feature), with the service's ParseOptions. See [Parse].
 func (s *Service) Parse(ctx context.Context, actor membership.Actor, orgID string, r io.Reader) (*File, error) {
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		_, err := authorize(ctx, tx, actor, membership.PermCSVImport)
+		_, err := s.authorize(ctx, tx, actor, membership.PermCSVImport)
 		return err
 	})
 	if err != nil {

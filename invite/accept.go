@@ -105,8 +105,8 @@ func (s *Service) find(ctx context.Context, token string) (membership.Invitation
 // senderMayGrant checks that the invitation's sender may still grant its
 // role: active in the org, with a role that holds every permission of
 // the invitation's. It returns a *refusedError when not.
-func senderMayGrant(ctx context.Context, tx store.Tx, inv membership.Invitation) error {
-	roles := svc.NewRoles(tx)
+func (s *Service) senderMayGrant(ctx context.Context, tx store.Tx, inv membership.Invitation) error {
+	roles := svc.NewRoles(tx, s.cat)
 	role, err := roles.Get(ctx, inv.RoleID)
 	if err != nil {
 		return err
@@ -201,7 +201,7 @@ func (s *Service) Accept(ctx context.Context, token string, d Details) (membersh
 			emit(e)
 			return nil
 		}
-		if err := senderMayGrant(ctx, tx, inv); err != nil {
+		if err := s.senderMayGrant(ctx, tx, inv); err != nil {
 			var re *refusedError
 			if !errors.As(err, &re) {
 				return err
@@ -314,7 +314,7 @@ func (s *Service) Lookup(ctx context.Context, token string) (membership.Invitati
 	if inv.Expired(s.clock.Now()) {
 		return membership.Invitation{}, errExpired
 	}
-	err = s.st.View(ctx, inv.OrgID, func(tx store.Tx) error { return senderMayGrant(ctx, tx, inv) })
+	err = s.st.View(ctx, inv.OrgID, func(tx store.Tx) error { return s.senderMayGrant(ctx, tx, inv) })
 	if err != nil {
 		return membership.Invitation{}, err
 	}

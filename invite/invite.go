@@ -42,11 +42,16 @@ type Options struct {
 	// presents invalid tokens to Accept and Lookup; zero fields take
 	// membership.DefaultClientThrottle's.
 	TokenThrottle membership.ThrottlePolicy
+	// Catalog declares the host's own permissions and those of the
+	// built-in user role ([membership.NewCatalog]); nil knows memberkit's
+	// permissions only. Give every service of a deployment the same one.
+	Catalog *membership.Catalog
 }
 
 // Service manages invitations. It is safe for concurrent use.
 type Service struct {
 	st       store.Store
+	cat      *membership.Catalog
 	sender   Sender
 	clock    membership.Clock
 	ttl      time.Duration
@@ -74,7 +79,7 @@ func New(st store.Store, sender Sender, opts *Options) (*Service, error) {
 	if o.Hasher == nil {
 		o.Hasher = membership.NewArgon2Hasher(nil)
 	}
-	return &Service{st: st, sender: sender, clock: membership.ClockOrSystem(o.Clock), ttl: o.TTL,
+	return &Service{st: st, cat: o.Catalog, sender: sender, clock: membership.ClockOrSystem(o.Clock), ttl: o.TTL,
 		hasher: membership.LimitHasher(o.Hasher, o.MaxConcurrentHashes), log: svc.Logger(o.Logger), hook: o.AfterCommit,
 		throttle: o.TokenThrottle.Or(membership.DefaultClientThrottle())}, nil
 }
@@ -104,7 +109,9 @@ func (s *Service) deliver(ctx context.Context, inv membership.Invitation, token 
 // invitations.manage). It refuses an email that belongs to a member who is
 // not removed ([membership.ErrAlreadyMember]), a second pending invitation
 // for the same email ([membership.ErrInvitationPending]: resend it
-// instead), and a send past the seat limit ([membership.ErrMemberLimit]).
+// instead), a send past the seat limit ([membership.ErrMemberLimit]),
+// and, when the org invites only at its verified domains, an address
+// elsewhere ([membership.ErrDomainRestricted]).
 // An expired invitation for the same email is replaced. A member actor
 // may only invite with a role whose every permission it holds, and only
 // an email whose removed member it could act on. When the sender fails,
@@ -142,7 +149,7 @@ func (s *Service) Send(ctx context.Context, actor membership.Actor, orgID, email
 			return membership.Invitation{}, err
 		}
 		inv := membership.Invitation{ID: membership.NewID(), OrgID: orgID, Email: email, RoleID: roleID, TokenHash: w.hash,
-			State: membership.InvitationPending, InvitedBy: actor.String(), SendCount: 1,
+			State: membership.InvitationPending, InvitedBy: w.a.Acting().String(), SendCount: 1,
 			CreatedAt: w.now, SentAt: w.now, ExpiresAt: store.Time(w.now.Add(s.ttl)), UpdatedAt: w.now}
 		if err := w.tx.InsertInvitation(ctx, inv); err != nil {
 			return membership.Invitation{}, err
@@ -174,7 +181,7 @@ func (s *Service) issue(ctx context.Context, actor membership.Actor, orgID strin
 	}
 	var inv membership.Invitation
 	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		a, err := svc.Authorize(ctx, tx, actor, membership.PermInvitationsManage)
+		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermInvitationsManage)
 		if err != nil {
 			return err
 		}
@@ -193,7 +200,10 @@ func (s *Service) issue(ctx context.Context, actor membership.Actor, orgID strin
 // whom the actor must be able to act on, since accepting brings them
 // back).
 func (s *Service) mayInvite(ctx context.Context, tx store.Tx, a membership.Authority, email, roleID string) error {
-	roles := svc.NewRoles(tx)
+	if err := domainAllowed(ctx, tx, email); err != nil {
+		return err
+	}
+	roles := svc.NewRoles(tx, s.cat)
 	role, err := roles.Get(ctx, roleID)
 	if err != nil {
 		return err
@@ -215,6 +225,26 @@ func (s *Service) mayInvite(ctx context.Context, tx store.Tx, a membership.Autho
 		return err
 	}
 	return nil
+}
+
+// domainAllowed checks an address against the org's restriction of
+// invitations to its verified domains, when it has one.
+func domainAllowed(ctx context.Context, tx store.Tx, email string) error {
+	org, err := tx.Org(ctx)
+	if err != nil || !org.InviteVerifiedDomainsOnly {
+		return err
+	}
+	ds, err := tx.Domains(ctx)
+	if err != nil {
+		return err
+	}
+	at := membership.EmailDomain(email)
+	for _, d := range ds {
+		if d.Verified() && d.Name == at {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s is not at a verified domain of the org: %w", email, membership.ErrDomainRestricted)
 }
 
 // Resend issues a new token and a new expiry for a pending (or expired)
@@ -240,7 +270,7 @@ func (s *Service) Resend(ctx context.Context, actor membership.Actor, orgID, inv
 				return inv, err
 			}
 		}
-		inv.InvitedBy = actor.String()
+		inv.InvitedBy = w.a.Acting().String()
 		inv.TokenHash, inv.SentAt, inv.ExpiresAt, inv.UpdatedAt = w.hash, w.now, store.Time(w.now.Add(s.ttl)), w.now
 		inv.SendCount++
 		if err := w.tx.UpdateInvitation(ctx, inv); err != nil {
@@ -258,7 +288,7 @@ func (s *Service) Resend(ctx context.Context, actor membership.Actor, orgID, inv
 // [membership.ErrNotPending].
 func (s *Service) Cancel(ctx context.Context, actor membership.Actor, orgID, invitationID string) error {
 	return s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermInvitationsManage); err != nil {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermInvitationsManage); err != nil {
 			return err
 		}
 		inv, err := tx.Invitation(ctx, invitationID)
@@ -291,7 +321,7 @@ type View struct {
 func (s *Service) List(ctx context.Context, actor membership.Actor, orgID string) ([]View, error) {
 	var out []View
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersRead); err != nil {
 			return err
 		}
 		now := s.clock.Now()

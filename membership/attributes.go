@@ -1,6 +1,7 @@
 package membership
 
 import (
+	"encoding/xml"
 	"maps"
 	"slices"
 	"strings"
@@ -113,4 +114,41 @@ func (a Attributes) Merge(set Attributes) Attributes {
 		return nil
 	}
 	return out
+}
+
+// MarshalXML writes the attributes as <attribute key="…">value</attribute>
+// elements, by key (encoding/xml has no encoding of maps).
+func (a Attributes) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	if err := e.EncodeToken(start); err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		el := xml.StartElement{Name: xml.Name{Local: "attribute"}, Attr: []xml.Attr{{Name: xml.Name{Local: "key"}, Value: k}}}
+		if err := e.EncodeElement(a[k], el); err != nil {
+			return err
+		}
+	}
+	return e.EncodeToken(start.End())
+}
+
+// UnmarshalXML reads what MarshalXML writes.
+func (a *Attributes) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	var doc struct {
+		Items []struct {
+			Key   string `xml:"key,attr"`
+			Value string `xml:",chardata"`
+		} `xml:"attribute"`
+	}
+	if err := d.DecodeElement(&doc, &start); err != nil {
+		return err
+	}
+	if len(doc.Items) == 0 {
+		*a = nil
+		return nil
+	}
+	*a = make(Attributes, len(doc.Items))
+	for _, it := range doc.Items {
+		(*a)[it.Key] = it.Value
+	}
+	return nil
 }

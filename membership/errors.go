@@ -62,6 +62,12 @@ var (
 	// member (deactivated, removed, role or password changed), or the
 	// member cannot act: the session must end.
 	ErrSessionInvalid = errors.New("memberkit: session no longer valid")
+	// ErrDomainRestricted: the org invites only addresses at its
+	// verified domains ([Org.InviteVerifiedDomainsOnly]).
+	ErrDomainRestricted = errors.New("memberkit: the org invites only addresses at its verified domains")
+	// ErrDomainNotProven: the domain's verification record was not found
+	// or does not carry the claim's token.
+	ErrDomainNotProven = errors.New("memberkit: domain ownership not proven")
 )
 
 // ValidationError reports input that failed validation. Field names the

@@ -72,11 +72,11 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 	// Check the actor before spending a hash on its behalf, then hash
 	// before taking the org's lock (the check is made again under it).
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		a, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage)
+		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersManage)
 		if err != nil {
 			return err
 		}
-		role, err := svc.NewRoles(tx).Get(ctx, cand.RoleID)
+		role, err := svc.NewRoles(tx, s.cat).Get(ctx, cand.RoleID)
 		if err != nil {
 			return err
 		}
@@ -105,14 +105,14 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 	cand.SecurityStamp = membership.NewSecurityStamp()
 
 	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		a, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage)
+		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersManage)
 		if err != nil {
 			return err
 		}
 		if cand.UserID != "" && !a.IsSystem() {
 			return &membership.ForbiddenError{ActorID: actor.String(), Reason: "only the system actor links a member to a host account (user_id)"}
 		}
-		roles := svc.NewRoles(tx)
+		roles := svc.NewRoles(tx, s.cat)
 		role, err := roles.Get(ctx, cand.RoleID)
 		if err != nil {
 			return err

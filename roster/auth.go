@@ -355,7 +355,7 @@ func (s *Service) IssueTemporaryPassword(ctx context.Context, actor membership.A
 
 func (s *Service) resetPassword(ctx context.Context, actor membership.Actor, orgID, memberID string) (string, membership.Member, error) {
 	check := func(tx store.Tx) (membership.Member, error) {
-		a, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage)
+		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersManage)
 		if err != nil {
 			return membership.Member{}, err
 		}
@@ -366,7 +366,7 @@ func (s *Service) resetPassword(ctx context.Context, actor membership.Actor, org
 		if cur.Status == membership.StatusRemoved {
 			return membership.Member{}, removedErr(&cur)
 		}
-		role, err := svc.NewRoles(tx).Get(ctx, cur.RoleID)
+		role, err := svc.NewRoles(tx, s.cat).Get(ctx, cur.RoleID)
 		if err != nil {
 			return membership.Member{}, err
 		}

@@ -66,11 +66,11 @@ func (s *Service) DeactivateMany(ctx context.Context, actor membership.Actor, or
 	var res BulkResult
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		res = BulkResult{}
-		a, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage)
+		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersManage)
 		if err != nil {
 			return err
 		}
-		roles := svc.NewRoles(tx)
+		roles := svc.NewRoles(tx, s.cat)
 		found := make(map[string]membership.Member, len(ids))
 		for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: store.MemberFilter{IDs: ids}}) {
 			if err != nil {
@@ -137,11 +137,11 @@ func (s *Service) DeactivateWhere(ctx context.Context, actor membership.Actor, o
 	f.Statuses = []membership.Status{membership.StatusActive}
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		res = BulkResult{}
-		a, err := svc.Authorize(ctx, tx, actor, membership.PermMembersManage)
+		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersManage)
 		if err != nil {
 			return err
 		}
-		roles := svc.NewRoles(tx)
+		roles := svc.NewRoles(tx, s.cat)
 		var targets []membership.Member
 		for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: f}) {
 			if err != nil {

@@ -90,7 +90,7 @@ func (s *Service) List(ctx context.Context, actor membership.Actor, orgID string
 		f.Statuses = slices.DeleteFunc(slices.Clone(f.Statuses), func(s membership.Status) bool { return s == membership.StatusPending })
 	}
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersRead); err != nil {
 			return err
 		}
 		if wantPending && q.After == "" && f.Group == "" && len(f.IDs) == 0 {
@@ -136,7 +136,7 @@ func (s *Service) Count(ctx context.Context, actor membership.Actor, orgID strin
 	}
 	var n int
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersRead); err != nil {
 			return err
 		}
 		var err error
@@ -150,7 +150,7 @@ func (s *Service) Count(ctx context.Context, actor membership.Actor, orgID strin
 // members.read).
 func (s *Service) Seats(ctx context.Context, actor membership.Actor, orgID string) (used, limit int, err error) {
 	err = s.st.View(ctx, orgID, func(tx store.Tx) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersRead); err != nil {
 			return err
 		}
 		org, c, err := svc.OrgCounts(ctx, tx, s.clock.Now())
@@ -167,7 +167,7 @@ func (s *Service) Seats(ctx context.Context, actor membership.Actor, orgID strin
 func (s *Service) Events(ctx context.Context, actor membership.Actor, orgID string, q store.EventQuery) ([]membership.Event, error) {
 	var out []membership.Event
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermAuditRead); err != nil {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermAuditRead); err != nil {
 			return err
 		}
 		var err error

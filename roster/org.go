@@ -42,7 +42,7 @@ func (s *Service) CreateOrg(ctx context.Context, n NewOrg) (membership.Org, erro
 func (s *Service) Org(ctx context.Context, actor membership.Actor, orgID string) (membership.Org, error) {
 	var org membership.Org
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersRead); err != nil {
 			return err
 		}
 		var err error
@@ -57,7 +57,7 @@ func (s *Service) Org(ctx context.Context, actor membership.Actor, orgID string)
 // seat can be taken until enough are freed.
 func (s *Service) SetPlan(ctx context.Context, actor membership.Actor, orgID string, plan membership.Plan) error {
 	return s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermOrgManage); err != nil {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermOrgManage); err != nil {
 			return err
 		}
 		org, err := tx.Org(ctx)
@@ -80,7 +80,7 @@ func (s *Service) SetPlan(ctx context.Context, actor membership.Actor, orgID str
 // SetFeatures switches the org's features (permission org.manage).
 func (s *Service) SetFeatures(ctx context.Context, actor membership.Actor, orgID string, features ...membership.Feature) error {
 	return s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermOrgManage); err != nil {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermOrgManage); err != nil {
 			return err
 		}
 		org, err := tx.Org(ctx)

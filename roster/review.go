@@ -23,17 +23,22 @@ type Report struct {
 	// ExpiredInvitations lists pending invitations past their expiry:
 	// resend or cancel them.
 	ExpiredInvitations []membership.Invitation
+	// UnknownPermissions lists, per custom role ID, the permissions the
+	// role names that the catalog no longer declares: the role does not
+	// grant them. Declare them again, or edit the role.
+	UnknownPermissions map[string][]membership.Permission
 	// Warnings in plain language, e.g. fewer than two admins.
 	Warnings []string
 }
 
 // Review reports on the roster (permission audit.read): admins (a warning
 // under two, as the product page advises), members idle for
-// Options.IdleAfter, expired invitations.
+// Options.IdleAfter, expired invitations, and custom roles naming
+// permissions the catalog no longer declares.
 func (s *Service) Review(ctx context.Context, actor membership.Actor, orgID string) (Report, error) {
 	var r Report
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermAuditRead); err != nil {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermAuditRead); err != nil {
 			return err
 		}
 		now := s.clock.Now()
@@ -42,6 +47,9 @@ func (s *Service) Review(ctx context.Context, actor membership.Actor, orgID stri
 			return err
 		}
 		r.ActiveMembers, r.ActiveAdmins, r.SeatsUsed, r.SeatLimit = c.ActiveMembers, c.ActiveAdmins, c.SeatsUsed(), org.Plan.MemberLimit
+		if r.UnknownPermissions, err = svc.NewRoles(tx, s.cat).Unknown(ctx); err != nil {
+			return err
+		}
 		cutoff := now.Add(-s.idleAfter)
 		for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: store.MemberFilter{Statuses: []membership.Status{membership.StatusActive}}}) {
 			if err != nil {
@@ -80,6 +88,9 @@ func (s *Service) Review(ctx context.Context, actor membership.Actor, orgID stri
 	}
 	if len(r.ExpiredInvitations) > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d invitation(s) expired: resend or cancel them", len(r.ExpiredInvitations)))
+	}
+	if n := len(r.UnknownPermissions); n > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d custom role(s) name permissions the app no longer declares, which they do not grant", n))
 	}
 	if r.SeatLimit > 0 && r.SeatsUsed >= r.SeatLimit {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("all %d seats of the plan are used", r.SeatLimit))

@@ -12,19 +12,18 @@ import (
 )
 
 // Roles lists the built-in roles, then the org's custom roles (permission
-// members.read).
+// members.read), each with the permissions it grants: a permission a
+// stored role names but the catalog no longer declares is left out (and
+// listed by [Service.Review]).
 func (s *Service) Roles(ctx context.Context, actor membership.Actor, orgID string) ([]membership.Role, error) {
 	var out []membership.Role
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermMembersRead); err != nil {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersRead); err != nil {
 			return err
 		}
-		custom, err := tx.Roles(ctx)
-		if err != nil {
-			return err
-		}
-		out = append(membership.BuiltinRoles(), custom...)
-		return nil
+		var err error
+		out, err = svc.NewRoles(tx, s.cat).All(ctx)
+		return err
 	})
 	return out, err
 }
@@ -34,12 +33,12 @@ func (s *Service) Roles(ctx context.Context, actor membership.Actor, orgID strin
 func (s *Service) CreateRole(ctx context.Context, actor membership.Actor, orgID, name string) (membership.Role, error) {
 	var out membership.Role
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		if _, err := svc.Authorize(ctx, tx, actor, membership.PermRolesManage); err != nil {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermRolesManage); err != nil {
 			return err
 		}
 		now := svc.Now(s.clock)
 		r := membership.Role{ID: membership.NewID(), OrgID: orgID, Name: name, CreatedAt: now, UpdatedAt: now}
-		if err := membership.ValidateRole(&r); err != nil {
+		if err := s.cat.ValidateRole(&r); err != nil {
 			return err
 		}
 		if err := s.uniqueRoleName(ctx, tx, r); err != nil {
@@ -62,7 +61,7 @@ func (s *Service) uniqueRoleName(ctx context.Context, tx store.Tx, r membership.
 	if err != nil {
 		return err
 	}
-	for _, o := range append(membership.BuiltinRoles(), roles...) {
+	for _, o := range append(s.cat.BuiltinRoles(), roles...) {
 		if o.ID != r.ID && membership.Fold(o.Name) == membership.Fold(r.Name) {
 			return &membership.DuplicateError{Key: "role", Value: r.Name}
 		}
@@ -78,14 +77,14 @@ func (s *Service) uniqueRoleName(ctx context.Context, tx store.Tx, r membership.
 func (s *Service) UpdateRole(ctx context.Context, actor membership.Actor, orgID, roleID, name string, perms []membership.Permission) (membership.Role, error) {
 	var out membership.Role
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		a, r, err := customRole(ctx, tx, actor, roleID)
+		a, r, err := s.customRole(ctx, tx, actor, roleID)
 		if err != nil {
 			return err
 		}
 		old := r
 		before := strings.Join(permStrings(r.Permissions), ",")
 		r.Name, r.Permissions, r.UpdatedAt = name, slices.Clone(perms), svc.Now(s.clock)
-		if err := membership.ValidateRole(&r); err != nil {
+		if err := s.cat.ValidateRole(&r); err != nil {
 			return err
 		}
 		if err := a.CanEditRole(old, r); err != nil {
@@ -120,7 +119,7 @@ func permStrings(ps []membership.Permission) []string {
 // invitation is refused with [membership.ErrRoleInUse].
 func (s *Service) DeleteRole(ctx context.Context, actor membership.Actor, orgID, roleID string) error {
 	return s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		a, r, err := customRole(ctx, tx, actor, roleID)
+		a, r, err := s.customRole(ctx, tx, actor, roleID)
 		if err != nil {
 			return err
 		}
@@ -152,14 +151,14 @@ func (s *Service) DeleteRole(ctx context.Context, actor membership.Actor, orgID,
 
 // customRole opens a role edit: the actor may manage roles, and roleID is
 // a custom role of the org (built-in roles cannot change).
-func customRole(ctx context.Context, tx store.Tx, actor membership.Actor, roleID string) (membership.Authority, membership.Role, error) {
-	a, err := svc.Authorize(ctx, tx, actor, membership.PermRolesManage)
+func (s *Service) customRole(ctx context.Context, tx store.Tx, actor membership.Actor, roleID string) (membership.Authority, membership.Role, error) {
+	a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermRolesManage)
 	if err != nil {
 		return a, membership.Role{}, err
 	}
 	if membership.IsBuiltinRole(roleID) {
 		return a, membership.Role{}, membership.ErrBuiltinRole
 	}
-	r, err := svc.Role(ctx, tx, roleID)
+	r, err := svc.Role(ctx, tx, s.cat, roleID)
 	return a, r, err
 }

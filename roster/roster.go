@@ -50,12 +50,17 @@ type Options struct {
 	// ClientThrottle does the same per client (membership.WithClient);
 	// zero fields take membership.DefaultClientThrottle's.
 	ClientThrottle membership.ThrottlePolicy
+	// Catalog declares the host's own permissions and those of the
+	// built-in user role ([membership.NewCatalog]); nil knows memberkit's
+	// permissions only. Give every service of a deployment the same one.
+	Catalog *membership.Catalog
 }
 
 // Service manages the members of orgs kept in a store. It is safe for
 // concurrent use.
 type Service struct {
 	st             store.Store
+	cat            *membership.Catalog
 	clock          membership.Clock
 	hasher         *membership.LimitedHasher
 	log            *slog.Logger
@@ -84,7 +89,7 @@ func New(st store.Store, opts *Options) (*Service, error) {
 	if o.Hasher == nil {
 		o.Hasher = membership.NewArgon2Hasher(nil)
 	}
-	s := &Service{st: st, clock: membership.ClockOrSystem(o.Clock), hasher: membership.LimitHasher(o.Hasher, o.MaxConcurrentHashes),
+	s := &Service{st: st, cat: o.Catalog, clock: membership.ClockOrSystem(o.Clock), hasher: membership.LimitHasher(o.Hasher, o.MaxConcurrentHashes),
 		log: svc.Logger(o.Logger), hook: o.AfterCommit, tempPw: o.TemporaryPassword, idleAfter: o.IdleAfter, notifier: o.Notifier,
 		loginThrottle: o.LoginThrottle.Or(membership.DefaultLoginThrottle()), clientThrottle: o.ClientThrottle.Or(membership.DefaultClientThrottle())}
 	if s.tempPw == nil {
@@ -106,7 +111,7 @@ func (s *Service) update(ctx context.Context, orgID string, fn func(tx store.Tx,
 func (s *Service) Get(ctx context.Context, actor membership.Actor, orgID, memberID string) (membership.Member, error) {
 	var m membership.Member
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		a, err := svc.Authority(ctx, tx, actor)
+		a, err := svc.Authority(ctx, tx, s.cat, actor)
 		if err != nil {
 			return err
 		}
@@ -131,7 +136,7 @@ func (s *Service) change(ctx context.Context, actor membership.Actor, orgID, mem
 	apply func(tx store.Tx, a membership.Authority, roles *svc.Roles, m *membership.Member) (membership.EventType, string, error)) (membership.Member, error) {
 	var out membership.Member
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
-		a, err := svc.Authorize(ctx, tx, actor, perm)
+		a, err := svc.Authorize(ctx, tx, s.cat, actor, perm)
 		if err != nil {
 			return err
 		}
@@ -139,7 +144,7 @@ func (s *Service) change(ctx context.Context, actor membership.Actor, orgID, mem
 		if err != nil {
 			return err
 		}
-		roles := svc.NewRoles(tx)
+		roles := svc.NewRoles(tx, s.cat)
 		role, err := roles.Get(ctx, before.RoleID)
 		if err != nil {
 			return err

@@ -16,15 +16,24 @@ import (
 	"github.com/memberkit/memberkit/store"
 )
 
-// Authority resolves the actor inside tx: its member record and role,
-// for the rules of membership.Authority. An actor that names no member of
-// the org resolves to an authority that every check refuses.
-func Authority(ctx context.Context, tx store.Tx, actor membership.Actor) (membership.Authority, error) {
+// Authority resolves the actor inside tx: its member record (by member
+// ID, or for a host account by user ID) and role as the catalog grants
+// it, for the rules of membership.Authority. An actor that names no
+// member of the org resolves to an authority that every check refuses.
+func Authority(ctx context.Context, tx store.Tx, cat *membership.Catalog, actor membership.Actor) (membership.Authority, error) {
 	a := membership.Authority{Actor: actor}
-	if actor.IsSystem() || actor.MemberID == "" {
+	var m membership.Member
+	var err error
+	switch {
+	case actor.IsSystem():
+		return a, nil
+	case actor.MemberID != "":
+		m, err = tx.Member(ctx, actor.MemberID)
+	case actor.UserID != "":
+		m, err = tx.MemberByUserID(ctx, actor.UserID)
+	default:
 		return a, nil
 	}
-	m, err := tx.Member(ctx, actor.MemberID)
 	if errors.Is(err, store.ErrNotFound) {
 		return a, nil
 	}
@@ -32,7 +41,7 @@ func Authority(ctx context.Context, tx store.Tx, actor membership.Actor) (member
 		return a, err
 	}
 	a.Member = &m
-	role, err := Role(ctx, tx, m.RoleID)
+	role, err := Role(ctx, tx, cat, m.RoleID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return a, err
 	}
@@ -43,8 +52,8 @@ func Authority(ctx context.Context, tx store.Tx, actor membership.Actor) (member
 }
 
 // Authorize resolves the actor inside tx and checks that it may use p.
-func Authorize(ctx context.Context, tx store.Tx, actor membership.Actor, p membership.Permission) (membership.Authority, error) {
-	a, err := Authority(ctx, tx, actor)
+func Authorize(ctx context.Context, tx store.Tx, cat *membership.Catalog, actor membership.Actor, p membership.Permission) (membership.Authority, error) {
+	a, err := Authority(ctx, tx, cat, actor)
 	if err != nil {
 		return a, err
 	}
@@ -52,21 +61,24 @@ func Authorize(ctx context.Context, tx store.Tx, actor membership.Actor, p membe
 }
 
 // Roles resolves role IDs inside one transaction, reading the org's
-// custom roles once.
+// custom roles once, each as the catalog grants it: without the
+// permissions the host no longer declares.
 type Roles struct {
-	tx     store.Tx
-	custom []membership.Role
-	loaded bool
+	tx      store.Tx
+	cat     *membership.Catalog
+	custom  []membership.Role
+	unknown map[string][]membership.Permission // role ID → stored permissions the catalog does not know
+	loaded  bool
 }
 
 // NewRoles returns a resolver on tx.
-func NewRoles(tx store.Tx) *Roles { return &Roles{tx: tx} }
+func NewRoles(tx store.Tx, cat *membership.Catalog) *Roles { return &Roles{tx: tx, cat: cat} }
 
 // Get returns the role with that ID: a built-in role, or a custom role of
 // the org; an unknown ID is a *membership.ValidationError on the field
 // "role" (see RoleErr).
 func (r *Roles) Get(ctx context.Context, id string) (membership.Role, error) {
-	if role, ok := membership.BuiltinRole(id); ok {
+	if role, ok := r.cat.BuiltinRole(id); ok {
 		return role, nil
 	}
 	if err := r.load(ctx); err != nil {
@@ -84,9 +96,23 @@ func (r *Roles) load(ctx context.Context) error {
 	if r.loaded {
 		return nil
 	}
-	custom, err := r.tx.Roles(ctx)
-	r.custom, r.loaded = custom, err == nil
-	return err
+	stored, err := r.tx.Roles(ctx)
+	if err != nil {
+		return err
+	}
+	r.custom = make([]membership.Role, len(stored))
+	for i, role := range stored {
+		var unknown []membership.Permission
+		r.custom[i], unknown = r.cat.Effective(role)
+		if len(unknown) > 0 {
+			if r.unknown == nil {
+				r.unknown = map[string][]membership.Permission{}
+			}
+			r.unknown[role.ID] = unknown
+		}
+	}
+	r.loaded = true
+	return nil
 }
 
 // All returns the built-in roles, then the org's custom roles.
@@ -94,7 +120,16 @@ func (r *Roles) All(ctx context.Context) ([]membership.Role, error) {
 	if err := r.load(ctx); err != nil {
 		return nil, err
 	}
-	return append(membership.BuiltinRoles(), r.custom...), nil
+	return append(r.cat.BuiltinRoles(), r.custom...), nil
+}
+
+// Unknown returns, per custom role, the stored permissions the catalog
+// does not declare (and that the role therefore does not grant).
+func (r *Roles) Unknown(ctx context.Context) (map[string][]membership.Permission, error) {
+	if err := r.load(ctx); err != nil {
+		return nil, err
+	}
+	return r.unknown, nil
 }
 
 // RoleErr turns a role lookup's ErrNotFound into a validation error
@@ -117,8 +152,8 @@ func Restamp(before membership.Member, after *membership.Member, force bool) {
 
 // Role resolves a role ID: a built-in role, or a custom role of the org;
 // store.ErrNotFound for neither.
-func Role(ctx context.Context, tx store.Tx, id string) (membership.Role, error) {
-	r, err := NewRoles(tx).Get(ctx, id)
+func Role(ctx context.Context, tx store.Tx, cat *membership.Catalog, id string) (membership.Role, error) {
+	r, err := NewRoles(tx, cat).Get(ctx, id)
 	var ve *membership.ValidationError
 	if errors.As(err, &ve) {
 		return r, fmt.Errorf("role %q: %w", id, store.ErrNotFound)
