@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -132,7 +131,8 @@ func (s *Service) senderMayGrant(ctx context.Context, tx store.Tx, inv membershi
 }
 
 // Accept uses a token: it creates the member with the invited role,
-// active, or brings back the removed member with that email. It is single
+// active, or brings back the removed member of the same host account
+// (Details.UserID, see [Service.AcceptAsUser]) or with that email. It is single
 // use; the seat limit is checked again in the same transaction, and so is
 // the sender's power: an invitation whose sender was deactivated, removed
 // or demoted below its role can no longer be accepted. Unknown, tampered,
@@ -158,6 +158,9 @@ func (s *Service) Accept(ctx context.Context, token string, d Details) (membersh
 		if login, err = membership.ValidateLogin(login); err != nil {
 			return membership.Member{}, err
 		}
+	}
+	if err := membership.ValidateUserID(d.UserID); err != nil {
+		return membership.Member{}, err
 	}
 	if d.Password == "" && d.UserID == "" {
 		return membership.Member{}, &membership.ValidationError{Field: "password", Reason: "required unless a host user ID is given"}
@@ -194,6 +197,9 @@ func (s *Service) Accept(ctx context.Context, token string, d Details) (membersh
 		}
 		now := svc.Now(s.clock)
 		actor := membership.SystemActor("invitation")
+		if d.UserID != "" {
+			actor = membership.ActorUser(d.UserID)
+		}
 		if inv.Expired(now) {
 			refused = errExpired
 			e := svc.Event(now, membership.EventInvitationExpired, actor, inv.ID)
@@ -222,61 +228,16 @@ func (s *Service) Accept(ctx context.Context, token string, d Details) (membersh
 		}
 		m := membership.Member{OrgID: inv.OrgID, Email: inv.Email, FirstName: first, LastName: last, RoleID: inv.RoleID,
 			Status: membership.StatusActive, PasswordHash: pwHash, UserID: d.UserID, UpdatedAt: now, SecurityStamp: membership.NewSecurityStamp()}
-		var before *membership.Member
-		old, err := tx.MemberByEmail(ctx, inv.Email)
-		switch {
-		case err == nil && old.Status != membership.StatusRemoved:
-			return fmt.Errorf("%s is already a member: %w", inv.Email, membership.ErrAlreadyMember)
-		case err == nil:
-			before = &old
-		case !errors.Is(err, store.ErrNotFound):
+		before, err := svc.Returning(ctx, tx, inv.Email, d.UserID)
+		if err != nil {
 			return err
 		}
-		if login != "" {
-			other, err := tx.MemberByLogin(ctx, login)
-			if err == nil && (before == nil || other.ID != before.ID) {
-				return &membership.DuplicateError{Key: "login", Value: login}
-			}
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			m.Login = login
-		} else if before != nil {
-			m.Login = before.Login
-		} else {
-			base := membership.DefaultLogin(first, last)
-			if base == "" {
-				return &membership.ValidationError{Field: "login", Reason: "cannot be derived from the names; choose one"}
-			}
-			if m.Login, _, err = svc.FreeLogin(ctx, tx, base, nil); err != nil {
-				return err
-			}
-		}
-		if err := membership.ValidateMember(&m); err != nil {
+		if m, err = svc.Admit(ctx, tx, m, before, login); err != nil {
 			return err
 		}
 		if before != nil {
-			m.ID = before.ID
-		}
-		if err := svc.CheckIdentifiers(ctx, tx, m); err != nil {
-			return err
-		}
-		if before != nil {
-			m.CreatedAt, m.Version, m.Groups, m.LastLoginAt = before.CreatedAt, before.Version, before.Groups, before.LastLoginAt
-			if m.UserID == "" {
-				m.UserID = before.UserID
-			}
-			if err := tx.UpdateMembers(ctx, []membership.Member{m}); err != nil {
-				return err
-			}
-			m.Version++
 			emit(svc.MemberEvent(now, membership.EventMemberRestored, actor, *before, m))
 		} else {
-			m.ID, m.CreatedAt = membership.NewID(), now
-			if err := tx.InsertMembers(ctx, []membership.Member{m}); err != nil {
-				return err
-			}
-			m.Version = 1
 			emit(svc.MemberEvent(now, membership.EventMemberAdded, actor, membership.Member{}, m))
 		}
 		inv.State, inv.TokenHash, inv.AcceptedAt, inv.MemberID, inv.UpdatedAt = membership.InvitationAccepted, nil, now, m.ID, now
@@ -296,6 +257,26 @@ func (s *Service) Accept(ctx context.Context, token string, d Details) (membersh
 		return membership.Member{}, refused
 	}
 	return svc.Public(out), nil
+}
+
+// AcceptAsUser accepts an invitation for an existing host account, which
+// signs in through the host and so gets no memberkit password: the
+// account joins with the invited role, its removed membership of the org
+// (or the removed member with the invited email) comes back, and an
+// account or email with a membership that is not removed gives
+// [membership.ErrAlreadyMember]. d gives the names (and optionally the
+// login); d.Password must be empty and d.UserID is set to userID. The
+// host must have signed the account in: memberkit trusts userID. Errors
+// and throttling are Accept's.
+func (s *Service) AcceptAsUser(ctx context.Context, token, userID string, d Details) (membership.Member, error) {
+	if userID == "" {
+		return membership.Member{}, &membership.ValidationError{Field: "user_id", Reason: "required"}
+	}
+	if d.Password != "" {
+		return membership.Member{}, &membership.ValidationError{Field: "password", Reason: "an account that signs in through the host gets no password"}
+	}
+	d.UserID = userID
+	return s.Accept(ctx, token, d)
 }
 
 // Lookup returns the invitation a token belongs to, for the page that

@@ -24,8 +24,12 @@ type NewMember struct {
 	// Options.TemporaryPassword, which the member must change at first
 	// login.
 	Password string
-	// UserID links the member to the host's own user account (optional).
+	// UserID links the member to the host's own user account (optional,
+	// the system actor's to set): one member per account in an org.
 	UserID string
+	// Attributes are the host's key=value facts about the member
+	// (optional, see [membership.Attributes]).
+	Attributes membership.Attributes
 }
 
 // Added is the result of [Service.Add].
@@ -41,15 +45,15 @@ type Added struct {
 }
 
 // Add adds a member (permission members.manage). A removed member with the
-// same login or email is brought back with the new details; an active or
-// deactivated one gives a *membership.DuplicateError. The seat limit is
+// same host account, login or email is brought back with the new details;
+// an active or deactivated one gives a *membership.DuplicateError. The seat limit is
 // checked: [membership.ErrMemberLimit]. A member actor may only give a
 // role whose every permission it holds, and only bring back a removed
 // member it could act on; linking a host account (NewMember.UserID) is
 // the system actor's alone.
 func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string, n NewMember) (Added, error) {
 	cand := membership.Member{Login: n.Login, Email: n.Email, FirstName: n.FirstName, LastName: n.LastName,
-		RoleID: n.RoleID, Groups: n.Groups, UserID: n.UserID, Status: membership.StatusActive}
+		RoleID: n.RoleID, Groups: n.Groups, UserID: n.UserID, Attributes: n.Attributes, Status: membership.StatusActive}
 	if cand.RoleID == "" {
 		cand.RoleID = membership.RoleUser
 	}
@@ -171,7 +175,7 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 func (s *Service) placeMember(ctx context.Context, tx store.Tx, cand membership.Member, explicitLogin bool) (membership.Member, *membership.Member, error) {
 	restore := func(old membership.Member) (membership.Member, *membership.Member, error) {
 		m := old
-		m.FirstName, m.LastName, m.RoleID, m.Groups = cand.FirstName, cand.LastName, cand.RoleID, cand.Groups
+		m.FirstName, m.LastName, m.RoleID, m.Groups, m.Attributes = cand.FirstName, cand.LastName, cand.RoleID, cand.Groups, cand.Attributes
 		if cand.Email != "" {
 			m.Email = cand.Email
 		}
@@ -187,6 +191,17 @@ func (s *Service) placeMember(ctx context.Context, tx store.Tx, cand membership.
 			m.Login = cand.Login
 		}
 		return m, &old, nil
+	}
+	if cand.UserID != "" {
+		old, err := tx.MemberByUserID(ctx, cand.UserID)
+		switch {
+		case err == nil && old.Status == membership.StatusRemoved:
+			return restore(old)
+		case err == nil:
+			return membership.Member{}, nil, &membership.DuplicateError{Key: "user_id", Value: cand.UserID}
+		case !errors.Is(err, store.ErrNotFound):
+			return membership.Member{}, nil, err
+		}
 	}
 	if cand.Email != "" {
 		old, err := tx.MemberByEmail(ctx, cand.Email)

@@ -19,9 +19,10 @@ const MaxPageSize = 1000
 
 // ListQuery selects a page of the roster.
 type ListQuery struct {
-	// Filter by status, role, group and text. No status means active and
-	// deactivated members (removed members leave the normal list); add
-	// membership.StatusPending to list pending invitations too.
+	// Filter by status, role, group, text, host account and attributes.
+	// No status means active and deactivated members (removed members
+	// leave the normal list); add membership.StatusPending to list
+	// pending invitations too.
 	store.MemberFilter
 	// After is the Next cursor of the previous page; "" for the first.
 	After string
@@ -40,6 +41,7 @@ type Row struct {
 	RoleID       string
 	Status       membership.Status // StatusPending for an invitation
 	Groups       []string
+	Attributes   membership.Attributes
 	LastLoginAt  time.Time
 	ExpiresAt    time.Time // invitations only
 }
@@ -66,7 +68,7 @@ func (p Page) Rows() []Row {
 	}
 	for _, m := range p.Members {
 		rows = append(rows, Row{MemberID: m.ID, Login: m.Login, Name: m.FullName(), Email: m.Email, RoleID: m.RoleID,
-			Status: m.Status, Groups: m.Groups, LastLoginAt: m.LastLoginAt})
+			Status: m.Status, Groups: m.Groups, Attributes: m.Attributes, LastLoginAt: m.LastLoginAt})
 	}
 	return rows
 }

@@ -270,6 +270,9 @@ type Patch struct {
 	Login     *string
 	Groups    *[]string
 	UserID    *string
+	// Attributes are merged into the member's: each key is set, and a
+	// key set to "" is removed.
+	Attributes membership.Attributes
 }
 
 // Edit changes a member's details (permission members.manage), on a
@@ -310,6 +313,10 @@ func (s *Service) Edit(ctx context.Context, actor membership.Actor, orgID, membe
 		if p.Groups != nil {
 			m.Groups = *p.Groups
 			changed = append(changed, "groups")
+		}
+		if merged := m.Attributes.Merge(p.Attributes); p.Attributes != nil && !merged.Equal(m.Attributes) {
+			m.Attributes = merged
+			changed = append(changed, "attributes")
 		}
 		if len(changed) == 0 {
 			return "", "", nil

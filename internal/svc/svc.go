@@ -166,11 +166,13 @@ func Event(now time.Time, typ membership.EventType, actor membership.Actor, subj
 	return membership.Event{ID: membership.NewID(), At: store.Time(now), Type: typ, Actor: actor.String(), SubjectID: subject}
 }
 
-// MemberEvent is an event about a member's change from before to after.
+// MemberEvent is an event about a member's change from before to after;
+// it carries the member's attributes after it.
 func MemberEvent(now time.Time, typ membership.EventType, actor membership.Actor, before, after membership.Member) membership.Event {
 	e := Event(now, typ, actor, after.ID)
 	e.RoleBefore, e.RoleAfter = before.RoleID, after.RoleID
 	e.StatusBefore, e.StatusAfter = before.Status, after.Status
+	e.Attributes = after.Attributes.Clone()
 	return e
 }
 
