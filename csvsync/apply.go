@@ -134,7 +134,11 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 				before := membership.Member{ID: a.MemberID, Status: a.before, RoleID: a.role}
 				after := membership.Member{ID: a.MemberID, Status: a.Status, RoleID: a.role}
 				patches[i] = store.MemberPatch{ID: a.MemberID, Version: a.version, Login: a.Login,
-					FirstName: a.first, LastName: a.last, Email: a.Email, Status: a.Status, UpdatedAt: now}
+					FirstName: a.first, LastName: a.last, Email: a.Email, Status: a.Status, UpdatedAt: now,
+					SetAttributes: a.setAttrs, Attributes: a.attrs}
+				if a.setAttrs {
+					after.Attributes = a.attrs
+				}
 				if a.setHash {
 					patches[i].PasswordHash = a.secret.hash
 				}
@@ -161,7 +165,7 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 			for i, a := range batch {
 				m := membership.Member{ID: membership.NewID(), OrgID: orgID, Login: a.Login, Email: a.Email, FirstName: a.first, LastName: a.last,
 					RoleID: p.roleID, Status: a.Status, PasswordHash: a.secret.hash, MustChangePassword: a.mustChange, CreatedAt: now, UpdatedAt: now,
-					SecurityStamp: membership.NewSecurityStamp()}
+					SecurityStamp: membership.NewSecurityStamp(), Attributes: a.attrs}
 				a.MemberID = m.ID
 				out[i] = m
 				tally.Change(membership.Member{}, membership.Member{Status: m.Status}) // seats only, as in Plan

@@ -26,6 +26,10 @@ type ExportOptions struct {
 	// Filter selects the members; no status means active and
 	// deactivated. Removed members are never exported.
 	Filter store.MemberFilter
+	// Attributes names member attributes to write, each in a column
+	// after Etat whose header is its key; an import that names the same
+	// keys reads them back.
+	Attributes []string
 }
 
 // Export writes the roster as CSV to w (permission csv.export and the
@@ -42,6 +46,9 @@ func (s *Service) Export(ctx context.Context, actor membership.Actor, orgID stri
 	}
 	if o.Comma == '"' || o.Comma == '\r' || o.Comma == '\n' || o.Comma == '\'' {
 		return 0, &membership.ValidationError{Field: "comma", Reason: fmt.Sprintf("%q cannot separate cells", o.Comma)}
+	}
+	if _, err := checkAttributeKeys(o.Attributes); err != nil {
+		return 0, err
 	}
 	f := o.Filter
 	var statuses []membership.Status
@@ -69,11 +76,11 @@ func (s *Service) Export(ctx context.Context, actor membership.Actor, orgID stri
 		cw.Comma = o.Comma
 		cw.UseCRLF = !o.LF
 		h := HeadersFor(o.Lang)
-		if err := cw.Write(h[:]); err != nil {
+		if err := cw.Write(append(h[:], o.Attributes...)); err != nil {
 			return err
 		}
 		placeholder := Placeholder(o.Lang)
-		rec := make([]string, numColumns)
+		rec := make([]string, int(numColumns)+len(o.Attributes))
 		for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: f}) {
 			if err != nil {
 				return err
@@ -84,6 +91,9 @@ func (s *Service) Export(ctx context.Context, actor membership.Actor, orgID stri
 			rec[colEmail] = neutralize(m.Email)
 			rec[colPassword] = placeholder
 			rec[colStatus] = statusLabel(m.Status, o.Lang)
+			for i, k := range o.Attributes {
+				rec[int(numColumns)+i] = neutralize(m.Attributes[k])
+			}
 			if err := cw.Write(rec); err != nil {
 				return err
 			}

@@ -54,6 +54,7 @@ var messages = map[string][2]string{
 	"credentials":      {"vous ne pouvez pas définir le mot de passe ou l'adresse e-mail de %s (rôle %q) : il faut un rôle supérieur au sien, et son propre mot de passe se change avec l'ancien", "you cannot set the password or email of %s (role %q): it takes a role above theirs, and one's own password is changed with the current one"},
 	"weak_hash":        {"empreinte de mot de passe trop faible (bcrypt de coût 10 au moins, ou argon2id aux paramètres OWASP)", "password hash too weak (bcrypt of cost 10 or more, or argon2id with OWASP parameters)"},
 	"login_is_email":   {"l'identifiant %q est l'adresse e-mail d'un autre membre (%s)", "login %q is another member's email (%s)"},
+	"attribute":        {"valeur %q invalide : %s", "invalid value %q: %s"},
 	"email_is_login":   {"l'adresse e-mail %q est l'identifiant d'un autre membre (%s)", "email %q is another member's login (%s)"},
 }
 

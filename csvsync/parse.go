@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -32,6 +33,11 @@ type ParseOptions struct {
 	MaxFileSize int64
 	// MaxProblems caps the problems listed; default 100.
 	MaxProblems int
+	// Attributes names the member attributes the file may carry, each
+	// in a column whose header is its key (see membership.Attributes). A
+	// present column sets the attribute of every row and a blank cell
+	// removes it; an absent column leaves members' attributes as they are.
+	Attributes []string
 }
 
 func (o ParseOptions) withDefaults() ParseOptions {
@@ -86,6 +92,9 @@ type Row struct {
 	Password  Secret // set for PasswordHashed and PasswordPlain only
 	PassKind  PasswordKind
 	Status    membership.Status
+	// Attributes holds the cells of the file's attribute columns, by key
+	// ("" for a blank cell: the attribute is removed).
+	Attributes membership.Attributes
 }
 
 // File is a parsed import file.
@@ -103,6 +112,9 @@ type File struct {
 	// or "windows-1252".
 	Comma    rune
 	Encoding string
+	// Attributes lists the keys of the attribute columns found, in the
+	// order of ParseOptions.Attributes.
+	Attributes []string
 
 	colName [numColumns]string
 	lang    membership.Lang
@@ -184,6 +196,11 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 		o = *opts
 	}
 	o = o.withDefaults()
+	attrKeys, err := checkAttributeKeys(o.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	attrIdx := map[string]int{}
 	probs := &problems{max: o.MaxProblems, lang: o.Lang}
 	lr := &limitReader{r: r, limit: o.MaxFileSize}
 	br := bufio.NewReaderSize(lr, 64<<10)
@@ -232,6 +249,13 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 			}
 			h = strings.TrimSpace(f.cell(h))
 			f.Header = append(f.Header, h)
+			if k, ok := attrKeys[strings.ToLower(h)]; ok {
+				if _, dup := attrIdx[k]; dup {
+					probs.add(1, h, "dup_column", h)
+				}
+				attrIdx[k] = i
+				continue
+			}
 			c, ok := headerAliases[headerKey(h)]
 			if !ok {
 				if h != "" {
@@ -261,6 +285,11 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 		return nil, err
 	}
 	f.HasLogin, f.HasEmail, f.HasPassword = idx[colLogin] >= 0, idx[colEmail] >= 0, idx[colPassword] >= 0
+	for _, k := range o.Attributes {
+		if _, ok := attrIdx[k]; ok && !slices.Contains(f.Attributes, k) {
+			f.Attributes = append(f.Attributes, k)
+		}
+	}
 
 	nrows := 0
 	var rows rowChunks
@@ -357,6 +386,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 			}
 			row.PassKind, row.Password = PasswordPlain, Secret(pw)
 		}
+		attributeCells(f, rec, attrIdx, &row, o.MaxFieldLen, probs)
 		if len(probs.list) == 0 {
 			rows.add(row)
 		}
@@ -368,7 +398,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 	return f, nil
 }
 
-// rowChunks collects rows in fixed chunks and copies them once into an
+// rowChunks collects rows in chunks and copies them once into an
 // exact slice at the end: a growing slice of a million rows would copy
 // and clear them many times over.
 type rowChunks struct {
@@ -382,7 +412,9 @@ func (c *rowChunks) add(r Row) {
 		if c.cur != nil {
 			c.full = append(c.full, c.cur)
 		}
-		c.cur = make([]Row, 0, 8192)
+		// Chunks grow from 256 rows to 8,192, so that a small file
+		// allocates little and a big one copies each row once.
+		c.cur = make([]Row, 0, min(8192, max(256, c.n)))
 	}
 	c.cur = append(c.cur, r)
 	c.n++

@@ -168,13 +168,13 @@ type classified struct {
 // a change to its member (update, reactivate, deactivate), or nothing. A row that would
 // change a member the actor may not act on, or deactivate the actor, is a
 // problem.
-func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *power, probs *problems) classified {
+func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *power, attrs map[string]membership.Attributes, probs *problems) classified {
 	var c classified
 	for i := range f.Rows {
 		r, idx := &f.Rows[i], m.member[i]
 		if idx < 0 {
 			a := Action{Kind: KindAdd, Line: r.Line, Login: rowLogin(r), Name: r.FirstName + " " + r.LastName, Email: r.Email,
-				Status: r.Status, first: r.FirstName, last: r.LastName, setHash: true, secret: &actionSecret{}}
+				Status: r.Status, first: r.FirstName, last: r.LastName, setHash: true, secret: &actionSecret{}, attrs: membership.Attributes(nil).Merge(r.Attributes)}
 			switch r.PassKind {
 			case PasswordHashed:
 				a.secret.hash = membership.PasswordHash(string(r.Password))
@@ -208,6 +208,9 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 		if r.Status != mem.Status {
 			a.Changes = append(a.Changes, Change{"status", string(mem.Status), string(r.Status)})
 			a.Status = r.Status
+		}
+		if len(f.Attributes) > 0 {
+			attributeChanges(&a, attrs[mem.ID], r.Attributes)
 		}
 		password := r.PassKind == PasswordHashed || r.PassKind == PasswordPlain
 		if len(a.Changes) == 0 && !password {

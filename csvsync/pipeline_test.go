@@ -112,7 +112,7 @@ func TestClassifyAndFindAbsent(t *testing.T) {
 		";Neuf;Noé;;;actif\n") // added; dan is absent
 	p := &problems{max: 10}
 	m := matchRows(f, ix, p)
-	c := classify(f, ix, m, membership.SystemActor("t"), systemPower(), p)
+	c := classify(f, ix, m, membership.SystemActor("t"), systemPower(), nil, p)
 	require.Empty(t, p.list)
 	assert.Equal(t, 1, c.unchanged)
 	assert.Equal(t, 1, c.adds)
@@ -145,7 +145,7 @@ func TestClassifyPower(t *testing.T) {
 	_ = userRole
 	p := &problems{max: 10}
 	m := matchRows(f, ix, p)
-	classify(f, ix, m, membership.ActorMember("d"), pw, p)
+	classify(f, ix, m, membership.ActorMember("d"), pw, nil, p)
 	assert.Equal(t, []string{"beyond_power", "credentials"}, codes(p))
 	assert.Equal(t, []int{2, 4}, []int{p.list[0].Line, p.list[1].Line})
 	p = &problems{max: 10}

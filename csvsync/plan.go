@@ -106,6 +106,8 @@ type Action struct {
 	mustChange bool
 	verify     bool // compare with the stored hash first
 	creds      bool // sets another member's password or email
+	setAttrs   bool // writes attrs, the member's attributes after the import
+	attrs      membership.Attributes
 	// secret holds the passwords and hashes behind a pointer, so that
 	// printing an Action (even with %+v) shows an address, never them.
 	secret *actionSecret
@@ -187,6 +189,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 
 	// 1. Read the roster into one compact index, and the actor's power.
 	var ix *rosterIndex
+	var attrs map[string]membership.Attributes // by member ID, when the file has attribute columns
 	var limit, pending int
 	var pw *power
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
@@ -205,7 +208,12 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 			return err
 		}
 		limit, pending, p.active, p.admins, p.version = org.Plan.MemberLimit, c.PendingInvitations, c.ActiveMembers, c.ActiveAdmins, org.RosterVersion
-		ix, err = indexRoster(store.Summaries(ctx, tx), len(f.Rows))
+		seq := store.Summaries(ctx, tx)
+		if len(f.Attributes) > 0 {
+			attrs = map[string]membership.Attributes{}
+			seq = summariesWithAttributes(ctx, tx, attrs)
+		}
+		ix, err = indexRoster(seq, len(f.Rows))
 		return err
 	})
 	if err != nil {
@@ -220,7 +228,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	if !o.AllowWeakHashes {
 		checkHashes(f, probs)
 	}
-	c := classify(f, ix, m, actor, pw, probs)
+	c := classify(f, ix, m, actor, pw, attrs, probs)
 	absent := findAbsent(ix, m, pw, probs)
 	p.Actions, p.Adds, p.Unchanged = append(c.actions, absent.actions...), c.adds, c.unchanged
 	tally := c.tally

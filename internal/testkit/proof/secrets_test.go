@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/memberkit/memberkit/csvsync"
+	"github.com/memberkit/memberkit/domains"
 	"github.com/memberkit/memberkit/invite"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"
@@ -40,7 +41,7 @@ const (
 
 // libraryPackages are the directories whose exported types an importing
 // app may hold.
-var libraryPackages = []string{"membership", "store", "roster", "invite", "csvsync", "store/memstore", "store/sqlstore"}
+var libraryPackages = []string{"membership", "store", "roster", "invite", "csvsync", "domains", "store/memstore", "store/sqlstore"}
 
 // exportedStructs lists "pkg.Type" for every exported struct type of the
 // library, read from the source.
@@ -115,6 +116,8 @@ func samples(t *testing.T) map[string]any {
 		"roster.Options": roster.Options{}, "roster.Service": testkit.Roster(t, st, nil), "roster.NewOrg": roster.NewOrg{},
 		"roster.NewMember": roster.NewMember{}, "roster.Added": roster.Added{Member: member, TemporaryPassword: markTemp}, "roster.Patch": roster.Patch{},
 		"invite.Details": invite.Details{}, "invite.Options": invite.Options{}, "invite.Service": &invite.Service{},
+		"domains.Joiner": domains.Joiner{}, "domains.Options": domains.Options{}, "domains.Service": &domains.Service{},
+		"domains.Suggestion": domains.Suggestion{}, "roster.Membership": roster.Membership{Org: org, Member: member},
 		"invite.View": invite.View{}, "invite.Sent": invite.Sent{Token: markToken}, "invite.RecordingSender": &invite.RecordingSender{},
 		"invite.SendError":     invite.SendError{},
 		"csvsync.ApplyOptions": csvsync.ApplyOptions{}, "csvsync.Outcome": csvsync.Outcome{}, "csvsync.Result": result,

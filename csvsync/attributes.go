@@ -1,0 +1,108 @@
+package csvsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// Member attributes travel in columns the caller names by their keys
+// (ParseOptions.Attributes, ExportOptions.Attributes): the column's header
+// is the key. A present column sets the attribute of every row; a blank
+// cell removes it; an absent column leaves it as it is.
+
+// checkAttributeKeys validates the keys a caller names and returns them
+// by their header (lower case).
+func checkAttributeKeys(keys []string) (map[string]string, error) {
+	if len(keys) > membership.MaxAttributes {
+		return nil, &membership.ValidationError{Field: "attributes", Reason: fmt.Sprintf("%d attribute columns, at most %d", len(keys), membership.MaxAttributes)}
+	}
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		if !membership.ValidAttributeKey(k) {
+			return nil, &membership.ValidationError{Field: "attributes", Reason: fmt.Sprintf("%q is not an attribute key", membership.Excerpt(k, 40))}
+		}
+		if _, known := headerAliases[headerKey(k)]; known {
+			return nil, &membership.ValidationError{Field: "attributes", Reason: fmt.Sprintf("%q is the header of one of the file's own columns", k)}
+		}
+		out[k] = k
+	}
+	return out, nil
+}
+
+// attributeCells reads the attribute cells of a record into row, adding a
+// problem per invalid cell.
+func attributeCells(f *File, rec []string, idx map[string]int, row *Row, maxLen int, probs *problems) {
+	for _, k := range f.Attributes {
+		i := idx[k]
+		v := ""
+		if i < len(rec) {
+			v = rec[i]
+		}
+		if len(v) > maxLen {
+			probs.add(row.Line, k, "field_too_long", len(v), maxLen)
+			continue
+		}
+		v = unneutralize(strings.TrimSpace(f.cell(v)))
+		if row.Attributes == nil {
+			row.Attributes = make(membership.Attributes, len(f.Attributes))
+		}
+		if v == "" {
+			row.Attributes[k] = ""
+			continue
+		}
+		got, err := membership.ValidateAttributes(membership.Attributes{k: v})
+		if err != nil {
+			var ve *membership.ValidationError
+			reason := err.Error()
+			if errors.As(err, &ve) {
+				reason = ve.Reason
+			}
+			probs.add(row.Line, k, "attribute", membership.Excerpt(v, 40), reason)
+			continue
+		}
+		row.Attributes[k] = got[k]
+	}
+}
+
+// summariesWithAttributes streams the roster as summaries, keeping each
+// member's attributes aside: what a plan reads when the file has
+// attribute columns.
+func summariesWithAttributes(ctx context.Context, tx store.Tx, attrs map[string]membership.Attributes) iter.Seq2[store.MemberSummary, error] {
+	return func(yield func(store.MemberSummary, error) bool) {
+		for m, err := range tx.Members(ctx, store.MemberQuery{}) {
+			if err != nil {
+				yield(store.MemberSummary{}, err)
+				return
+			}
+			if len(m.Attributes) > 0 {
+				attrs[m.ID] = m.Attributes
+			}
+			if !yield(store.Summary(m), nil) {
+				return
+			}
+		}
+	}
+}
+
+// attributeChanges sets the action's attributes from the row's cells and
+// lists the changes, by key.
+func attributeChanges(a *Action, before, cells membership.Attributes) {
+	after := before.Merge(cells)
+	if after.Equal(before) {
+		return
+	}
+	a.setAttrs, a.attrs = true, after
+	for _, k := range slices.Sorted(maps.Keys(cells)) {
+		if before[k] != after[k] {
+			a.Changes = append(a.Changes, Change{"attributes." + k, before[k], after[k]})
+		}
+	}
+}
