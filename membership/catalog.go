@@ -106,7 +106,10 @@ func (c *Catalog) Label(p Permission, lang Lang) string {
 	if c != nil {
 		for _, d := range c.host {
 			if d.Name == p {
-				return pick(lang != English, d.French, d.English)
+				if l := pick(lang != English, d.French, d.English); l != "" {
+					return l
+				}
+				return string(p)
 			}
 		}
 	}
