@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/memberkit/memberkit/csvsync"
+	"github.com/memberkit/memberkit/domains"
 	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/invite"
 	"github.com/memberkit/memberkit/membership"
@@ -49,6 +50,8 @@ const (
 	opBulk       opKind = "bulk"
 	opRemove     opKind = "remove"
 	opImport     opKind = "import"
+	opJoin       opKind = "join"        // a host account joins by the verified domain
+	opAcceptUser opKind = "accept-user" // a host account accepts its invitation
 )
 
 type modelOp struct {
@@ -95,7 +98,8 @@ func person(i int) (first, last, login, email string) {
 // schedule makes goroutines × perG operations from a seed.
 func schedule(seed uint64, goroutines, perG int) [][]*modelOp {
 	r := rand.New(rand.NewPCG(seed, 7))
-	kinds := []opKind{opAdd, opAdd, opInvite, opInvite, opAccept, opAccept, opResend, opCancel, opRole, opRole, opDeactivate, opActivate, opBulk, opRemove, opImport}
+	kinds := []opKind{opAdd, opAdd, opInvite, opInvite, opAccept, opAccept, opResend, opCancel, opRole, opRole, opDeactivate, opActivate, opBulk, opRemove, opImport,
+		opJoin, opJoin, opAcceptUser}
 	out := make([][]*modelOp, goroutines)
 	for g := range out {
 		for range perG {
@@ -139,6 +143,7 @@ type modelEnv struct {
 	roster   *roster.Service
 	invites  *invite.Service
 	csv      *csvsync.Service
+	domains  *domains.Service
 	sender   *invite.RecordingSender
 	org      string
 }
@@ -156,6 +161,10 @@ func newModelEnv(t testing.TB, st store.Store, orgID string, sender *invite.Reco
 	if err != nil {
 		panic(err)
 	}
+	ds, err := domains.New(st, &domains.Options{AfterCommit: hook})
+	if err != nil {
+		panic(err)
+	}
 	var managers string
 	_ = st.View(context.Background(), orgID, func(tx store.Tx) error {
 		roles, err := tx.Roles(context.Background())
@@ -166,7 +175,7 @@ func newModelEnv(t testing.TB, st store.Store, orgID string, sender *invite.Reco
 		}
 		return err
 	})
-	return &modelEnv{st: st, org: orgID, sender: sender, invites: inv, managers: managers,
+	return &modelEnv{st: st, org: orgID, sender: sender, invites: inv, managers: managers, domains: ds,
 		roster: testkit.Roster(t, st, &roster.Options{Hasher: h, AfterCommit: hook}),
 		csv:    testkit.CSV(t, st, &csvsync.Options{Hasher: h, AfterCommit: hook}),
 	}
@@ -241,6 +250,16 @@ func (e *modelEnv) run(ctx context.Context, o *modelOp) error {
 		}
 		_, err := e.invites.Accept(ctx, tok, invite.Details{FirstName: first, LastName: last, Password: "model-password"})
 		return err
+	case opAcceptUser:
+		tok := e.sender.TokenFor(email)
+		if tok == "" {
+			return errors.New("no token")
+		}
+		_, err := e.invites.AcceptAsUser(ctx, tok, fmt.Sprintf("u%d", o.person), invite.Details{FirstName: first, LastName: last})
+		return err
+	case opJoin:
+		_, err := e.domains.Join(ctx, e.org, domains.Joiner{UserID: fmt.Sprintf("u%d", o.person), Email: email, FirstName: first, LastName: last})
+		return err
 	case opResend:
 		_, err := e.invites.Resend(ctx, sys, e.org, e.invitationID(ctx, email))
 		return err
@@ -294,6 +313,15 @@ func modelSetup(t testing.TB, ctx context.Context, st store.Store) string {
 		_, err := r.Add(ctx, sys, org.ID, roster.NewMember{FirstName: "Admin", LastName: n, Email: fmt.Sprintf("admin%d@model.example", i+1), RoleID: membership.RoleAdmin, Password: "model-password"})
 		require.NoError(t, err)
 	}
+	// People at the org's verified domain may join by themselves.
+	ds, err := domains.New(st, nil)
+	require.NoError(t, err)
+	_, err = ds.Claim(ctx, sys, org.ID, modelDomain)
+	require.NoError(t, err)
+	_, err = ds.MarkVerified(ctx, sys, org.ID, modelDomain)
+	require.NoError(t, err)
+	_, err = ds.SetPolicy(ctx, sys, org.ID, modelDomain, membership.DomainPolicyAutoJoin, "")
+	require.NoError(t, err)
 	for i := range 4 { // part of the pool starts as members, so that most operations have a target
 		first, last, _, email := person(i)
 		_, err := r.Add(ctx, sys, org.ID, roster.NewMember{FirstName: first, LastName: last, Email: email, Password: "model-password"})
@@ -312,7 +340,10 @@ func schedules(def int) int {
 	return def
 }
 
-type stats struct{ ops, changed, refused int }
+type stats struct {
+	ops, changed, refused int
+	applied               map[opKind]int // operations that changed something, by kind
+}
 
 // runSchedule runs one seeded schedule on stores (one per goroutine
 // group: two pools on the SQL servers) and checks it.
@@ -373,6 +404,15 @@ func runSchedule(t *testing.T, ctx context.Context, seed uint64, pools []store.S
 		}
 	}
 	st.changed += len(done)
+	for _, o := range done {
+		if st.applied == nil {
+			st.applied = map[opKind]int{}
+		}
+		st.applied[o.kind]++
+	}
+	// The domain is verified by one org at a time: the replay's org
+	// takes it over, and gives it back for the next schedule.
+	require.NoError(t, envs[0].domains.Remove(ctx, sys, orgID, modelDomain))
 	replayOrg := modelSetup(t, ctx, pools[0])
 	replay := newModelEnv(t, pools[0], replayOrg, &invite.RecordingSender{})
 	for _, o := range done {
@@ -387,7 +427,12 @@ func runSchedule(t *testing.T, ctx context.Context, seed uint64, pools []store.S
 	if got, want := strings.Join(snap.Logical(), "\n"), strings.Join(rsnap.Logical(), "\n"); got != want {
 		fail("final state differs from the sequential replay:\nconcurrent:\n%s\nreplay:\n%s", got, want)
 	}
+	require.NoError(t, replay.domains.Remove(ctx, sys, replayOrg, modelDomain))
 }
+
+// modelDomain is the verified domain of the model's org, where every
+// person of the pool has an address.
+const modelDomain = "model.example"
 
 func TestModelRandomizedConcurrency(t *testing.T) {
 	ctx := context.Background()
@@ -423,8 +468,13 @@ func TestModelRandomizedConcurrency(t *testing.T) {
 			for i := range n {
 				runSchedule(t, ctx, uint64(1000+i), pools, &st)
 			}
-			t.Logf("%d schedules of 24 operations by 4 goroutines: %d operations, %d changed the roster, %d refused by a rule or a race",
-				n, st.ops, st.changed, st.refused)
+			t.Logf("%d schedules of 24 operations by 4 goroutines: %d operations, %d changed the roster (%v), %d refused by a rule or a race",
+				n, st.ops, st.changed, st.applied, st.refused)
+			for _, k := range []opKind{opJoin, opAcceptUser, opAccept, opImport} {
+				if n >= 50 && st.applied[k] == 0 {
+					t.Errorf("no %s ever applied: the schedules do not exercise it", k)
+				}
+			}
 		})
 	}
 }

@@ -60,7 +60,7 @@ func (s Snapshot) Logical() []string {
 		return id
 	}
 	for _, m := range s.Members {
-		out = append(out, fmt.Sprintf("member %s|%s|%s %s|%s|%s|%v|%v", m.Login, m.Email, m.FirstName, m.LastName, name(m.RoleID), m.Status, m.Groups, m.MustChangePassword))
+		out = append(out, fmt.Sprintf("member %s|%s|%s %s|%s|%s|%v|%v|user %s|%v", m.Login, m.Email, m.FirstName, m.LastName, name(m.RoleID), m.Status, m.Groups, m.MustChangePassword, m.UserID, m.Attributes))
 	}
 	for _, inv := range s.Invitations {
 		out = append(out, fmt.Sprintf("invitation %s|%s|%s|sent %d", inv.Email, name(inv.RoleID), inv.State, inv.SendCount))
@@ -79,7 +79,7 @@ func (s Snapshot) Logical() []string {
 func (s Snapshot) Check() error {
 	var problems []string
 	admins, active, pending := 0, 0, 0
-	logins, emails := map[string]bool{}, map[string]bool{}
+	logins, emails, users := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	byID := map[string]membership.Member{}
 	for _, m := range s.Members {
 		byID[m.ID] = m
@@ -98,6 +98,12 @@ func (s Snapshot) Check() error {
 				problems = append(problems, "duplicate email "+m.Email)
 			}
 			emails[k] = true
+		}
+		if m.UserID != "" {
+			if users[m.UserID] {
+				problems = append(problems, "two members of account "+m.UserID)
+			}
+			users[m.UserID] = true
 		}
 	}
 	for _, inv := range s.Invitations {
