@@ -268,8 +268,9 @@ type Access struct {
 	MemberID, UserID, RoleID string
 	Status                   membership.Status
 	MustChangePassword       bool
-	// Role is the org's custom role RoleID names; nil for a built-in
-	// role or a role that no longer exists.
+	// Role is the org's custom role RoleID names, with at least its ID
+	// and permissions; nil for a built-in role or a role that no longer
+	// exists.
 	Role *membership.Role
 }
 

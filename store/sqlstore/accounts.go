@@ -71,11 +71,17 @@ func (s *Store) Access(ctx context.Context, orgID string, actor membership.Actor
 		return a, fmt.Errorf("member of %s: %w", actor, store.ErrNotFound)
 	}
 	var gotOrg, userKey, status string
-	var perms, roleName sql.NullString
-	var created, updated sql.NullInt64
-	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT m.org_id, m.id, COALESCE(m.user_key, ''), m.role_id, m.status, m.must_change_password, r.name, r.permissions, r.created_at, r.updated_at `+
-		`FROM memberkit_members m LEFT JOIN memberkit_roles r ON r.org_id = m.org_id AND r.id = m.role_id WHERE m.org_id = ? AND `+where), orgID, arg).
-		Scan(&gotOrg, &a.MemberID, &userKey, &a.RoleID, &status, &a.MustChangePassword, &roleName, &perms, &created, &updated)
+	var perms sql.NullString
+	// The role's permissions by a scalar subquery on its primary key: one
+	// statement, and a plan SQLite makes as fast as a lone select's.
+	st, err := s.prepare(ctx, `SELECT m.org_id, m.id, m.user_key, m.role_id, m.status, m.must_change_password, `+
+		`(SELECT r.permissions FROM memberkit_roles r WHERE r.org_id = m.org_id AND r.id = m.role_id) FROM memberkit_members m WHERE m.org_id = ? AND `+where)
+	if err != nil {
+		return a, err
+	}
+	var uk sql.NullString
+	err = st.QueryRowContext(ctx, orgID, arg).Scan(&gotOrg, &a.MemberID, &uk, &a.RoleID, &status, &a.MustChangePassword, &perms)
+	userKey = uk.String
 	if errors.Is(err, sql.ErrNoRows) || err == nil && (gotOrg != orgID || actor.MemberID != "" && a.MemberID != actor.MemberID || actor.MemberID == "" && userKey != actor.UserID) {
 		return store.Access{}, fmt.Errorf("member of %s: %w", actor, store.ErrNotFound)
 	}
@@ -83,9 +89,8 @@ func (s *Store) Access(ctx context.Context, orgID string, actor membership.Actor
 		return store.Access{}, ctxErr(ctx, fmt.Errorf("sqlstore: access: %w", err))
 	}
 	a.UserID, a.Status = userKey, membership.Status(status)
-	if roleName.Valid {
-		a.Role = &membership.Role{ID: a.RoleID, OrgID: orgID, Name: roleName.String, Permissions: splitPermissions(perms.String),
-			CreatedAt: fromMicros(created.Int64), UpdatedAt: fromMicros(updated.Int64)}
+	if perms.Valid {
+		a.Role = &membership.Role{ID: a.RoleID, OrgID: orgID, Permissions: splitPermissions(perms.String)}
 	}
 	return a, nil
 }

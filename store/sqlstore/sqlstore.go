@@ -42,6 +42,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -67,6 +68,29 @@ type Store struct {
 	d          dialect
 	maxRetries int
 	log        *slog.Logger
+
+	pmu      sync.Mutex
+	prepared map[string]*sql.Stmt // the hot reads outside transactions, prepared once
+}
+
+// prepare returns the statement for query (in ? form), prepared once on
+// the pool: database/sql prepares it again on each connection that runs
+// it. The few queries prepared this way live as long as the *sql.DB.
+func (s *Store) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	if st, ok := s.prepared[query]; ok {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.d.rebind(query))
+	if err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("sqlstore: prepare: %w", err))
+	}
+	if s.prepared == nil {
+		s.prepared = make(map[string]*sql.Stmt)
+	}
+	s.prepared[query] = st
+	return st, nil
 }
 
 // New returns a store on db. Call [Store.Migrate] once before use (or apply
