@@ -4,7 +4,7 @@
 // rule, login derivation, validation and password hashing.
 //
 // The package does no I/O and knows no store. The services (roster, invite,
-// csvsync) call its rules inside a store transaction, so each rule is written
+// csvsync, domains) call its rules inside a store transaction, so each rule is written
 // once and holds the same way on every store.
 //
 // # Vocabulary
@@ -15,6 +15,11 @@
 // [Permission]s; the built-in roles are [RoleAdmin] (every permission) and
 // [RoleUser] (read-only on members). An [Invitation] is a pending offer to
 // join, sent by email, identified by the SHA-256 of a random token.
+//
+// A member may be linked to the host's own account ([Member.UserID]) and
+// carry the host's [Attributes]. A host declares its own permissions in a
+// [Catalog], beside memberkit's; an org may claim email [Domain]s and, once
+// verified, let people at them join ([DomainPolicy]).
 //
 // # Seats and the last administrator
 //

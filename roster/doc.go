@@ -5,8 +5,10 @@
 // review the roster.
 //
 // A [Service] wraps a [store.Store]. Every mutating call names its actor —
-// a member whose role must grant the permission, or
-// [membership.SystemActor] for host automation — and runs inside one store
+// a member whose role must grant the permission, a host account
+// ([membership.ActorUser]) resolved to its member of the org inside the
+// transaction, or [membership.SystemActor] for host automation — and runs
+// inside one store
 // Update, where the rules of package membership are applied: permissions,
 // seats ([membership.ErrMemberLimit]), the last active admin
 // ([membership.ErrLastAdmin]). Each change appends an audit event in the
@@ -25,6 +27,18 @@
 // through [Options.Notifier], never to the caller;
 // [Service.IssueTemporaryPassword] returns it, to the system actor only.
 // The rules are [membership.Authority]'s.
+//
+// # Accounts and the host's permissions
+//
+// A host with its own user accounts links each to its members
+// ([membership.Member.UserID], one member per account in an org):
+// [Service.Memberships] lists an account's orgs for a switcher,
+// [Service.MemberOfUser] finds its member in one org, and
+// [membership.ActorUser] lets a session hold only the account's ID. The
+// host declares its own permissions in a [membership.Catalog]
+// ([Options.Catalog]); custom roles hold them, admin holds them all, and
+// [Service.Can] answers "may this account do that here?" from one indexed
+// read.
 //
 // # Authentication
 //
