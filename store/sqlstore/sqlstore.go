@@ -42,9 +42,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/memberkit/memberkit/membership"
