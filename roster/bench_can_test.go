@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/memberkit/memberkit/internal/testkit"
-	"github.com/memberkit/memberkit/internal/testkit/gen"
 	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"
-	"github.com/memberkit/memberkit/store"
 	"github.com/memberkit/memberkit/store/sqlstore"
 )
 
@@ -36,36 +33,14 @@ func BenchmarkCan(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
 			st := dbs[name](b)
-			org := membership.Org{ID: membership.NewID(), Name: "Bench", Plan: membership.PremiumPlan(0)}
-			if err := st.CreateOrg(ctx, org); err != nil {
-				b.Fatal(err)
-			}
-			role := membership.Role{ID: membership.NewID(), OrgID: org.ID, Name: "Commercial", Permissions: []membership.Permission{membership.PermMembersRead, perm}}
+			role := membership.Role{ID: membership.NewID(), Name: "Commercial", Permissions: []membership.Permission{membership.PermMembersRead, perm}}
 			const n = 100_000
-			now := time.Now().UTC()
-			if err := st.Update(ctx, org.ID, func(tx store.Tx) error {
-				if err := tx.PutRole(ctx, role); err != nil {
-					return err
+			org := benchOrg(b, st, n, []membership.Role{role}, func(i int, m *membership.Member) {
+				m.UserID = fmt.Sprintf("usr_%d", i)
+				if i%2 == 0 {
+					m.RoleID = role.ID
 				}
-				batch := make([]membership.Member, 0, 5000)
-				for i := range n {
-					m := gen.Member(org.ID, i, now, "")
-					m.Status, m.UserID = membership.StatusActive, fmt.Sprintf("usr_%d", i)
-					if i%2 == 0 {
-						m.RoleID = role.ID
-					}
-					if batch = append(batch, m); len(batch) == cap(batch) || i == n-1 {
-						if err := tx.InsertMembers(ctx, batch); err != nil {
-							return err
-						}
-						batch = batch[:0]
-					}
-				}
-				return nil
-			}); err != nil {
-				b.Fatal(err)
-			}
-			_, _ = st.DB().ExecContext(ctx, "ANALYZE")
+			})
 			svc := testkit.Roster(b, st, &roster.Options{Catalog: cat})
 			q := `SELECT status, role_id FROM memberkit_members WHERE org_id = ? AND user_key = ?`
 			if name == "postgres" {

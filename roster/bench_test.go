@@ -37,32 +37,13 @@ func BenchmarkCheckSession(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
 			st := dbs[name](b)
-			org := membership.Org{ID: membership.NewID(), Name: "Bench", Plan: membership.PremiumPlan(0)}
-			if err := st.CreateOrg(ctx, org); err != nil {
-				b.Fatal(err)
-			}
 			const n = 100_000
 			ids := make([]string, n)
 			stamps := make([]string, n)
-			now := time.Now().UTC()
-			if err := st.Update(ctx, org.ID, func(tx store.Tx) error {
-				batch := make([]membership.Member, 0, 5000)
-				for i := range n {
-					m := gen.Member(org.ID, i, now, "")
-					m.SecurityStamp, m.Status = membership.NewSecurityStamp(), membership.StatusActive
-					ids[i], stamps[i] = m.ID, m.SecurityStamp
-					if batch = append(batch, m); len(batch) == cap(batch) || i == n-1 {
-						if err := tx.InsertMembers(ctx, batch); err != nil {
-							return err
-						}
-						batch = batch[:0]
-					}
-				}
-				return nil
-			}); err != nil {
-				b.Fatal(err)
-			}
-			_, _ = st.DB().ExecContext(ctx, "ANALYZE")
+			org := benchOrg(b, st, n, nil, func(i int, m *membership.Member) {
+				m.SecurityStamp = membership.NewSecurityStamp()
+				ids[i], stamps[i] = m.ID, m.SecurityStamp
+			})
 			svc := testkit.Roster(b, st, nil)
 			q := `SELECT security_stamp FROM memberkit_members WHERE org_id = ? AND id = ?`
 			if name == "postgres" {
@@ -93,6 +74,44 @@ func BenchmarkCheckSession(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchOrg loads an org of n active members into st, each shaped by
+// member before it is stored, with the custom roles given, and analyzes
+// the database.
+func benchOrg(b *testing.B, st *sqlstore.Store, n int, roles []membership.Role, member func(i int, m *membership.Member)) membership.Org {
+	b.Helper()
+	ctx := context.Background()
+	org := membership.Org{ID: membership.NewID(), Name: "Bench", Plan: membership.PremiumPlan(0)}
+	if err := st.CreateOrg(ctx, org); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if err := st.Update(ctx, org.ID, func(tx store.Tx) error {
+		for _, r := range roles {
+			r.OrgID = org.ID
+			if err := tx.PutRole(ctx, r); err != nil {
+				return err
+			}
+		}
+		batch := make([]membership.Member, 0, 5000)
+		for i := range n {
+			m := gen.Member(org.ID, i, now, "")
+			m.Status = membership.StatusActive
+			member(i, &m)
+			if batch = append(batch, m); len(batch) == cap(batch) || i == n-1 {
+				if err := tx.InsertMembers(ctx, batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	_, _ = st.DB().ExecContext(ctx, "ANALYZE")
+	return org
 }
 
 // rss returns the process's resident set size in bytes.

@@ -2,10 +2,8 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,26 +16,6 @@ import (
 	"github.com/memberkit/memberkit/store/sqlstore"
 )
 
-// openRaw returns a fresh, empty database of dialect d and a store on it.
-func openRaw(t *testing.T, d sqlstore.Dialect) (*sql.DB, *sqlstore.Store) {
-	t.Helper()
-	var db *sql.DB
-	switch d {
-	case sqlstore.Postgres:
-		db, _ = testdb.PostgresDB(t)
-	case sqlstore.MySQL:
-		db, _ = testdb.MySQLDB(t)
-	default:
-		var err error
-		db, err = sql.Open("sqlite", testdb.SQLiteDSN(filepath.Join(t.TempDir(), "old.db")))
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-	}
-	st, err := sqlstore.New(db, d, nil)
-	require.NoError(t, err)
-	return db, st
-}
-
 // A database filled by version 4 of the schema — members linked to host
 // accounts, two of one org sharing an account as version 4 allowed, and
 // audit events — is migrated to version 5: the oldest member of each
@@ -47,7 +25,9 @@ func TestMigration5FromVersion4(t *testing.T) {
 	for _, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres, sqlstore.MySQL} {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
-			db, st := openRaw(t, d)
+			db := testdb.Empty(t, d)
+			st, err := sqlstore.New(db, d, nil)
+			require.NoError(t, err)
 			require.NoError(t, st.MigrateTo(ctx, 4))
 			exec := func(q string, args ...any) {
 				t.Helper()

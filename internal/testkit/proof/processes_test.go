@@ -2,7 +2,6 @@ package proof
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -123,18 +122,7 @@ func TestMigrationBackfillsCounts(t *testing.T) {
 	for _, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres, sqlstore.MySQL} {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
-			var db *sql.DB
-			switch d {
-			case sqlstore.Postgres:
-				db, _ = testdb.PostgresDB(t)
-			case sqlstore.MySQL:
-				db, _ = testdb.MySQLDB(t)
-			default:
-				var err error
-				db, err = sql.Open("sqlite", testdb.SQLiteDSN(filepath.Join(t.TempDir(), "b.db")))
-				require.NoError(t, err)
-				t.Cleanup(func() { db.Close() })
-			}
+			db := testdb.Empty(t, d)
 			st, err := sqlstore.New(db, d, nil)
 			require.NoError(t, err)
 			require.NoError(t, st.Migrate(ctx))

@@ -239,3 +239,24 @@ func Pools(t testing.TB, k Kind, n int) []store.Store {
 	}
 	return out
 }
+
+// Empty returns a fresh database of dialect d with no table at all, for
+// tests that build an older schema themselves; servers not configured
+// skip the test.
+func Empty(t testing.TB, d sqlstore.Dialect) *sql.DB {
+	t.Helper()
+	switch d {
+	case sqlstore.Postgres:
+		db, _ := PostgresDB(t)
+		return db
+	case sqlstore.MySQL:
+		db, _ := MySQLDB(t)
+		return db
+	}
+	db, err := sql.Open("sqlite", SQLiteDSN(filepath.Join(t.TempDir(), "empty.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
