@@ -56,6 +56,18 @@ type BulkResult struct {
 // bulkBatch is how many members a bulk action writes per store call.
 const bulkBatch = 1000
 
+// bulkChange is one of the two status changes a bulk action makes.
+type bulkChange struct {
+	to    membership.Status
+	event membership.EventType
+	verb  string // in refusals: "cannot deactivate themselves…"
+}
+
+var (
+	bulkDeactivate = bulkChange{membership.StatusDeactivated, membership.EventMemberDeactivated, "deactivate"}
+	bulkActivate   = bulkChange{membership.StatusActive, membership.EventMemberActivated, "activate"}
+)
+
 // DeactivateMany deactivates the members with the given IDs (permission
 // members.manage), all or nothing: if any ID is unknown, removed, the
 // actor themselves, a member whose role holds a permission the actor
@@ -63,6 +75,21 @@ const bulkBatch = 1000
 // the error is a [*BulkError] with the reason for each refused ID. Members
 // already deactivated are reported as unchanged.
 func (s *Service) DeactivateMany(ctx context.Context, actor membership.Actor, orgID string, ids []string) (BulkResult, error) {
+	return s.changeMany(ctx, actor, orgID, ids, bulkDeactivate)
+}
+
+// ActivateMany activates the deactivated members with the given IDs
+// (permission members.manage), all or nothing: if any ID is unknown,
+// removed, the actor themselves, a member whose role holds a permission
+// the actor lacks, or if the plan's seats cannot take them all
+// ([membership.ErrMemberLimit], given for each member that would be
+// activated), nothing changes and the error is a [*BulkError]. Members
+// already active are reported as unchanged.
+func (s *Service) ActivateMany(ctx context.Context, actor membership.Actor, orgID string, ids []string) (BulkResult, error) {
+	return s.changeMany(ctx, actor, orgID, ids, bulkActivate)
+}
+
+func (s *Service) changeMany(ctx context.Context, actor membership.Actor, orgID string, ids []string, c bulkChange) (BulkResult, error) {
 	var res BulkResult
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		res = BulkResult{}
@@ -100,30 +127,34 @@ func (s *Service) DeactivateMany(ctx context.Context, actor membership.Actor, or
 				refused = append(refused, Refusal{id, fmt.Errorf("member %s: %w", id, store.ErrNotFound)})
 			case m.Status == membership.StatusRemoved:
 				refused = append(refused, Refusal{id, removedErr(&m)})
-			case a.Is(id):
-				refused = append(refused, Refusal{id, &membership.ForbiddenError{ActorID: actor.String(), Reason: "cannot deactivate themselves in a bulk action"}})
 			case beyond != nil:
 				refused = append(refused, Refusal{id, beyond})
-			case m.Status == membership.StatusDeactivated:
+			case m.Status == c.to:
 				res.Unchanged = append(res.Unchanged, id)
+			case a.Is(id):
+				refused = append(refused, Refusal{id, c.self(actor)})
 			default:
 				targets = append(targets, m)
 			}
 		}
 		if len(refused) == 0 {
-			if err := s.checkBulkAdmins(ctx, tx, targets, &refused); err != nil {
+			if err := s.checkBulk(ctx, tx, targets, c, &refused); err != nil {
 				return err
 			}
 		}
 		if len(refused) > 0 {
 			return &BulkError{Refused: refused}
 		}
-		return s.writeDeactivations(ctx, tx, actor, targets, &res, emit, "bulk")
+		return s.writeBulk(ctx, tx, actor, targets, c, &res, emit, "bulk")
 	})
 	if err != nil {
 		return BulkResult{}, err
 	}
 	return res, nil
+}
+
+func (c bulkChange) self(actor membership.Actor) error {
+	return &membership.ForbiddenError{ActorID: actor.String(), Reason: "cannot " + c.verb + " themselves in a bulk action"}
 }
 
 // DeactivateWhere deactivates every active member matching the filter
@@ -133,8 +164,25 @@ func (s *Service) DeactivateMany(ctx context.Context, actor membership.Actor, or
 // the change would leave no active admin, nothing changes: a [*BulkError]
 // names the admins.
 func (s *Service) DeactivateWhere(ctx context.Context, actor membership.Actor, orgID string, f store.MemberFilter) (BulkResult, error) {
+	return s.changeWhere(ctx, actor, orgID, f, bulkDeactivate)
+}
+
+// ActivateWhere activates every deactivated member matching the filter
+// (permission members.manage), the way back from DeactivateWhere. Members
+// whose role holds a permission the actor lacks are skipped, not refused.
+// If the plan's seats cannot take them all, nothing changes: a
+// [*BulkError] gives [membership.ErrMemberLimit] for each of them.
+func (s *Service) ActivateWhere(ctx context.Context, actor membership.Actor, orgID string, f store.MemberFilter) (BulkResult, error) {
+	return s.changeWhere(ctx, actor, orgID, f, bulkActivate)
+}
+
+func (s *Service) changeWhere(ctx context.Context, actor membership.Actor, orgID string, f store.MemberFilter, c bulkChange) (BulkResult, error) {
 	var res BulkResult
-	f.Statuses = []membership.Status{membership.StatusActive}
+	from := membership.StatusActive
+	if c.to == membership.StatusActive {
+		from = membership.StatusDeactivated
+	}
+	f.Statuses = []membership.Status{from}
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		res = BulkResult{}
 		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersManage)
@@ -148,7 +196,7 @@ func (s *Service) DeactivateWhere(ctx context.Context, actor membership.Actor, o
 				return err
 			}
 			if a.Is(m.ID) {
-				res.Skipped = append(res.Skipped, Refusal{m.ID, &membership.ForbiddenError{ActorID: actor.String(), Reason: "cannot deactivate themselves in a bulk action"}})
+				res.Skipped = append(res.Skipped, Refusal{m.ID, c.self(actor)})
 				continue
 			}
 			role, err := roles.Get(ctx, m.RoleID)
@@ -162,7 +210,7 @@ func (s *Service) DeactivateWhere(ctx context.Context, actor membership.Actor, o
 			targets = append(targets, m)
 		}
 		var refused []Refusal
-		if err := s.checkBulkAdmins(ctx, tx, targets, &refused); err != nil {
+		if err := s.checkBulk(ctx, tx, targets, c, &refused); err != nil {
 			return err
 		}
 		if len(refused) > 0 {
@@ -172,7 +220,7 @@ func (s *Service) DeactivateWhere(ctx context.Context, actor membership.Actor, o
 		if f.Group != "" {
 			detail = fmt.Sprintf("filter: group %q", f.Group)
 		}
-		return s.writeDeactivations(ctx, tx, actor, targets, &res, emit, detail)
+		return s.writeBulk(ctx, tx, actor, targets, c, &res, emit, detail)
 	})
 	if err != nil {
 		return BulkResult{}, err
@@ -180,9 +228,23 @@ func (s *Service) DeactivateWhere(ctx context.Context, actor membership.Actor, o
 	return res, nil
 }
 
-// checkBulkAdmins refuses every active admin of targets when deactivating
-// them all would leave the org without one.
-func (s *Service) checkBulkAdmins(ctx context.Context, tx store.Tx, targets []membership.Member, refused *[]Refusal) error {
+// checkBulk applies the org's rules to the whole change: deactivating
+// refuses every active admin of targets when none would be left;
+// activating refuses every target when the seats cannot take them all.
+func (s *Service) checkBulk(ctx context.Context, tx store.Tx, targets []membership.Member, c bulkChange, refused *[]Refusal) error {
+	if c.to == membership.StatusActive {
+		if len(targets) == 0 {
+			return nil
+		}
+		err := svc.CheckSeats(ctx, tx, svc.Now(s.clock), len(targets))
+		if errors.Is(err, membership.ErrMemberLimit) {
+			for _, m := range targets {
+				*refused = append(*refused, Refusal{m.ID, fmt.Errorf("activating %d member(s): %w", len(targets), err)})
+			}
+			return nil
+		}
+		return err
+	}
 	var admins []string
 	for _, m := range targets {
 		if m.IsActiveAdmin() {
@@ -204,7 +266,7 @@ func (s *Service) checkBulkAdmins(ctx context.Context, tx store.Tx, targets []me
 	return nil
 }
 
-func (s *Service) writeDeactivations(ctx context.Context, tx store.Tx, actor membership.Actor, targets []membership.Member, res *BulkResult, emit func(...membership.Event), detail string) error {
+func (s *Service) writeBulk(ctx context.Context, tx store.Tx, actor membership.Actor, targets []membership.Member, c bulkChange, res *BulkResult, emit func(...membership.Event), detail string) error {
 	now := svc.Now(s.clock)
 	for start := 0; start < len(targets); start += bulkBatch {
 		batch := targets[start:min(start+bulkBatch, len(targets))]
@@ -212,11 +274,11 @@ func (s *Service) writeDeactivations(ctx context.Context, tx store.Tx, actor mem
 		events := make([]membership.Event, len(batch))
 		for i, m := range batch {
 			a := m
-			a.Status = membership.StatusDeactivated
+			a.Status = c.to
 			a.UpdatedAt = now
 			svc.Restamp(m, &a, false)
 			after[i] = a
-			events[i] = svc.MemberEvent(now, membership.EventMemberDeactivated, actor, m, a)
+			events[i] = svc.MemberEvent(now, c.event, actor, m, a)
 			events[i].Detail = detail
 			res.Changed = append(res.Changed, m.ID)
 		}
