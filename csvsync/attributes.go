@@ -93,11 +93,15 @@ func summariesWithAttributes(ctx context.Context, tx store.Tx, attrs map[string]
 }
 
 // attributeChanges sets the action's attributes from the row's cells and
-// lists the changes, by key.
-func attributeChanges(a *Action, before, cells membership.Attributes) {
+// lists the changes, by key. It returns false, changing nothing, when the
+// member would carry more attributes than allowed.
+func attributeChanges(a *Action, before, cells membership.Attributes) bool {
 	after := before.Merge(cells)
+	if len(after) > membership.MaxAttributes {
+		return false
+	}
 	if after.Equal(before) {
-		return
+		return true
 	}
 	a.setAttrs, a.attrs = true, after
 	for _, k := range slices.Sorted(maps.Keys(cells)) {
@@ -105,4 +109,5 @@ func attributeChanges(a *Action, before, cells membership.Attributes) {
 			a.Changes = append(a.Changes, Change{"attributes." + k, before[k], after[k]})
 		}
 	}
+	return true
 }

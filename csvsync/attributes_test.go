@@ -2,6 +2,7 @@ package csvsync_test
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -84,4 +85,30 @@ func TestAttributeOptionsChecked(t *testing.T) {
 	svc := testkit.CSV(t, st, nil)
 	_, err = svc.Export(t.Context(), membership.SystemActor("t"), "any", &bytes.Buffer{}, &csvsync.ExportOptions{Attributes: []string{"Bad Key"}})
 	assert.ErrorIs(t, err, membership.ErrInvalid)
+}
+
+// A file cannot give a member more attributes than allowed: the row is
+// named, nothing is written.
+func TestAttributeColumnsBounded(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		f := setup(t, newStore, membership.PremiumPlan(0))
+		stored := membership.Attributes{}
+		for i := range membership.MaxAttributes {
+			stored[fmt.Sprintf("k%02d", i)] = "v"
+		}
+		_, err := f.roster.Add(f.ctx, f.actor, f.org.ID, roster.NewMember{FirstName: "Bob", LastName: "Martin", Password: "member-password", Attributes: stored})
+		require.NoError(t, err)
+		f.csv = testkit.CSV(t, f.st, &csvsync.Options{Clock: f.clock, Hasher: f.hasher, Parse: csvsync.ParseOptions{Attributes: []string{"extra"}}})
+		before := f.members()
+		_, err = f.plan("Nom;Prénom;Etat;extra\nAdmin;Alice;actif;\nMartin;Bob;actif;one too many\n", nil)
+		var fe *csvsync.FileError
+		require.ErrorAs(t, err, &fe)
+		assert.Equal(t, 3, fe.Problems[0].Line)
+		assert.Equal(t, "too_many_attributes", fe.Problems[0].Code)
+		assert.Equal(t, before, f.members())
+		// Replacing one of them stays within the bound.
+		f.csv = testkit.CSV(t, f.st, &csvsync.Options{Clock: f.clock, Hasher: f.hasher, Parse: csvsync.ParseOptions{Attributes: []string{"k00"}}})
+		f.importFile("Nom;Prénom;Etat;k00\nAdmin;Alice;actif;\nMartin;Bob;actif;w\n", nil)
+		assert.Equal(t, "w", byLogin(f.members())["bob.martin"].Attributes["k00"])
+	})
 }

@@ -51,6 +51,7 @@ func (s *Service) Export(ctx context.Context, actor membership.Actor, orgID stri
 		return 0, err
 	}
 	f := o.Filter
+	f.Attributes = f.Attributes.Normalized()
 	var statuses []membership.Status
 	for _, st := range f.Statuses {
 		if st == membership.StatusActive || st == membership.StatusDeactivated {

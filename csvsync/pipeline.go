@@ -209,8 +209,9 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 			a.Changes = append(a.Changes, Change{"status", string(mem.Status), string(r.Status)})
 			a.Status = r.Status
 		}
-		if len(f.Attributes) > 0 {
-			attributeChanges(&a, attrs[mem.ID], r.Attributes)
+		if len(f.Attributes) > 0 && !attributeChanges(&a, attrs[mem.ID], r.Attributes) {
+			probs.add(r.Line, "", "too_many_attributes", mem.Login, membership.MaxAttributes)
+			continue
 		}
 		password := r.PassKind == PasswordHashed || r.PassKind == PasswordPlain
 		if len(a.Changes) == 0 && !password {

@@ -107,6 +107,13 @@ func (s *Service) Claim(ctx context.Context, actor membership.Actor, orgID, name
 	if err != nil {
 		return membership.Domain{}, err
 	}
+	// A domain another org verified cannot be claimed. Checked before the
+	// transaction (a read of the pool inside it would need a second
+	// connection); a claim is unverified, so a race here verifies nothing.
+	owner, err := s.st.DomainOwner(ctx, name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return membership.Domain{}, err
+	}
 	var out membership.Domain
 	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermOrgManage); err != nil {
@@ -118,10 +125,8 @@ func (s *Service) Claim(ctx context.Context, actor membership.Actor, orgID, name
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if owner, err := s.st.DomainOwner(ctx, name); err == nil && owner.OrgID != orgID {
+		if owner.Verified() && owner.OrgID != orgID {
 			return &membership.DuplicateError{Key: "domain", Value: name}
-		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
 		}
 		now := svc.Now(s.clock)
 		d := membership.Domain{OrgID: orgID, Name: name, Token: membership.NewDomainToken(), Policy: membership.DomainPolicyNone, CreatedAt: now, UpdatedAt: now}

@@ -2,6 +2,7 @@ package domains_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"
 	"github.com/memberkit/memberkit/store"
+	"github.com/memberkit/memberkit/store/sqlstore"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -174,7 +176,7 @@ func TestDomainPermissions(t *testing.T) {
 		require.NoError(t, err)
 		big, err := f.roster.CreateRole(f.ctx, f.admin, f.org.ID, "Big")
 		require.NoError(t, err)
-		_, err = f.roster.UpdateRole(f.ctx, f.admin, f.org.ID, big.ID, "Big", []membership.Permission{membership.PermMembersManage, membership.PermMembersRead})
+		_, err = f.roster.UpdateRole(f.ctx, f.admin, f.org.ID, big.ID, "Big", []membership.Permission{membership.PermAuditRead, membership.PermMembersRead})
 		require.NoError(t, err)
 		m, err := f.roster.Add(f.ctx, f.admin, f.org.ID, roster.NewMember{FirstName: "Oscar", LastName: "Org", RoleID: mgr.ID, Password: "oscar-password"})
 		require.NoError(t, err)
@@ -266,4 +268,80 @@ func TestSuggestAndJoin(t *testing.T) {
 		_, err = f.domains.Join(f.ctx, f.org.ID, joiner("u-4", "max@conance.fr"))
 		assert.ErrorIs(t, err, membership.ErrForbidden)
 	})
+}
+
+// Review findings: an open invitation does not let Join pass the seat
+// limit; a join role that manages the org is refused, and a role in use
+// by a domain cannot be deleted.
+func TestJoinGuards(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		f := setup(t, newStore, membership.PremiumPlan(0))
+		sys := membership.SystemActor("host")
+		_, err := f.domains.Claim(f.ctx, f.admin, f.org.ID, "conance.fr")
+		require.NoError(t, err)
+		_, err = f.domains.MarkVerified(f.ctx, sys, f.org.ID, "conance.fr")
+		require.NoError(t, err)
+		_, err = f.domains.SetPolicy(f.ctx, f.admin, f.org.ID, "conance.fr", membership.DomainPolicyAutoJoin, "")
+		require.NoError(t, err)
+		_, err = f.roster.Add(f.ctx, f.admin, f.org.ID, roster.NewMember{FirstName: "Bob", LastName: "B", Password: "bob-password"})
+		require.NoError(t, err)
+		inv, err := invite.New(f.st, &invite.RecordingSender{}, nil)
+		require.NoError(t, err)
+		_, err = inv.Send(f.ctx, f.admin, f.org.ID, "zoe@conance.fr", "")
+		require.NoError(t, err)
+		// Over the limit already: 2 active, 1 pending, 2 seats.
+		require.NoError(t, f.roster.SetPlan(f.ctx, f.admin, f.org.ID, membership.PremiumPlan(2)))
+		_, err = f.domains.Join(f.ctx, f.org.ID, domains.Joiner{UserID: "u-z", Email: "zoe@conance.fr", FirstName: "Zoé", LastName: "L"})
+		assert.ErrorIs(t, err, membership.ErrMemberLimit)
+		used, _, err := f.roster.Seats(f.ctx, sys, f.org.ID)
+		require.NoError(t, err)
+		assert.Equal(t, 3, used, "nothing changed: the invitation is still pending")
+		require.NoError(t, f.roster.SetPlan(f.ctx, f.admin, f.org.ID, membership.PremiumPlan(0)))
+
+		// A join role that manages anything is refused, when set and when used.
+		for _, perms := range [][]membership.Permission{membership.AllPermissions(), {membership.PermMembersRead, membership.PermInvitationsManage}} {
+			r, err := f.roster.CreateRole(f.ctx, f.admin, f.org.ID, "Managing "+string(perms[len(perms)-1]))
+			require.NoError(t, err)
+			_, err = f.roster.UpdateRole(f.ctx, f.admin, f.org.ID, r.ID, r.Name, perms)
+			require.NoError(t, err)
+			_, err = f.domains.SetPolicy(f.ctx, f.admin, f.org.ID, "conance.fr", membership.DomainPolicyAutoJoin, r.ID)
+			assert.ErrorIs(t, err, membership.ErrInvalid, "%v", perms)
+		}
+		reader, err := f.roster.CreateRole(f.ctx, f.admin, f.org.ID, "Lecteurs")
+		require.NoError(t, err)
+		_, err = f.roster.UpdateRole(f.ctx, f.admin, f.org.ID, reader.ID, "Lecteurs", []membership.Permission{membership.PermMembersRead})
+		require.NoError(t, err)
+		_, err = f.domains.SetPolicy(f.ctx, f.admin, f.org.ID, "conance.fr", membership.DomainPolicyAutoJoin, reader.ID)
+		require.NoError(t, err)
+		_, err = f.roster.UpdateRole(f.ctx, f.admin, f.org.ID, reader.ID, "Lecteurs", []membership.Permission{membership.PermMembersRead, membership.PermMembersManage})
+		require.NoError(t, err)
+		_, err = f.domains.Join(f.ctx, f.org.ID, domains.Joiner{UserID: "u-m", Email: "max@conance.fr", FirstName: "Max", LastName: "M"})
+		assert.ErrorIs(t, err, membership.ErrForbidden, "the role grew since the policy was set")
+
+		err = f.roster.DeleteRole(f.ctx, f.admin, f.org.ID, reader.ID)
+		assert.ErrorIs(t, err, membership.ErrRoleInUse, "the domain gives it")
+	})
+}
+
+// On a one-connection SQLite database (what an in-memory database needs),
+// a claim must not wait for a second connection.
+func TestClaimOnOneConnection(t *testing.T) {
+	db, err := sql.Open("sqlite", "file:claim?mode=memory&cache=shared&_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	st, err := sqlstore.New(db, sqlstore.SQLite, nil)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, st.Migrate(ctx))
+	f := &fixture{ctx: ctx, st: st, dns: &fakeDNS{records: map[string][]string{}}}
+	f.domains, err = domains.New(st, nil)
+	require.NoError(t, err)
+	f.roster = testkit.Roster(t, st, &roster.Options{Hasher: membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1})})
+	f.org, f.admin = f.newOrg(t, "Solo", membership.PremiumPlan(0))
+	_, err = f.domains.Claim(ctx, f.admin, f.org.ID, "solo.fr")
+	require.NoError(t, err)
+	_, err = f.domains.MarkVerified(ctx, membership.SystemActor("host"), f.org.ID, "solo.fr")
+	require.NoError(t, err)
 }

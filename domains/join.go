@@ -95,23 +95,24 @@ func (s *Service) Join(ctx context.Context, orgID string, j Joiner) (membership.
 		if err != nil {
 			return err
 		}
-		if _, err := svc.NewRoles(tx, s.cat).Get(ctx, d.JoinRole()); err != nil {
+		// The role may have changed since the policy was set: checked again.
+		role, err := svc.NewRoles(tx, s.cat).Get(ctx, d.JoinRole())
+		if err != nil {
 			return err
+		}
+		if err := membership.CheckJoinRole(role); err != nil {
+			return &membership.ForbiddenError{ActorID: actor.String(), Reason: "the domain's role manages the org: nobody joins with it by domain", Err: err}
 		}
 		before, err := svc.Returning(ctx, tx, email, j.UserID)
 		if err != nil {
 			return err
 		}
 		now := svc.Now(s.clock)
-		// An open invitation to the same address is used up: its seat
-		// becomes the member's.
-		need := 1
+		// A pending invitation to the same address is used up: canceled,
+		// its seat is free for the member.
 		for inv, err := range tx.Invitations(ctx, store.InvitationQuery{Email: email, States: []membership.InvitationState{membership.InvitationPending}}) {
 			if err != nil {
 				return err
-			}
-			if inv.Open(now) {
-				need = 0
 			}
 			inv.State, inv.TokenHash, inv.UpdatedAt = membership.InvitationCanceled, nil, now
 			if err := tx.UpdateInvitation(ctx, inv); err != nil {
@@ -121,7 +122,7 @@ func (s *Service) Join(ctx context.Context, orgID string, j Joiner) (membership.
 			c.Detail = "the invitee joined by verified domain " + d.Name
 			emit(c)
 		}
-		if err := svc.CheckSeats(ctx, tx, now, need); err != nil {
+		if err := svc.CheckSeats(ctx, tx, now, 1); err != nil {
 			return err
 		}
 		m := membership.Member{OrgID: orgID, UserID: j.UserID, Email: email, FirstName: j.FirstName, LastName: j.LastName, RoleID: d.JoinRole(),

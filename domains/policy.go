@@ -12,9 +12,9 @@ import (
 // SetPolicy sets what a claimed domain does (permission org.manage): nothing,
 // suggest the org to new users at the domain, or let them join at once
 // with roleID ("" for the user role). The actor must be able to grant
-// roleID, and auto-join never gives the admin role: anyone with an
-// address at the domain would become an admin. The policy applies once
-// the domain is verified.
+// roleID, and joining never gives admin nor a role that manages the org
+// ([membership.CheckJoinRole]): anyone with an address at the domain
+// would get it. The policy applies once the domain is verified.
 func (s *Service) SetPolicy(ctx context.Context, actor membership.Actor, orgID, name string, policy membership.DomainPolicy, roleID string) (membership.Domain, error) {
 	if !policy.Valid() {
 		return membership.Domain{}, &membership.ValidationError{Field: "policy", Reason: fmt.Sprintf("unknown domain policy %q", membership.Excerpt(string(policy), 32))}
@@ -26,9 +26,6 @@ func (s *Service) SetPolicy(ctx context.Context, actor membership.Actor, orgID, 
 	if roleID == membership.RoleUser {
 		roleID = ""
 	}
-	if roleID == membership.RoleAdmin {
-		return membership.Domain{}, &membership.ValidationError{Field: "role", Reason: "joining by domain never gives the admin role"}
-	}
 	var out membership.Domain
 	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermOrgManage)
@@ -37,6 +34,9 @@ func (s *Service) SetPolicy(ctx context.Context, actor membership.Actor, orgID, 
 		}
 		role, err := svc.NewRoles(tx, s.cat).Get(ctx, (membership.Domain{RoleID: roleID}).JoinRole())
 		if err != nil {
+			return err
+		}
+		if err := membership.CheckJoinRole(role); err != nil {
 			return err
 		}
 		if err := a.CanGrant(role); err != nil {

@@ -218,6 +218,10 @@ func (s *Service) Accept(ctx context.Context, token string, d Details) (membersh
 			emit(e)
 			return nil
 		}
+		// The org may have restricted its invitations since this one left.
+		if err := domainAllowed(ctx, tx, inv.Email); err != nil {
+			return err
+		}
 		org, c, err := svc.OrgCounts(ctx, tx, now)
 		if err != nil {
 			return err

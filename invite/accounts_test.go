@@ -116,3 +116,31 @@ func TestInvitationsRestrictedToVerifiedDomains(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// An invitation accepted with a password over a removed member who was
+// linked to an account does not give that account access again; an
+// invitation sent before the org restricted its domains is refused.
+func TestAcceptDoesNotRevive(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		f := setup(t, newStore, membership.PremiumPlan(0))
+		old, err := f.roster.Add(f.ctx, membership.SystemActor("test"), f.org.ID, roster.NewMember{FirstName: "Jean", LastName: "Old", Email: "jean@corp.fr", UserID: "u-old", Password: "old-password"})
+		require.NoError(t, err)
+		_, err = f.roster.Remove(f.ctx, f.admin, f.org.ID, old.Member.ID)
+		require.NoError(t, err)
+		_, tok := f.send("jean@corp.fr")
+		m, err := f.inv.Accept(f.ctx, tok, details("Jean", "New"))
+		require.NoError(t, err)
+		assert.Equal(t, old.Member.ID, m.ID, "the record comes back")
+		assert.Empty(t, m.UserID, "without the old account's link")
+		ok, err := f.roster.Can(f.ctx, f.org.ID, membership.ActorUser("u-old"), membership.PermMembersRead)
+		require.NoError(t, err)
+		assert.False(t, ok)
+
+		_, tok = f.send("paul@gmail.com")
+		ds, err := domains.New(f.st, nil)
+		require.NoError(t, err)
+		require.NoError(t, ds.RestrictInvitations(f.ctx, f.admin, f.org.ID, true))
+		_, err = f.inv.Accept(f.ctx, tok, details("Paul", "Gmail"))
+		assert.ErrorIs(t, err, membership.ErrDomainRestricted)
+	})
+}

@@ -84,6 +84,21 @@ func ValidateAttributes(attrs Attributes) (Attributes, error) {
 	return out, nil
 }
 
+// Normalized returns the attributes with their values as stored: trimmed
+// and in NFC. Empty values stay (in a change they remove a key; in a
+// filter they select members without it). Use it on values people typed
+// before comparing them with stored ones.
+func (a Attributes) Normalized() Attributes {
+	if a == nil {
+		return nil
+	}
+	out := make(Attributes, len(a))
+	for k, v := range a {
+		out[k] = norm.NFC.String(strings.TrimSpace(v))
+	}
+	return out
+}
+
 // Clone returns a copy of the attributes (nil for none).
 func (a Attributes) Clone() Attributes {
 	if len(a) == 0 {

@@ -60,6 +60,22 @@ func (d Domain) JoinRole() string {
 	return d.RoleID
 }
 
+// CheckJoinRole refuses a role for joining by domain when it holds a
+// permission that manages the org (members, invitations, roles, the org,
+// imports) or is admin: anyone with an address at the domain would get
+// it. Read permissions and the host's own are allowed.
+func CheckJoinRole(r Role) error {
+	if r.ID == RoleAdmin {
+		return invalid("role", "joining by domain never gives the admin role")
+	}
+	for _, p := range []Permission{PermMembersManage, PermInvitationsManage, PermRolesManage, PermOrgManage, PermCSVImport} {
+		if r.Has(p) {
+			return invalid("role", "role %q holds %s: joining by domain never gives a management permission", r.ID, p)
+		}
+	}
+	return nil
+}
+
 // Domain verification record: a TXT record at
 // "_memberkit-challenge.<domain>" whose value is
 // "memberkit-verification=<token>".

@@ -82,6 +82,8 @@ type Event struct {
 	StatusBefore, StatusAfter Status
 	Detail                    string // free text: which fields changed, why
 	// Attributes are, on a member event, the member's host attributes
-	// after the change (see [Member.Attributes]).
+	// after the change (see [Member.Attributes]), when the change read or
+	// set them: every service does, but a CSV import only when its file
+	// has attribute columns.
 	Attributes Attributes
 }

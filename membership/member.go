@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // PasswordHash is a stored password hash in PHC string form. It never
@@ -185,17 +187,21 @@ func ValidateMember(m *Member) error {
 	return nil
 }
 
-// ValidateUserID checks a host account ID: at most 128 bytes of printable
-// ASCII without spaces (hosts use UUIDs, numbers, "user_2abc…"); empty is
-// allowed (no account linked).
+// ValidateUserID checks a host account ID (hosts use UUIDs, numbers,
+// "user_2abc…", "auth0|…"): at most 128 bytes of UTF-8, no control
+// character, no space at either end (some databases compare "u1" and
+// "u1 " as equal). Empty is allowed: no account linked. IDs compare
+// exactly otherwise.
 func ValidateUserID(id string) error {
-	if len(id) > 128 {
+	switch {
+	case len(id) > 128:
 		return invalid("user_id", "longer than 128 bytes")
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] <= ' ' || id[i] >= 0x7f {
-			return invalid("user_id", "contains a character other than printable ASCII")
-		}
+	case !utf8.ValidString(id):
+		return invalid("user_id", "not valid UTF-8")
+	case strings.TrimSpace(id) != id:
+		return invalid("user_id", "starts or ends with a space")
+	case strings.ContainsFunc(id, unicode.IsControl):
+		return invalid("user_id", "contains a control character")
 	}
 	return nil
 }

@@ -103,7 +103,7 @@ func (s *Service) MemberOfUser(ctx context.Context, actor membership.Actor, orgI
 // ([membership.ActorUser]) or the system (always allowed); an actor with
 // no active member in the org, or one who must first change a temporary
 // password, may do nothing. An org or actor that does not exist gives
-// false. A permission the catalog does not declare is an error matching
+// false (the system actor, never read, gives true). A permission the catalog does not declare is an error matching
 // [membership.ErrInvalid], so that a typo fails loudly rather than
 // denying quietly.
 //

@@ -178,6 +178,18 @@ func TestMemberOfUserAndFilters(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, back.Restored)
 		assert.Equal(t, ada.Member.ID, back.Member.ID)
+
+		// Someone else brought back on a removed member's login does not
+		// inherit its account: the old account gets no access.
+		_, err = f.svc.Remove(f.ctx, f.actor, f.org.ID, ada.Member.ID)
+		require.NoError(t, err)
+		reused, err := f.svc.Add(f.ctx, f.actor, f.org.ID, roster.NewMember{FirstName: "Ada", LastName: "Back", Login: back.Member.Login, Password: "other-password"})
+		require.NoError(t, err)
+		assert.True(t, reused.Restored)
+		assert.Empty(t, reused.Member.UserID)
+		ok, err := f.svc.Can(f.ctx, f.org.ID, membership.ActorUser("u-ada"), membership.PermMembersRead)
+		require.NoError(t, err)
+		assert.False(t, ok)
 	})
 }
 
@@ -201,6 +213,15 @@ func TestMemberAttributes(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, membership.Attributes{"site": "Paris"}, m.Attributes, "set one, remove one")
 		assert.Equal(t, membership.Attributes{"site": "Paris"}, f.get(bob.ID).Attributes)
+
+		// A change that normalises to nothing writes nothing; filters are
+		// normalised like stored values.
+		_, err = f.svc.Edit(f.ctx, f.actor, f.org.ID, bob.ID, roster.Patch{Attributes: membership.Attributes{"site": " Paris "}})
+		require.NoError(t, err)
+		page, err := f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{MemberFilter: store.MemberFilter{Attributes: membership.Attributes{"site": "Paris "}}})
+		require.NoError(t, err)
+		require.Len(t, page.Members, 1)
+		assert.Equal(t, bob.ID, page.Members[0].ID)
 
 		evs, err := f.svc.Events(f.ctx, f.actor, f.org.ID, store.EventQuery{SubjectID: bob.ID})
 		require.NoError(t, err)
@@ -309,7 +330,11 @@ func TestUndeclaredPermissionNeverGranted(t *testing.T) {
 		assert.Equal(t, map[string][]membership.Permission{role.ID: {permCommissionsCreate}}, rep.UnknownPermissions)
 		assert.NotEmpty(t, rep.Warnings)
 
-		// Declared again, it grants again: the stored role was not changed.
+		// Editing the role meanwhile keeps what it stores but cannot grant.
+		_, err = f.svc.UpdateRole(f.ctx, f.actor, f.org.ID, role.ID, "Commerciaux", []membership.Permission{membership.PermMembersRead, permReportsView})
+		require.NoError(t, err)
+
+		// Declared again, it grants again.
 		f.withCatalog(hostCatalog(t))
 		ok, err = f.svc.Can(f.ctx, f.org.ID, membership.ActorMember(sam.ID), permCommissionsCreate)
 		require.NoError(t, err)

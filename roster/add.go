@@ -179,9 +179,10 @@ func (s *Service) placeMember(ctx context.Context, tx store.Tx, cand membership.
 		if cand.Email != "" {
 			m.Email = cand.Email
 		}
-		if cand.UserID != "" {
-			m.UserID = cand.UserID
-		}
+		// Linked to the account given (only the system actor gives one),
+		// or to none: whoever reuses a removed member's address or login
+		// must not inherit the old account's link.
+		m.UserID = cand.UserID
 		m.Status = membership.StatusActive
 		m.PasswordHash, m.MustChangePassword, m.SecurityStamp = cand.PasswordHash, cand.MustChangePassword, cand.SecurityStamp
 		if explicitLogin && !strings.EqualFold(old.Login, cand.Login) {

@@ -183,6 +183,7 @@ func (s *Service) changeWhere(ctx context.Context, actor membership.Actor, orgID
 		from = membership.StatusDeactivated
 	}
 	f.Statuses = []membership.Status{from}
+	f.Attributes = f.Attributes.Normalized()
 	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		res = BulkResult{}
 		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersManage)

@@ -84,6 +84,7 @@ func (s *Service) List(ctx context.Context, actor membership.Actor, orgID string
 	}
 	limit = min(limit, MaxPageSize)
 	f := q.MemberFilter
+	f.Attributes = f.Attributes.Normalized() // as stored: trimmed, NFC
 	wantPending := false
 	if len(f.Statuses) == 0 {
 		f.Statuses = []membership.Status{membership.StatusActive, membership.StatusDeactivated}
@@ -136,6 +137,7 @@ func (s *Service) Count(ctx context.Context, actor membership.Actor, orgID strin
 	if len(f.Statuses) == 0 {
 		f.Statuses = []membership.Status{membership.StatusActive, membership.StatusDeactivated}
 	}
+	f.Attributes = f.Attributes.Normalized()
 	var n int
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
 		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersRead); err != nil {

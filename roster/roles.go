@@ -83,6 +83,10 @@ func (s *Service) UpdateRole(ctx context.Context, actor membership.Actor, orgID,
 		}
 		old := r
 		before := strings.Join(permStrings(r.Permissions), ",")
+		unknown, err := svc.NewRoles(tx, s.cat).Unknown(ctx)
+		if err != nil {
+			return err
+		}
 		r.Name, r.Permissions, r.UpdatedAt = name, slices.Clone(perms), svc.Now(s.clock)
 		if err := s.cat.ValidateRole(&r); err != nil {
 			return err
@@ -93,7 +97,12 @@ func (s *Service) UpdateRole(ctx context.Context, actor membership.Actor, orgID,
 		if err := s.uniqueRoleName(ctx, tx, r); err != nil {
 			return err
 		}
-		if err := tx.PutRole(ctx, r); err != nil {
+		// Permissions the catalog no longer declares stay stored (and
+		// ungranted), so that declaring them again restores them.
+		stored := r
+		stored.Permissions = slices.Concat(r.Permissions, unknown[r.ID])
+		slices.Sort(stored.Permissions)
+		if err := tx.PutRole(ctx, stored); err != nil {
 			return err
 		}
 		e := svc.Event(r.UpdatedAt, membership.EventRoleUpdated, actor, r.ID)
@@ -115,8 +124,9 @@ func permStrings(ps []membership.Permission) []string {
 
 // DeleteRole deletes a custom role (permission roles.manage) whose every
 // permission the actor holds. A role still held by any member (removed
-// ones included, since they can come back) or offered by a pending
-// invitation is refused with [membership.ErrRoleInUse].
+// ones included, since they can come back), offered by a pending
+// invitation, or given by joining with a domain is refused with
+// [membership.ErrRoleInUse].
 func (s *Service) DeleteRole(ctx context.Context, actor membership.Actor, orgID, roleID string) error {
 	return s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		a, r, err := s.customRole(ctx, tx, actor, roleID)
@@ -139,6 +149,15 @@ func (s *Service) DeleteRole(ctx context.Context, actor membership.Actor, orgID,
 			}
 			if inv.RoleID == roleID {
 				return fmt.Errorf("role %s is offered by a pending invitation: %w", roleID, membership.ErrRoleInUse)
+			}
+		}
+		ds, err := tx.Domains(ctx)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if d.RoleID == roleID {
+				return fmt.Errorf("role %s is given by joining with domain %s: %w", roleID, d.Name, membership.ErrRoleInUse)
 			}
 		}
 		if err := tx.DeleteRole(ctx, roleID); err != nil {

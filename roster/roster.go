@@ -314,9 +314,17 @@ func (s *Service) Edit(ctx context.Context, actor membership.Actor, orgID, membe
 			m.Groups = *p.Groups
 			changed = append(changed, "groups")
 		}
-		if merged := m.Attributes.Merge(p.Attributes); p.Attributes != nil && !merged.Equal(m.Attributes) {
-			m.Attributes = merged
-			changed = append(changed, "attributes")
+		if p.Attributes != nil {
+			// Compared as they would be stored (trimmed, NFC): a change
+			// that normalises to nothing writes nothing.
+			merged, err := membership.ValidateAttributes(m.Attributes.Merge(p.Attributes.Normalized()))
+			if err != nil {
+				return "", "", err
+			}
+			if !merged.Equal(m.Attributes) {
+				m.Attributes = merged
+				changed = append(changed, "attributes")
+			}
 		}
 		if len(changed) == 0 {
 			return "", "", nil

@@ -333,7 +333,9 @@ type MemberFilter struct {
 	IDs      []string // one of these IDs
 	UserID   string   // linked to this host account
 	// Attributes selects members carrying every one of these key=value
-	// pairs (values compared exactly).
+	// pairs, values compared exactly (the services trim them and put
+	// them in NFC first, as values are stored); a pair with an empty
+	// value selects members without that key.
 	Attributes membership.Attributes
 }
 

@@ -47,8 +47,9 @@ func Returning(ctx context.Context, tx store.Tx, email, userID string) (*members
 }
 
 // Admit stores m, a newcomer (names, email, role, account, status,
-// stamp and UpdatedAt set), inside tx: over before when it comes back, as
-// a new member otherwise. login is the one asked for ("" for before's, or
+// stamp and UpdatedAt set), inside tx: over before when it comes back
+// (keeping its groups and attributes, but linked to m's account only),
+// as a new member otherwise. login is the one asked for ("" for before's, or
 // the default rule's). It returns the member as stored.
 func Admit(ctx context.Context, tx store.Tx, m membership.Member, before *membership.Member, login string) (membership.Member, error) {
 	switch {
@@ -90,10 +91,10 @@ func Admit(ctx context.Context, tx store.Tx, m membership.Member, before *member
 		m.Version = 1
 		return m, nil
 	}
+	// The record comes back linked to the account that is joining, or to
+	// none: a removed member's old account must not regain access through
+	// someone else reusing the address.
 	m.CreatedAt, m.Version, m.Groups, m.LastLoginAt = before.CreatedAt, before.Version, before.Groups, before.LastLoginAt
-	if m.UserID == "" {
-		m.UserID = before.UserID
-	}
 	if m.Attributes == nil {
 		m.Attributes = before.Attributes
 	}

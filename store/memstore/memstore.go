@@ -145,16 +145,22 @@ func (s *Store) Update(ctx context.Context, orgID string, fn func(tx store.Tx) e
 	}
 	defer func() { <-st.writer }()
 	t := newTx(s, st, false)
+	committed := false
+	defer func() {
+		if !committed { // fn failed, or panicked: what it reserved is freed
+			s.release(st, t)
+		}
+	}()
 	err = fn(t)
 	t.done = true
 	if err == nil {
 		err = ctx.Err()
 	}
 	if err != nil {
-		s.release(st, t)
 		return err
 	}
 	s.commit(st, t)
+	committed = true
 	return nil
 }
 

@@ -86,11 +86,19 @@ func (mysqlDialect) migrationLock(ctx context.Context, _ *Store, conn *sql.Conn)
 }
 
 // applyMigration runs the statements one by one: MySQL commits DDL at
-// once, so each statement is written to be run again by a later Migrate
-// when one after it fails.
+// once, so a later Migrate runs again the migration a failure cut short.
+// A statement that finds its column, index or table already there (error
+// 1060, 1061 or 1050: applied by the run that was cut short) is taken as
+// applied; the others are written to be run twice.
 func (mysqlDialect) applyMigration(ctx context.Context, s *Store, conn *sql.Conn, m Migration) error {
-	if err := execMigration(ctx, conn, m, " (statements before it are applied; fix the cause and run Migrate again)"); err != nil {
-		return err
+	for i, st := range statements(m.SQL) {
+		if _, err := conn.ExecContext(ctx, st); err != nil {
+			switch mysqlCode(err) {
+			case 1060, 1061, 1050: // duplicate column, duplicate key name, table exists
+				continue
+			}
+			return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s, statement %d: %w (statements before it are applied; fix the cause and run Migrate again)", m.Name, i+1, err))
+		}
 	}
 	if err := recordMigration(ctx, s, conn, m, time.Now().UnixMicro()); err != nil {
 		return ctxErr(ctx, fmt.Errorf("sqlstore: migration %s: record: %w", m.Name, err))

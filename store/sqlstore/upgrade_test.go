@@ -42,16 +42,26 @@ func TestMigration5FromVersion4(t *testing.T) {
 			for _, org := range []string{"o1", "o2"} {
 				exec(`INSERT INTO memberkit_orgs (id, name, plan_name, member_limit, features, roster_version, active_members, active_admins, created_at, updated_at) VALUES (?, ?, 'premium', 0, '', 1, 2, 1, 1, 1)`, org, "Org "+org)
 			}
-			member := func(org, id, user, login string) {
+			member := func(org, id, user, login, status string) {
 				exec(`INSERT INTO memberkit_members (org_id, id, user_id, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, created_at, updated_at, version, security_stamp) `+
-					`VALUES (?, ?, ?, ?, ?, '', NULL, 'Jean', 'Dupont', 'admin', 'active', '', 'jean dupont', NULL, '', ?, 1, 1, 1, 'stamp')`, org, id, user, login, login, false)
+					`VALUES (?, ?, ?, ?, ?, '', NULL, 'Jean', 'Dupont', 'admin', ?, '', 'jean dupont', NULL, '', ?, 1, 1, 1, 'stamp')`, org, id, user, login, login, status, false)
 			}
-			member("o1", "m-a", "u1", "jean.a") // the oldest of the two: keeps the link
-			member("o1", "m-b", "u1", "jean.b")
-			member("o1", "m-c", "", "jean.c")
-			member("o2", "m-d", "u1", "jean.d")
+			member("o1", "m-a", "u1", "jean.a", "active") // the oldest of two active ones: keeps the link
+			member("o1", "m-b", "u1", "jean.b", "active")
+			member("o1", "m-c", "", "jean.c", "active")
+			member("o2", "m-d", "u1", "jean.d", "active")
+			member("o1", "m-e", "u2", "jean.e", "removed") // older, but removed
+			member("o1", "m-f", "u2", "jean.f", "deactivated")
+			member("o1", "m-g", "Zoé Martin", "jean.g", "active") // legacy IDs of any shape
+			member("o1", "m-h", "u3 ", "jean.h", "active")        // but not with a space at an end
+			member("o2", "m-i", "u3", "jean.i", "active")
 			exec(`INSERT INTO memberkit_events (org_id, id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail) VALUES ('o1', 'e1', 1, 'member.added', 'system:test', 'm-a', '', 'admin', '', 'active', '')`)
 
+			if d == sqlstore.MySQL {
+				// MySQL commits DDL at once: a run cut short after its first
+				// statement is finished by the next one.
+				exec(`ALTER TABLE memberkit_members ADD COLUMN user_key VARCHAR(128) NULL`)
+			}
 			require.NoError(t, st.Migrate(ctx))
 			applied, err := st.MigrationsApplied(ctx)
 			require.NoError(t, err)
@@ -65,6 +75,15 @@ func TestMigration5FromVersion4(t *testing.T) {
 				require.NoError(t, err)
 				assert.Empty(t, b.UserID, "the later one is unlinked")
 				assert.Nil(t, b.Attributes)
+				m, err = tx.MemberByUserID(ctx, "u2")
+				require.NoError(t, err)
+				assert.Equal(t, "m-f", m.ID, "a member who may come back to work wins over a removed one")
+				m, err = tx.MemberByUserID(ctx, "Zoé Martin")
+				require.NoError(t, err)
+				assert.Equal(t, "m-g", m.ID)
+				h, err := tx.Member(ctx, "m-h")
+				require.NoError(t, err)
+				assert.Empty(t, h.UserID, "an ID with a space at an end is not linked")
 				evs, err := store.Collect(tx.Events(ctx, store.EventQuery{}))
 				require.NoError(t, err)
 				require.Len(t, evs, 1)
@@ -86,6 +105,10 @@ func TestMigration5FromVersion4(t *testing.T) {
 				got = append(got, m.Org.ID+"/"+m.Member.ID)
 			}
 			assert.Equal(t, []string{"o1/m-a", "o2/m-d"}, got)
+			ms, err = st.Memberships(ctx, "u3")
+			require.NoError(t, err)
+			require.Len(t, ms, 1)
+			assert.Equal(t, "m-i", ms[0].Member.ID)
 
 			// From now on an account has one member per org.
 			err = st.Update(ctx, "o1", func(tx store.Tx) error {

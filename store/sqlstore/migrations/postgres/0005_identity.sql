@@ -4,14 +4,19 @@
 -- A member's host account (user_id) becomes a unique link: user_key holds
 -- it (NULL for none), unique per org and indexed across orgs for the
 -- memberships of one account. Where version 4 let two members of one org
--- carry the same user_id, the oldest (smallest ID) keeps the link and the
--- others keep their user_id column only, unlinked.
+-- carry the same user_id, one keeps the link: the active one, else the
+-- deactivated one, else the removed one, the oldest (smallest ID) among
+-- equals. The others are unlinked (their old user_id stays in that column
+-- until their next change). An ID with a space at either end, which some
+-- databases compare equal to the same ID without it, is not linked.
 ALTER TABLE memberkit_members ADD COLUMN user_key VARCHAR(128) COLLATE "C";
 ALTER TABLE memberkit_members ADD COLUMN attributes TEXT NOT NULL DEFAULT '';
 UPDATE memberkit_members m SET user_key = m.user_id
-    WHERE m.user_id <> '' AND NOT EXISTS (
+    WHERE m.user_id <> '' AND m.user_id = TRIM(m.user_id) AND NOT EXISTS (
         SELECT 1 FROM memberkit_members o
-        WHERE o.org_id = m.org_id AND o.user_id = m.user_id AND o.id < m.id);
+        WHERE o.org_id = m.org_id AND o.user_id = m.user_id
+          AND ((CASE o.status WHEN 'active' THEN 0 WHEN 'deactivated' THEN 1 ELSE 2 END) < (CASE m.status WHEN 'active' THEN 0 WHEN 'deactivated' THEN 1 ELSE 2 END)
+               OR (CASE o.status WHEN 'active' THEN 0 WHEN 'deactivated' THEN 1 ELSE 2 END) = (CASE m.status WHEN 'active' THEN 0 WHEN 'deactivated' THEN 1 ELSE 2 END) AND o.id < m.id));
 CREATE UNIQUE INDEX memberkit_members_user_uq ON memberkit_members (org_id, user_key);
 CREATE INDEX memberkit_members_user_idx ON memberkit_members (user_key);
 
