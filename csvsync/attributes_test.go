@@ -112,3 +112,11 @@ func TestAttributeColumnsBounded(t *testing.T) {
 		assert.Equal(t, "w", byLogin(f.members())["bob.martin"].Attributes["k00"])
 	})
 }
+
+// A nil file is an error, not a panic.
+func TestPlanNilFile(t *testing.T) {
+	st := testdb.Kinds()[0].New(t)
+	svc := testkit.CSV(t, st, nil)
+	_, err := svc.Plan(t.Context(), membership.SystemActor("t"), "any", nil, nil)
+	assert.ErrorIs(t, err, membership.ErrInvalid)
+}

@@ -159,6 +159,9 @@ const passwordMask = "•••"
 // the mass-deactivation guard give [membership.ErrMemberLimit],
 // [membership.ErrLastAdmin] and [ErrMassDeactivation].
 func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string, f *File, opts *PlanOptions) (*Plan, error) {
+	if f == nil {
+		return nil, &membership.ValidationError{Field: "file", Reason: "no file: Parse one first"}
+	}
 	var o PlanOptions
 	if opts != nil {
 		o = *opts

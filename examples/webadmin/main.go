@@ -12,13 +12,16 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -30,39 +33,60 @@ import (
 )
 
 func main() {
+	if err := run(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// run serves until Ctrl-C or SIGTERM, then removes the demo's temporary
+// directory (run returns, so its deferred calls run, where log.Fatal
+// would have skipped them).
+func run() error {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	dbPath := flag.String("db", "", "SQLite file; default a new demo database in a temporary directory")
 	orgID := flag.String("org", "", "org to administer; default a new demo org")
 	flag.Parse()
-	ctx := context.Background()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	if *dbPath == "" {
 		dir, err := os.MkdirTemp("", "memberkit-webadmin-")
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
+		defer os.RemoveAll(dir)
 		*dbPath = filepath.Join(dir, "members.db")
 	}
 	st, err := openSQLite(ctx, *dbPath)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
+	defer st.DB().Close()
 	if *orgID == "" {
 		org, err := Seed(ctx, st, nil)
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		*orgID = org.ID
 		fmt.Printf("demo org %s in %s\nlog in as alice.durand / %s\n", org.ID, *dbPath, DemoPassword)
 	}
 	srv, err := NewServer(Config{OrgID: *orgID, Store: st, Logger: logger, BaseURL: "http://" + *addr})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Printf("listening on http://%s\n", *addr)
 	hs := &http.Server{Addr: *addr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	log.Fatal(hs.ListenAndServe())
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(shutdown)
+	}()
+	if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 func openSQLite(ctx context.Context, path string) (*sqlstore.Store, error) {

@@ -131,7 +131,26 @@ func ctxErr(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("%w (%v)", cerr, err)
 	}
+	if missingTable(err) && !errors.Is(err, ErrNotMigrated) {
+		return fmt.Errorf("%w (%w)", ErrNotMigrated, err)
+	}
 	return err
+}
+
+// ErrNotMigrated is returned when a memberkit table does not exist: the
+// store was used before [Store.Migrate] (or the files of [Migrations])
+// created its schema.
+var ErrNotMigrated = errors.New("sqlstore: the database has no memberkit tables: call Store.Migrate first")
+
+// missingTable recognises "no such table" on each database, by shape:
+// SQLite's message, PostgreSQL's SQLSTATE 42P01, MySQL's error 1146.
+func missingTable(err error) bool {
+	var st sqlStater
+	if errors.As(err, &st) && st.SQLState() == "42P01" {
+		return true
+	}
+	msg := err.Error()
+	return mysqlCode(err) == 1146 || strings.Contains(msg, "no such table: memberkit_")
 }
 
 // CreateOrg stores a new org.

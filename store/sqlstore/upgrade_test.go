@@ -125,3 +125,25 @@ func TestMigration5FromVersion4(t *testing.T) {
 		})
 	}
 }
+
+// A store used before Migrate says so, on each database.
+func TestUnmigratedStoreSaysSo(t *testing.T) {
+	for _, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres, sqlstore.MySQL} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			st, err := sqlstore.New(testdb.Empty(t, d), d, nil)
+			require.NoError(t, err)
+			err = st.CreateOrg(ctx, membership.Org{ID: "o1", Name: "Acme"})
+			assert.ErrorIs(t, err, sqlstore.ErrNotMigrated)
+			_, err = st.Org(ctx, "o1")
+			assert.ErrorIs(t, err, sqlstore.ErrNotMigrated)
+			err = st.Update(ctx, "o1", func(store.Tx) error { return nil })
+			assert.ErrorIs(t, err, sqlstore.ErrNotMigrated)
+			err = st.View(ctx, "o1", func(store.Tx) error { return nil })
+			assert.ErrorIs(t, err, sqlstore.ErrNotMigrated)
+			_, err = st.Memberships(ctx, "u1")
+			assert.ErrorIs(t, err, sqlstore.ErrNotMigrated)
+			assert.Contains(t, err.Error(), "Migrate")
+		})
+	}
+}
