@@ -240,7 +240,7 @@ func TestSuggestAndJoin(t *testing.T) {
 		// is used up rather than counted twice.
 		inv, err := invite.New(f.st, &invite.RecordingSender{}, nil)
 		require.NoError(t, err)
-		_, err = inv.Send(f.ctx, f.admin, f.org.ID, "zoe@conance.fr", "")
+		_, err = inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "zoe@conance.fr"})
 		require.NoError(t, err)
 		z, err := f.domains.Join(f.ctx, f.org.ID, domains.Joiner{UserID: "u-3", Email: "zoe@conance.fr", FirstName: "Zoé", LastName: "Lefèvre"})
 		require.NoError(t, err, "the invitation's seat becomes the member's")
@@ -287,7 +287,7 @@ func TestJoinGuards(t *testing.T) {
 		require.NoError(t, err)
 		inv, err := invite.New(f.st, &invite.RecordingSender{}, nil)
 		require.NoError(t, err)
-		_, err = inv.Send(f.ctx, f.admin, f.org.ID, "zoe@conance.fr", "")
+		_, err = inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "zoe@conance.fr"})
 		require.NoError(t, err)
 		// Over the limit already: 2 active, 1 pending, 2 seats.
 		require.NoError(t, f.roster.SetPlan(f.ctx, f.admin, f.org.ID, membership.PremiumPlan(2)))

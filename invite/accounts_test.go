@@ -24,7 +24,7 @@ func TestAcceptAsUser(t *testing.T) {
 		role, err := f.roster.CreateRole(f.ctx, f.admin, f.org.ID, "Commercial")
 		require.NoError(t, err)
 
-		inv, err := f.inv.Send(f.ctx, f.admin, f.org.ID, "ada@example.com", role.ID)
+		inv, err := f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "ada@example.com", RoleID: role.ID})
 		require.NoError(t, err)
 		m, err := f.inv.AcceptAsUser(f.ctx, f.sender.TokenFor("ada@example.com"), "u-ada", invite.Details{FirstName: "Ada", LastName: "Lovelace"})
 		require.NoError(t, err)
@@ -38,7 +38,7 @@ func TestAcceptAsUser(t *testing.T) {
 		assert.Equal(t, f.org.ID, ms[0].Org.ID)
 
 		// Already a member: by account, whatever the address invited.
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "ada.other@example.com", "")
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "ada.other@example.com"})
 		require.NoError(t, err)
 		tok := f.sender.TokenFor("ada.other@example.com")
 		_, err = f.inv.AcceptAsUser(f.ctx, tok, "u-ada", invite.Details{FirstName: "Ada", LastName: "Lovelace"})
@@ -61,7 +61,7 @@ func TestAcceptAsUser(t *testing.T) {
 		require.Len(t, evs, 1)
 		assert.Equal(t, "user:u-ada", evs[0].Actor)
 
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "bob@example.com", "")
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "bob@example.com"})
 		require.NoError(t, err)
 		_, err = f.inv.AcceptAsUser(f.ctx, f.sender.TokenFor("bob@example.com"), "u-bob", invite.Details{FirstName: "Bob", LastName: "M", Password: "bob-password"})
 		assert.ErrorIs(t, err, membership.ErrInvalid, "an account that signs in through the host gets no password")
@@ -77,7 +77,7 @@ func TestSendAsUserRecordsTheMember(t *testing.T) {
 		f := setup(t, newStore, membership.PremiumPlan(0))
 		a, err := f.roster.Add(f.ctx, membership.SystemActor("test"), f.org.ID, roster.NewMember{FirstName: "Ina", LastName: "Viter", RoleID: membership.RoleAdmin, UserID: "u-ina", Password: "ina-password"})
 		require.NoError(t, err)
-		inv, err := f.inv.Send(f.ctx, membership.ActorUser("u-ina"), f.org.ID, "new@example.com", "")
+		inv, err := f.inv.Send(f.ctx, membership.ActorUser("u-ina"), f.org.ID, invite.To{Email: "new@example.com"})
 		require.NoError(t, err)
 		assert.Equal(t, "member:"+a.Member.ID, inv.InvitedBy, "the sender is recorded as the member it resolved to")
 		_, err = f.roster.Deactivate(f.ctx, f.admin, f.org.ID, a.Member.ID)
@@ -102,17 +102,17 @@ func TestInvitationsRestrictedToVerifiedDomains(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, ds.RestrictInvitations(f.ctx, f.admin, f.org.ID, true))
 
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "jean@conance.fr", "")
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "jean@conance.fr"})
 		require.NoError(t, err)
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "jean@gmail.com", "")
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "jean@gmail.com"})
 		assert.ErrorIs(t, err, membership.ErrDomainRestricted)
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "jean@unproven.fr", "")
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "jean@unproven.fr"})
 		assert.ErrorIs(t, err, membership.ErrDomainRestricted, "a claim that is not verified does not count")
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "jean@sub.conance.fr", "")
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "jean@sub.conance.fr"})
 		assert.ErrorIs(t, err, membership.ErrDomainRestricted, "the exact domain only")
 
 		require.NoError(t, ds.RestrictInvitations(f.ctx, f.admin, f.org.ID, false))
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "jean@gmail.com", "")
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "jean@gmail.com"})
 		require.NoError(t, err)
 	})
 }

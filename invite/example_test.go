@@ -35,7 +35,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	inv, err := invitations.Send(ctx, membership.ActorMember(admin.Member.ID), org.ID, "zoe@example.com", membership.RoleUser)
+	inv, err := invitations.Send(ctx, membership.ActorMember(admin.Member.ID), org.ID, invite.To{Email: "zoe@example.com", RoleID: membership.RoleUser})
 	if err != nil {
 		log.Fatal(err)
 	}

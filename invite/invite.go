@@ -105,7 +105,14 @@ func (s *Service) deliver(ctx context.Context, inv membership.Invitation, token 
 	return nil
 }
 
-// Send invites email to join the org with a role (permission
+// To is who an invitation goes to, and with which role: a struct, so that
+// an email and a role ID cannot be swapped by mistake.
+type To struct {
+	Email  string // required
+	RoleID string // default membership.RoleUser
+}
+
+// Send invites to.Email to join the org with to.RoleID (permission
 // invitations.manage). It refuses an email that belongs to a member who is
 // not removed ([membership.ErrAlreadyMember]), a second pending invitation
 // for the same email ([membership.ErrInvitationPending]: resend it
@@ -117,11 +124,12 @@ func (s *Service) deliver(ctx context.Context, inv membership.Invitation, token 
 // an email whose removed member it could act on. When the sender fails,
 // the invitation is returned with a [*SendError]: it stays pending and
 // can be resent.
-func (s *Service) Send(ctx context.Context, actor membership.Actor, orgID, email, roleID string) (membership.Invitation, error) {
-	email, err := membership.ValidateEmail(email)
+func (s *Service) Send(ctx context.Context, actor membership.Actor, orgID string, to To) (membership.Invitation, error) {
+	email, err := membership.ValidateEmail(to.Email)
 	if err != nil {
 		return membership.Invitation{}, err
 	}
+	roleID := to.RoleID
 	if roleID == "" {
 		roleID = membership.RoleUser
 	}

@@ -58,7 +58,7 @@ func setup(t *testing.T, newStore func(testing.TB) store.Store, plan membership.
 
 func (f *fixture) send(email string) (membership.Invitation, string) {
 	f.t.Helper()
-	inv, err := f.inv.Send(f.ctx, f.admin, f.org.ID, email, membership.RoleUser)
+	inv, err := f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: email, RoleID: membership.RoleUser})
 	require.NoError(f.t, err)
 	tok := f.sender.TokenFor(email)
 	require.Len(f.t, tok, invite.TokenLen)
@@ -77,7 +77,7 @@ func TestFlowAndExpiry(t *testing.T) {
 		f := setup(t, newStore, membership.PremiumPlan(0))
 		role, err := f.roster.CreateRole(f.ctx, f.admin, f.org.ID, "Commercial")
 		require.NoError(t, err)
-		inv, err := f.inv.Send(f.ctx, f.admin, f.org.ID, "Zoe.Lefevre@Example.com", role.ID)
+		inv, err := f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "Zoe.Lefevre@Example.com", RoleID: role.ID})
 		require.NoError(t, err)
 		assert.Equal(t, "zoe.lefevre@example.com", inv.Email)
 		assert.True(t, inv.ExpiresAt.Equal(t0.Add(7*24*time.Hour)))
@@ -208,26 +208,26 @@ func TestSendRules(t *testing.T) {
 		f := setup(t, newStore, membership.FreePlan())
 		b, err := f.roster.Add(f.ctx, f.admin, f.org.ID, roster.NewMember{FirstName: "Bob", LastName: "Martin", Email: "bob@example.com"})
 		require.NoError(t, err)
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "BOB@example.com", membership.RoleUser)
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "BOB@example.com", RoleID: membership.RoleUser})
 		assert.ErrorIs(t, err, membership.ErrAlreadyMember)
 		f.send("chloe@example.com")
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "chloe@example.com", membership.RoleUser)
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "chloe@example.com", RoleID: membership.RoleUser})
 		assert.ErrorIs(t, err, membership.ErrInvitationPending, "resend instead")
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "denis@example.com", membership.RoleUser)
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "denis@example.com", RoleID: membership.RoleUser})
 		assert.ErrorIs(t, err, membership.ErrMemberLimit, "admin + bob + chloe's invitation = 3 seats")
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "not an email", membership.RoleUser)
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "not an email", RoleID: membership.RoleUser})
 		var ve *membership.ValidationError
 		require.ErrorAs(t, err, &ve)
 		assert.Equal(t, "email", ve.Field)
-		_, err = f.inv.Send(f.ctx, membership.ActorMember(b.Member.ID), f.org.ID, "x@example.com", membership.RoleUser)
+		_, err = f.inv.Send(f.ctx, membership.ActorMember(b.Member.ID), f.org.ID, invite.To{Email: "x@example.com", RoleID: membership.RoleUser})
 		assert.ErrorIs(t, err, membership.ErrForbidden, "invitations.manage is required")
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "x@example.com", "no-role")
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "x@example.com", RoleID: "no-role"})
 		require.ErrorAs(t, err, &ve)
 		assert.Equal(t, "role", ve.Field)
 
 		// After expiry a new invitation to the same email replaces the old.
 		f.clock.Advance(8 * 24 * time.Hour)
-		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, "chloe@example.com", membership.RoleUser)
+		_, err = f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "chloe@example.com", RoleID: membership.RoleUser})
 		require.NoError(t, err)
 		views, err := f.inv.List(f.ctx, f.admin, f.org.ID)
 		require.NoError(t, err)
@@ -244,7 +244,7 @@ func TestSenderFailureKeepsInvitation(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
 		f := setup(t, newStore, membership.PremiumPlan(0))
 		f.sender.Fail = errors.New("smtp: connection refused")
-		inv, err := f.inv.Send(f.ctx, f.admin, f.org.ID, "bob@example.com", membership.RoleUser)
+		inv, err := f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: "bob@example.com", RoleID: membership.RoleUser})
 		require.ErrorIs(t, err, invite.ErrSendFailed)
 		assert.Contains(t, err.Error(), "smtp: connection refused")
 		require.NotEmpty(t, inv.ID, "the invitation is returned")
@@ -336,7 +336,7 @@ func TestConcurrentSendsAndAcceptsRespectSeats(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				email := fmt.Sprintf("p%02d@example.com", i)
-				if _, err := f.inv.Send(f.ctx, f.admin, f.org.ID, email, membership.RoleUser); err != nil {
+				if _, err := f.inv.Send(f.ctx, f.admin, f.org.ID, invite.To{Email: email, RoleID: membership.RoleUser}); err != nil {
 					if !errors.Is(err, membership.ErrMemberLimit) {
 						t.Errorf("send: %v", err)
 					}

@@ -481,7 +481,7 @@ func inviteSend(e *env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	_, err = svc.Send(e.ctx, actor, *org, *email, *role)
+	_, err = svc.Send(e.ctx, actor, *org, invite.To{Email: *email, RoleID: *role})
 	return err
 }
 

@@ -93,7 +93,7 @@ func main() {
 	show(ctx, members, admin, org.ID)
 
 	step("Alice invites Zoé; the roster shows her as pending")
-	_, err = invitations.Send(ctx, admin, org.ID, "zoe@conance.example", membership.RoleUser)
+	_, err = invitations.Send(ctx, admin, org.ID, invite.To{Email: "zoe@conance.example", RoleID: membership.RoleUser})
 	check(err)
 	showPending(ctx, members, admin, org.ID)
 

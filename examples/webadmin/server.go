@@ -451,7 +451,7 @@ func (s *Server) memberAction(w http.ResponseWriter, r *http.Request, sess *sess
 }
 
 func (s *Server) inviteSend(w http.ResponseWriter, r *http.Request, sess *session, actor membership.Actor) {
-	inv, err := s.invites.Send(r.Context(), actor, s.orgID, r.FormValue("email"), r.FormValue("role"))
+	inv, err := s.invites.Send(r.Context(), actor, s.orgID, invite.To{Email: r.FormValue("email"), RoleID: r.FormValue("role")})
 	if err != nil {
 		s.setFlash(sess, "err", describe(err))
 	} else {

@@ -145,19 +145,19 @@ func TestAttackManagerEscalations(t *testing.T) {
 func TestAttackInviterInvitesAdmin(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
 		e := newAttackEnv(t, newStore(t))
-		_, err := e.invites.Send(e.ctx, actor(e.inviter), e.org, "accomplice@evil.example", membership.RoleAdmin)
+		_, err := e.invites.Send(e.ctx, actor(e.inviter), e.org, invite.To{Email: "accomplice@evil.example", RoleID: membership.RoleAdmin})
 		assert.ErrorIs(t, err, membership.ErrForbidden)
 		assert.Empty(t, e.sender.All(), "nothing sent")
 		// A pending admin invitation sent by the system cannot be resent
 		// (re-granted) by the inviter either.
-		inv, err := e.invites.Send(e.ctx, sys, e.org, "new-admin@target.example", membership.RoleAdmin)
+		inv, err := e.invites.Send(e.ctx, sys, e.org, invite.To{Email: "new-admin@target.example", RoleID: membership.RoleAdmin})
 		require.NoError(t, err)
 		_, err = e.invites.Resend(e.ctx, actor(e.inviter), e.org, inv.ID)
 		assert.ErrorIs(t, err, membership.ErrForbidden)
 		// What the inviter holds it may grant: a role with no permission.
 		empty, err := e.roster.CreateRole(e.ctx, sys, e.org, "Guests")
 		require.NoError(t, err)
-		_, err = e.invites.Send(e.ctx, actor(e.inviter), e.org, "guest@target.example", empty.ID)
+		_, err = e.invites.Send(e.ctx, actor(e.inviter), e.org, invite.To{Email: "guest@target.example", RoleID: empty.ID})
 		assert.NoError(t, err)
 	})
 }
@@ -242,7 +242,7 @@ func TestAttackInvitationOutlivesSender(t *testing.T) {
 			_, err := e.roster.UpdateRole(e.ctx, sys, e.org, e.manager.RoleID, "Managers", []membership.Permission{membership.PermMembersRead, membership.PermMembersManage, membership.PermInvitationsManage})
 			require.NoError(t, err)
 			email := []string{"one@target.example", "two@target.example", "three@target.example", "four@target.example"}[i]
-			_, err = e.invites.Send(e.ctx, actor(e.manager), e.org, email, membership.RoleUser)
+			_, err = e.invites.Send(e.ctx, actor(e.manager), e.org, invite.To{Email: email, RoleID: membership.RoleUser})
 			require.NoError(t, err, "round %d", i)
 			token := e.sender.TokenFor(email)
 			_, err = e.invites.Lookup(e.ctx, token)
@@ -325,7 +325,7 @@ func TestAttackLookAlikeIdentifiers(t *testing.T) {
 		require.NoError(t, err, "a login may be one's own address form")
 		_, err = e.roster.Edit(e.ctx, actor(e.manager), e.org, e.manager.ID, roster.Patch{Email: &email})
 		assert.ErrorIs(t, err, membership.ErrDuplicate)
-		_, err = e.invites.Send(e.ctx, sys, e.org, "someone@target.example", membership.RoleUser)
+		_, err = e.invites.Send(e.ctx, sys, e.org, invite.To{Email: "someone@target.example", RoleID: membership.RoleUser})
 		require.NoError(t, err)
 		_, err = e.invites.Accept(e.ctx, e.sender.TokenFor("someone@target.example"), invite.Details{FirstName: "Some", LastName: "One", Login: "admin@target.example", Password: "attack-password"})
 		assert.ErrorIs(t, err, membership.ErrDuplicate, "accepting with a login that is another's email")

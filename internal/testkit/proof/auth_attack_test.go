@@ -280,9 +280,12 @@ func TestAttackTemporaryPasswordAllowsNothingElse(t *testing.T) {
 				return err
 			},
 			"deactivate": func() error { _, err := r.Deactivate(ctx, me, org.ID, pcr.Member.ID); return err },
-			"invite":     func() error { _, err := inv.Send(ctx, me, org.ID, "x@proof.example", membership.RoleUser); return err },
-			"plan":       func() error { _, err := files.Plan(ctx, me, org.ID, f, nil); return err },
-			"review":     func() error { _, err := r.Review(ctx, me, org.ID); return err },
+			"invite": func() error {
+				_, err := inv.Send(ctx, me, org.ID, invite.To{Email: "x@proof.example", RoleID: membership.RoleUser})
+				return err
+			},
+			"plan":   func() error { _, err := files.Plan(ctx, me, org.ID, f, nil); return err },
+			"review": func() error { _, err := r.Review(ctx, me, org.ID); return err },
 		} {
 			err := act()
 			assert.ErrorIs(t, err, membership.ErrPasswordChangeRequired, name)
@@ -403,7 +406,7 @@ func TestAttackTokenGuessingThrottled(t *testing.T) {
 		inv, err := invite.New(st, sender, &invite.Options{Hasher: fastHasher(), Clock: clock, TokenThrottle: membership.ThrottlePolicy{FreeFailures: 3, LockAfter: 5}})
 		require.NoError(t, err)
 		org := seedOrg(t, ctx, st, 0)
-		_, err = inv.Send(ctx, sys, org.ID, "real@proof.example", membership.RoleUser)
+		_, err = inv.Send(ctx, sys, org.ID, invite.To{Email: "real@proof.example", RoleID: membership.RoleUser})
 		require.NoError(t, err)
 		good := sender.TokenFor("real@proof.example")
 		guesser := membership.WithClient(ctx, "192.0.2.66")

@@ -79,7 +79,7 @@ func TestCountersFollowEveryWrite(t *testing.T) {
 				return err
 			}},
 			{"invite and accept", func() error {
-				if _, err := inv.Send(ctx, sys, org.ID, "newcomer@proof.example", membership.RoleAdmin); err != nil {
+				if _, err := inv.Send(ctx, sys, org.ID, invite.To{Email: "newcomer@proof.example", RoleID: membership.RoleAdmin}); err != nil {
 					return err
 				}
 				_, err := inv.Accept(ctx, sender.TokenFor("newcomer@proof.example"), invite.Details{FirstName: "New", LastName: "Comer", Password: "proof-password"})

@@ -97,7 +97,7 @@ var operations = []operation{
 		sender := &invite.RecordingSender{}
 		inv, err := invite.New(plain, sender, &invite.Options{Hasher: fastHasher()})
 		require.NoError(t, err)
-		_, err = inv.Send(ctx, sys, org.ID, "zed@proof.example", membership.RoleUser)
+		_, err = inv.Send(ctx, sys, org.ID, invite.To{Email: "zed@proof.example", RoleID: membership.RoleUser})
 		require.NoError(t, err)
 		tok := sender.TokenFor("zed@proof.example")
 		svc, err := invite.New(faulty, sender, &invite.Options{Hasher: fastHasher()})

@@ -241,7 +241,7 @@ func (e *modelEnv) run(ctx context.Context, o *modelOp) error {
 		_, err := e.roster.Add(ctx, sys, e.org, roster.NewMember{FirstName: first, LastName: last, Email: email, Password: "model-password"})
 		return err
 	case opInvite:
-		_, err := e.invites.Send(ctx, sys, e.org, email, role)
+		_, err := e.invites.Send(ctx, sys, e.org, invite.To{Email: email, RoleID: role})
 		return err
 	case opAccept:
 		tok := e.sender.TokenFor(email)

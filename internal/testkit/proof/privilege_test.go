@@ -108,7 +108,7 @@ var matrixOps = []matrixOp{
 		return o.has(membership.PermInvitationsManage) && o.covers(role)
 	},
 		func(e *matrixEnv, role string) error {
-			_, err := e.invites.Send(e.ctx, e.actor, e.org, "accomplice@matrix.example", e.roleArg(role))
+			_, err := e.invites.Send(e.ctx, e.actor, e.org, invite.To{Email: "accomplice@matrix.example", RoleID: e.roleArg(role)})
 			return err
 		}},
 	{"Resend", false, func(o oracle, role string, _ bool) bool {
@@ -351,7 +351,7 @@ func newMatrixEnv(t *testing.T, st store.Store, actorRole, targetRole string) *m
 		e.targetLogin = m.Login
 	}
 	for _, name := range matrixGrants {
-		inv, err := e.invites.Send(ctx, sys, e.org, "invited-"+name+"@matrix.example", roleIDs[name])
+		inv, err := e.invites.Send(ctx, sys, e.org, invite.To{Email: "invited-" + name + "@matrix.example", RoleID: roleIDs[name]})
 		require.NoError(t, err)
 		e.ids["invitation-"+name] = inv.ID
 	}

@@ -37,7 +37,7 @@ func TestTokensUnguessableAndStoredHashed(t *testing.T) {
 		require.NoError(t, err)
 		seen := map[string]bool{}
 		for i := range 20 {
-			_, err := svc.Send(ctx, sys, org.ID, fmt.Sprintf("t%d@proof.example", i), membership.RoleUser)
+			_, err := svc.Send(ctx, sys, org.ID, invite.To{Email: fmt.Sprintf("t%d@proof.example", i), RoleID: membership.RoleUser})
 			require.NoError(t, err)
 		}
 		snap, err := Take(ctx, st, org.ID)
@@ -68,7 +68,7 @@ func TestBadTokensIndistinguishable(t *testing.T) {
 	svc, err := invite.New(st, sender, &invite.Options{Hasher: fastHasher(), Clock: clock})
 	require.NoError(t, err)
 	send := func(email string) (membership.Invitation, string) {
-		inv, err := svc.Send(ctx, sys, org.ID, email, membership.RoleUser)
+		inv, err := svc.Send(ctx, sys, org.ID, invite.To{Email: email, RoleID: membership.RoleUser})
 		require.NoError(t, err)
 		return inv, sender.TokenFor(email)
 	}
@@ -141,7 +141,7 @@ func TestNoCrossTenantAccess(t *testing.T) {
 		files := testkit.CSV(t, st, &csvsync.Options{Hasher: h})
 		aMember := idOfPlain(t, ctx, st, a.ID, "cleo.user")
 		aAdmin := membership.ActorMember(idOfPlain(t, ctx, st, a.ID, "ada.admin"))
-		aInv, err := inv.Send(ctx, sys, a.ID, "x@proof.example", membership.RoleUser)
+		aInv, err := inv.Send(ctx, sys, a.ID, invite.To{Email: "x@proof.example", RoleID: membership.RoleUser})
 		require.NoError(t, err)
 		role, err := r.CreateRole(ctx, sys, a.ID, "A only")
 		require.NoError(t, err)
@@ -251,7 +251,7 @@ func TestNoSecretsInOutputs(t *testing.T) {
 	keep(r.List(ctx, sys, org.ID, roster.ListQuery{}))
 	keep(r.ChangePassword(ctx, org.ID, admin.Member.ID, secrets[0], secrets[4]))
 	keep(r.ChangePassword(ctx, org.ID, admin.Member.ID, "wrong-current", secrets[4]))
-	_, err = inv.Send(ctx, sys, org.ID, "zed@proof.example", membership.RoleUser)
+	_, err = inv.Send(ctx, sys, org.ID, invite.To{Email: "zed@proof.example", RoleID: membership.RoleUser})
 	require.NoError(t, err)
 	keep(inv.Accept(ctx, sender.TokenFor("zed@proof.example"), invite.Details{FirstName: "Zed", LastName: "Z", Password: secrets[3]}))
 	file, err := csvsync.Parse(strings.NewReader("Identifiant;Nom;Prénom;Mot de passe;Etat\nada.admin;Admin;Ada;;actif\nbob.member;Member;Bob;"+secrets[2]+";actif\n;Neuf;Noé;Zq9!x;actif\n"), nil)
