@@ -115,7 +115,7 @@ func samples(t *testing.T) map[string]any {
 		"roster.Row": roster.Row{}, "roster.Page": roster.Page{Members: []membership.Member{member}}, "roster.Report": roster.Report{Idle: []membership.Member{member}},
 		"roster.Options": roster.Options{}, "roster.Service": testkit.Roster(t, st, nil), "roster.NewOrg": roster.NewOrg{},
 		"roster.NewMember": roster.NewMember{}, "roster.Added": roster.Added{Member: member, TemporaryPassword: markTemp}, "roster.Patch": roster.Patch{},
-		"invite.Details": invite.Details{}, "invite.Options": invite.Options{}, "invite.Service": &invite.Service{},
+		"invite.Details": invite.Details{}, "invite.Options": invite.Options{}, "invite.Service": &invite.Service{}, "invite.To": invite.To{},
 		"domains.Joiner": domains.Joiner{}, "domains.Options": domains.Options{}, "domains.Service": &domains.Service{},
 		"domains.Suggestion": domains.Suggestion{}, "roster.Membership": roster.Membership{Org: org, Member: member},
 		"invite.View": invite.View{}, "invite.Sent": invite.Sent{Token: markToken}, "invite.RecordingSender": &invite.RecordingSender{},
