@@ -87,7 +87,7 @@ func TestFlowAndExpiry(t *testing.T) {
 		assert.NotContains(t, tok, inv.ID)
 
 		// The roster shows it as pending.
-		page, err := f.roster.List(f.ctx, f.admin, f.org.ID, roster.ListQuery{MemberFilter: store.MemberFilter{Statuses: []membership.Status{membership.StatusActive, membership.StatusPending}}})
+		page, err := f.roster.List(f.ctx, f.admin, f.org.ID, roster.ListQuery{Statuses: []membership.Status{membership.StatusActive, membership.StatusPending}})
 		require.NoError(t, err)
 		require.Len(t, page.Pending, 1)
 		assert.Equal(t, "En attente", page.Rows()[0].StatusLabel(membership.French))

@@ -156,11 +156,11 @@ func TestMemberOfUserAndFilters(t *testing.T) {
 		_, err = f.svc.MemberOfUser(f.ctx, f.actor, f.org.ID, "u-nobody")
 		assert.ErrorIs(t, err, membership.ErrNotFound)
 
-		page, err := f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{MemberFilter: store.MemberFilter{UserID: "u-bob"}})
+		page, err := f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{UserID: "u-bob"})
 		require.NoError(t, err)
 		require.Len(t, page.Members, 1)
 		assert.Equal(t, bob.Member.ID, page.Members[0].ID)
-		page, err = f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{MemberFilter: store.MemberFilter{Attributes: membership.Attributes{"department": "Ventes"}}})
+		page, err = f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{Attributes: membership.Attributes{"department": "Ventes"}})
 		require.NoError(t, err)
 		require.Len(t, page.Members, 1)
 		assert.Equal(t, ada.Member.ID, page.Members[0].ID)
@@ -218,7 +218,7 @@ func TestMemberAttributes(t *testing.T) {
 		// normalised like stored values.
 		_, err = f.svc.Edit(f.ctx, f.actor, f.org.ID, bob.ID, roster.Patch{Attributes: membership.Attributes{"site": " Paris "}})
 		require.NoError(t, err)
-		page, err := f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{MemberFilter: store.MemberFilter{Attributes: membership.Attributes{"site": "Paris "}}})
+		page, err := f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{Attributes: membership.Attributes{"site": "Paris "}})
 		require.NoError(t, err)
 		require.Len(t, page.Members, 1)
 		assert.Equal(t, bob.ID, page.Members[0].ID)

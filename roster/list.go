@@ -17,17 +17,53 @@ const DefaultPageSize = 50
 // MaxPageSize bounds a page.
 const MaxPageSize = 1000
 
-// ListQuery selects a page of the roster.
+// ListQuery selects a page of the roster, with the filters of the product
+// page's member list: ListQuery{Group: "Paris", Text: "dupont",
+// IncludePending: true}.
 type ListQuery struct {
-	// Filter by status, role, group, text, host account and attributes.
-	// No status means active and deactivated members (removed members
-	// leave the normal list); add membership.StatusPending to list
-	// pending invitations too.
-	store.MemberFilter
+	Group string // members carrying this group label (case-insensitive)
+	// Status lists members of one status; "" lists active and
+	// deactivated members (removed members leave the normal list), and
+	// membership.StatusPending lists pending invitations only.
+	Status membership.Status
+	RoleID string
+	Text   string // in first name, last name, login or email; case and accents ignored
+	// IncludePending adds the pending, unexpired invitations that match
+	// RoleID and Text to the first page (Page.Pending, first in
+	// Page.Rows), when Status is "" and no Group is asked (invitations
+	// have no groups): the product page's list in one call.
+	IncludePending bool
+
+	// Less common filters: several statuses (taking Status's place; add
+	// membership.StatusPending for invitations), a host account, host
+	// attributes, given IDs.
+	Statuses   []membership.Status
+	UserID     string
+	Attributes membership.Attributes
+	IDs        []string
+
 	// After is the Next cursor of the previous page; "" for the first.
 	After string
 	// Limit is the page size; default DefaultPageSize, at most MaxPageSize.
 	Limit int
+}
+
+// filter returns the store filter of the query, and whether it asks for
+// pending invitations.
+func (q ListQuery) filter() (store.MemberFilter, bool) {
+	f := store.MemberFilter{Group: q.Group, RoleID: q.RoleID, Text: q.Text, UserID: q.UserID,
+		Attributes: q.Attributes.Normalized(), IDs: q.IDs, Statuses: slices.Clone(q.Statuses)}
+	if len(f.Statuses) == 0 && q.Status != "" {
+		f.Statuses = []membership.Status{q.Status}
+	}
+	pending := q.IncludePending && len(f.Statuses) == 0
+	if len(f.Statuses) == 0 {
+		f.Statuses = []membership.Status{membership.StatusActive, membership.StatusDeactivated}
+	} else if slices.Contains(f.Statuses, membership.StatusPending) {
+		pending = true
+		f.Statuses = slices.DeleteFunc(f.Statuses, func(s membership.Status) bool { return s == membership.StatusPending })
+	}
+	return f, pending
 }
 
 // Row is one line of the roster as the product pages show it: name,
@@ -83,15 +119,7 @@ func (s *Service) List(ctx context.Context, actor membership.Actor, orgID string
 		limit = DefaultPageSize
 	}
 	limit = min(limit, MaxPageSize)
-	f := q.MemberFilter
-	f.Attributes = f.Attributes.Normalized() // as stored: trimmed, NFC
-	wantPending := false
-	if len(f.Statuses) == 0 {
-		f.Statuses = []membership.Status{membership.StatusActive, membership.StatusDeactivated}
-	} else if slices.Contains(f.Statuses, membership.StatusPending) {
-		wantPending = true
-		f.Statuses = slices.DeleteFunc(slices.Clone(f.Statuses), func(s membership.Status) bool { return s == membership.StatusPending })
-	}
+	f, wantPending := q.filter()
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
 		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersRead); err != nil {
 			return err

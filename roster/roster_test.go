@@ -332,7 +332,7 @@ func TestDeactivateGroup(t *testing.T) {
 		p2 := f.add("Pia", "Deux", withGroups("paris"))
 		l := f.add("Léa", "Trois", withGroups("Lyon"))
 		// The coordinator filters by group first.
-		page, err := f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{MemberFilter: store.MemberFilter{Group: "Paris"}})
+		page, err := f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{Group: "Paris"})
 		require.NoError(t, err)
 		assert.Len(t, page.Members, 2)
 
@@ -392,7 +392,7 @@ func TestRemoveAndBringBack(t *testing.T) {
 		page, err := f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{})
 		require.NoError(t, err)
 		assert.Len(t, page.Members, 1, "removed members leave the normal list")
-		removed, err := f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{MemberFilter: store.MemberFilter{Statuses: []membership.Status{membership.StatusRemoved}}})
+		removed, err := f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{Statuses: []membership.Status{membership.StatusRemoved}})
 		require.NoError(t, err)
 		require.Len(t, removed.Members, 1, "the record stays")
 		_, err = f.svc.Activate(f.ctx, f.actor, f.org.ID, b.ID)
@@ -440,13 +440,13 @@ func TestListFiltersAndPages(t *testing.T) {
 			q.After = page.Next
 		}
 		assert.Len(t, all, 24)
-		page, err := f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{MemberFilter: store.MemberFilter{Group: "lyon"}, Limit: 100})
+		page, err := f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{Group: "lyon", Limit: 100})
 		require.NoError(t, err)
 		assert.Len(t, page.Members, 11)
-		page, err = f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{MemberFilter: store.MemberFilter{Text: "prenom07"}})
+		page, err = f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{Text: "prenom07"})
 		require.NoError(t, err)
 		assert.Len(t, page.Members, 1)
-		page, err = f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{MemberFilter: store.MemberFilter{RoleID: membership.RoleAdmin}})
+		page, err = f.svc.List(f.ctx, f.actor, f.org.ID, roster.ListQuery{RoleID: membership.RoleAdmin})
 		require.NoError(t, err)
 		assert.Len(t, page.Members, 1)
 		n, err := f.svc.Count(f.ctx, f.actor, f.org.ID, store.MemberFilter{Group: "Paris"})

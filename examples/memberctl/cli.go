@@ -345,19 +345,16 @@ func membersList(e *env, args []string) error {
 	if err := required(fs, "org"); err != nil {
 		return err
 	}
-	f := store.MemberFilter{Group: *group, RoleID: *role, Text: *q}
+	lq := roster.ListQuery{Group: *group, RoleID: *role, Text: *q, IncludePending: *pending, Limit: *limit, After: *after}
 	if *status != "" {
 		st, err := membership.ParseStatus(*status)
 		if err != nil {
 			return usageError{fmt.Sprintf("--status: %v", err)}
 		}
-		f.Statuses = []membership.Status{st}
-	}
-	if *pending {
-		if len(f.Statuses) == 0 {
-			f.Statuses = []membership.Status{membership.StatusActive, membership.StatusDeactivated}
+		lq.Status = st
+		if *pending {
+			lq.Statuses = []membership.Status{st, membership.StatusPending}
 		}
-		f.Statuses = append(f.Statuses, membership.StatusPending)
 	}
 	st, closeDB, err := open(e.ctx, *db)
 	if err != nil {
@@ -368,7 +365,7 @@ func membersList(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	page, err := svc.List(e.ctx, actor, *org, roster.ListQuery{MemberFilter: f, Limit: *limit, After: *after})
+	page, err := svc.List(e.ctx, actor, *org, lq)
 	if err != nil {
 		return err
 	}

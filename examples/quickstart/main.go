@@ -199,8 +199,7 @@ func show(ctx context.Context, members *roster.Service, actor membership.Actor, 
 }
 
 func showPending(ctx context.Context, members *roster.Service, actor membership.Actor, orgID string) {
-	page, err := members.List(ctx, actor, orgID, roster.ListQuery{MemberFilter: store.MemberFilter{
-		Statuses: []membership.Status{membership.StatusActive, membership.StatusDeactivated, membership.StatusPending}}})
+	page, err := members.List(ctx, actor, orgID, roster.ListQuery{IncludePending: true})
 	check(err)
 	table(page)
 }

@@ -383,13 +383,8 @@ func (s *Server) membersPage(w http.ResponseWriter, r *http.Request, sess *sessi
 	q := r.URL.Query()
 	d.Query = query{Group: q.Get("group"), Status: q.Get("status"), Role: q.Get("role"), Text: q.Get("q")}
 	d.Statuses = []option{{"active", "Activé"}, {"deactivated", "Désactivé"}, {"pending", "En attente"}, {"removed", "Retiré"}}
-	f := store.MemberFilter{Group: d.Query.Group, RoleID: d.Query.Role, Text: d.Query.Text}
-	if d.Query.Status != "" {
-		f.Statuses = []membership.Status{membership.Status(d.Query.Status)}
-	} else {
-		f.Statuses = []membership.Status{membership.StatusActive, membership.StatusDeactivated, membership.StatusPending}
-	}
-	page, err := s.members.List(ctx, actor, s.orgID, roster.ListQuery{MemberFilter: f, After: q.Get("after"), Limit: 50})
+	page, err := s.members.List(ctx, actor, s.orgID, roster.ListQuery{Group: d.Query.Group, RoleID: d.Query.Role, Text: d.Query.Text,
+		Status: membership.Status(d.Query.Status), IncludePending: true, After: q.Get("after"), Limit: 50})
 	if err != nil {
 		d.Flash = &flash{"err", describe(err)}
 	}

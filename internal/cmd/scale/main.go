@@ -335,7 +335,7 @@ var (
 // both orgs are measured alike whatever garbage the reconcile left.
 func pageTime(ctx context.Context, st store.Store, orgID string) time.Duration {
 	svc := must(roster.New(st, nil))
-	q := roster.ListQuery{MemberFilter: store.MemberFilter{Group: "Lyon"}, Limit: 50}
+	q := roster.ListQuery{Group: "Lyon", Limit: 50}
 	if _, err := svc.List(ctx, sys, orgID, q); err != nil { // warm up
 		log.Fatal(err)
 	}

@@ -184,7 +184,7 @@ func TestNoCrossTenantAccess(t *testing.T) {
 		notFound("Cancel", inv.Cancel(ctx, sys, b.ID, aInv.ID))
 		_, err = r.Authenticate(ctx, b.ID, "cleo.user@", "proof-password")
 		assert.ErrorIs(t, err, membership.ErrInvalidCredentials)
-		page, err := r.List(ctx, sys, b.ID, roster.ListQuery{MemberFilter: store.MemberFilter{IDs: []string{aMember}}})
+		page, err := r.List(ctx, sys, b.ID, roster.ListQuery{IDs: []string{aMember}})
 		require.NoError(t, err)
 		assert.Empty(t, page.Members)
 		views, err := inv.List(ctx, sys, b.ID)
