@@ -61,10 +61,20 @@ type Service struct {
 	throttle membership.ThrottlePolicy
 }
 
+// ErrNoSender is returned by Send and Resend of a service made without a
+// Sender, before anything is written: it can accept and look up
+// invitations, not deliver them.
+var ErrNoSender = errors.New("invite: no Sender to deliver invitations: give one to New")
+
 // New returns a service on st that delivers invitations through sender.
+// A nil sender makes a service that accepts and looks up invitations but
+// refuses to send them ([ErrNoSender]). It refuses a nil store.
 func New(st store.Store, sender Sender, opts *Options) (*Service, error) {
-	if svc.IsNil(st) || svc.IsNil(sender) {
-		return nil, errors.New("invite: store and sender are required")
+	if svc.IsNil(st) {
+		return nil, errors.New("invite: nil store")
+	}
+	if svc.IsNil(sender) {
+		sender = nil
 	}
 	var o Options
 	if opts != nil {
@@ -183,6 +193,9 @@ type issuing struct {
 // under the token's hash, in an Update of the org by an actor with
 // invitations.manage; once committed, it hands the token to the Sender.
 func (s *Service) issue(ctx context.Context, actor membership.Actor, orgID string, write func(w issuing) (membership.Invitation, error)) (membership.Invitation, error) {
+	if s.sender == nil {
+		return membership.Invitation{}, ErrNoSender
+	}
 	token, hash, err := newToken()
 	if err != nil {
 		return membership.Invitation{}, err
