@@ -2,8 +2,6 @@ package csvsync
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"iter"
 	"maps"
 	"slices"
@@ -22,15 +20,15 @@ import (
 // by their header (lower case).
 func checkAttributeKeys(keys []string) (map[string]string, error) {
 	if len(keys) > membership.MaxAttributes {
-		return nil, &membership.ValidationError{Field: "attributes", Reason: fmt.Sprintf("%d attribute columns, at most %d", len(keys), membership.MaxAttributes)}
+		return nil, membership.Invalid("attributes", "too_many", len(keys), membership.MaxAttributes)
 	}
 	out := make(map[string]string, len(keys))
 	for _, k := range keys {
 		if !membership.ValidAttributeKey(k) {
-			return nil, &membership.ValidationError{Field: "attributes", Reason: fmt.Sprintf("%q is not an attribute key", membership.Excerpt(k, 40))}
+			return nil, membership.Invalid("attributes", "attribute_key", membership.Excerpt(k, 40), membership.MaxAttributeKeyLen)
 		}
 		if _, known := headerAliases[headerKey(k)]; known {
-			return nil, &membership.ValidationError{Field: "attributes", Reason: fmt.Sprintf("%q is the header of one of the file's own columns", k)}
+			return nil, membership.Invalid("attributes", "attribute_header", k)
 		}
 		out[k] = k
 	}
@@ -60,12 +58,7 @@ func attributeCells(f *File, rec []string, idx map[string]int, row *Row, maxLen 
 		}
 		got, err := membership.ValidateAttributes(membership.Attributes{k: v})
 		if err != nil {
-			var ve *membership.ValidationError
-			reason := err.Error()
-			if errors.As(err, &ve) {
-				reason = ve.Reason
-			}
-			probs.add(row.Line, k, "attribute", membership.Excerpt(v, 40), reason)
+			probs.add(row.Line, k, "attribute", membership.Excerpt(v, 40), reasonIn(err, probs.lang))
 			continue
 		}
 		row.Attributes[k] = got[k]

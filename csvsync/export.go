@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"fmt"
 	"io"
 
 	"github.com/memberkit/memberkit/membership"
@@ -45,7 +44,7 @@ func (s *Service) Export(ctx context.Context, actor membership.Actor, orgID stri
 		o.Comma = ';'
 	}
 	if o.Comma == '"' || o.Comma == '\r' || o.Comma == '\n' || o.Comma == '\'' {
-		return 0, &membership.ValidationError{Field: "comma", Reason: fmt.Sprintf("%q cannot separate cells", o.Comma)}
+		return 0, membership.Invalid("comma", "comma", o.Comma)
 	}
 	if _, err := checkAttributeKeys(o.Attributes); err != nil {
 		return 0, err

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -214,7 +213,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 		if errors.Is(err, errTooLarge) {
 			probs.add(0, "", "too_large", o.MaxFileSize)
 		} else {
-			probs.add(0, "", "read", err)
+			probs.add(0, "", "read")
 		}
 		return nil, probs.err()
 	}
@@ -308,7 +307,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 			var pe *csv.ParseError
 			var ge *guardError
 			if errors.As(err, &pe) && !errors.Is(err, errTooLarge) && !errors.As(err, &ge) {
-				probs.add(pe.StartLine, "", "syntax", pe.Err)
+				probs.add(pe.StartLine, "", syntaxCode(pe.Err))
 				if len(probs.list) >= probs.max {
 					break
 				}
@@ -443,9 +442,21 @@ func readFailure(p *problems, err error, o ParseOptions, f *File) error {
 	case errors.As(err, &ge):
 		p.add(ge.line, "", "too_many_columns", o.MaxColumns)
 	default:
-		p.add(0, "", "read", err)
+		p.add(0, "", "read")
 	}
 	return p.err()
+}
+
+// syntaxCode names what encoding/csv found wrong with a line, so that the
+// problem is said in the file's language, not in encoding/csv's.
+func syntaxCode(err error) string {
+	switch {
+	case errors.Is(err, csv.ErrBareQuote):
+		return "bare_quote"
+	case errors.Is(err, csv.ErrQuote):
+		return "unclosed_quote"
+	}
+	return "malformed"
 }
 
 func nameProblem(p *problems, line int, col, v string, err error) {
@@ -453,12 +464,7 @@ func nameProblem(p *problems, line int, col, v string, err error) {
 		p.add(line, col, "required")
 		return
 	}
-	var ve *membership.ValidationError
-	reason := err.Error()
-	if errors.As(err, &ve) {
-		reason = ve.Reason
-	}
-	p.add(line, col, "name", fmt.Sprintf("%s (%s)", word(p.lang, "valeur invalide", "invalid value"), reason))
+	p.add(line, col, "name", reasonIn(err, p.lang))
 }
 
 func blank(rec []string) bool {

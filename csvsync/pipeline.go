@@ -1,7 +1,6 @@
 package csvsync
 
 import (
-	"fmt"
 	"iter"
 	"slices"
 	"strconv"
@@ -299,10 +298,10 @@ func unknownColumnWarnings(unknown []string, lang membership.Lang) []string {
 	var out []string
 	for i, u := range unknown {
 		if i == maxUnknownWarnings {
-			out = append(out, fmt.Sprintf(word(lang, "et %d autre(s) colonne(s) ignorée(s)", "and %d more column(s) ignored"), len(unknown)-i))
+			out = append(out, msg(lang, "columns_ignored_more", len(unknown)-i))
 			break
 		}
-		out = append(out, fmt.Sprintf(word(lang, "colonne ignorée : %q", "column ignored: %q"), membership.Excerpt(u, excerptLen)))
+		out = append(out, msg(lang, "column_ignored", membership.Excerpt(u, excerptLen)))
 	}
 	return out
 }

@@ -160,7 +160,7 @@ const passwordMask = "•••"
 // [membership.ErrLastAdmin] and [ErrMassDeactivation].
 func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string, f *File, opts *PlanOptions) (*Plan, error) {
 	if f == nil {
-		return nil, &membership.ValidationError{Field: "file", Reason: "no file: Parse one first"}
+		return nil, membership.Invalid("file", "no_file")
 	}
 	var o PlanOptions
 	if opts != nil {
@@ -265,7 +265,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 			ErrMassDeactivation, deactivations, p.active, 100*o.MaxDeactivateRatio)
 	}
 	if p.admins+tally.Admins == 1 {
-		p.Warnings = append(p.Warnings, word(lang, "un seul administrateur actif restera : il est conseillé d'en avoir deux", "only one active admin will be left: two are advised"))
+		p.Warnings = append(p.Warnings, msg(lang, "warn_one_admin"))
 	}
 	p.Warnings = append(p.Warnings, unknownColumnWarnings(f.Unknown, lang)...)
 

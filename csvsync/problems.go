@@ -1,6 +1,7 @@
 package csvsync
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -31,12 +32,8 @@ type FileError struct {
 
 func (e *FileError) Error() string {
 	var b strings.Builder
-	n := len(e.Problems)
-	if e.Lang == membership.English {
-		fmt.Fprintf(&b, "memberkit: import refused, %d problem(s)", n)
-	} else {
-		fmt.Fprintf(&b, "memberkit: import refusé, %d problème(s)", n)
-	}
+	b.WriteString("memberkit: ")
+	b.WriteString(msg(e.Lang, "refused", len(e.Problems)))
 	if e.Truncated {
 		b.WriteString("+")
 	}
@@ -52,16 +49,13 @@ func (e *FileError) Error() string {
 }
 
 func (e *FileError) format(p Problem) string {
-	var b strings.Builder
-	if p.Line > 0 {
-		fmt.Fprintf(&b, "%s %d", word(e.Lang, "ligne", "line"), p.Line)
-		if p.Column != "" {
-			fmt.Fprintf(&b, ", %s %s", word(e.Lang, "colonne", "column"), p.Column)
-		}
-		b.WriteString(word(e.Lang, " : ", ": "))
+	switch {
+	case p.Line > 0 && p.Column != "":
+		return msg(e.Lang, "at", msg(e.Lang, "line_column", p.Line, p.Column), p.Message)
+	case p.Line > 0:
+		return msg(e.Lang, "at", msg(e.Lang, "line", p.Line), p.Message)
 	}
-	b.WriteString(p.Message)
-	return b.String()
+	return p.Message
 }
 
 // Lines returns each problem as one line of text, for display.
@@ -113,6 +107,17 @@ func (p *problems) add(line int, col, code string, args ...any) {
 		}
 	}
 	p.list = append(p.list, Problem{Line: line, Column: membership.Excerpt(col, excerptLen), Code: code, Message: msg(p.lang, code, args...)})
+}
+
+// reasonIn says why a value was refused, in lang: a validation error's
+// reason from the catalogue, without its field (the problem names the
+// column).
+func reasonIn(err error, lang membership.Lang) string {
+	var ve *membership.ValidationError
+	if errors.As(err, &ve) {
+		return ve.ReasonIn(lang)
+	}
+	return membership.Explain(err, lang).Message
 }
 
 func (p *problems) err() error {

@@ -343,8 +343,8 @@ func TestAmbiguousFilesRefused(t *testing.T) {
 			{"two rows, one member", "bob.martin;Martin;Bob;;;actif\n;Martin;Bob;bob@example.com;;actif\n", "ligne 4, colonne Identifiant : même membre que la ligne 3 (bob.martin)"},
 			{"two new rows, one login", ";Neuf;Jean;;;actif\njean.neuf;Neuf;Jean;;;actif\n", "ligne 4, colonne Identifiant : même membre que la ligne 3 (jean.neuf)"},
 			{"one row, two members", "bob.martin;Martin;Bob;chloe@example.com;;actif\n", "ligne 3, colonne Adresse e-mail : correspond à deux membres : bob.martin par l'identifiant et chloe.bernard par l'adresse e-mail"},
-			{"email of another member", "new.one;Neuf;Jean;bob@example.com;;actif\nbob.martin;Martin;Bob;;;actif\n", `ligne 3, colonne Adresse e-mail : adresse e-mail "bob@example.com" déjà utilisée par bob.martin`},
-			{"same email twice", ";A;A;same@example.com;;actif\n;B;B;same@example.com;;actif\n", `ligne 4, colonne Adresse e-mail : adresse e-mail "same@example.com" déjà utilisée ligne 3`},
+			{"email of another member", "new.one;Neuf;Jean;bob@example.com;;actif\nbob.martin;Martin;Bob;;;actif\n", `ligne 3, colonne Adresse e-mail : adresse e-mail « bob@example.com » déjà utilisée par bob.martin`},
+			{"same email twice", ";A;A;same@example.com;;actif\n;B;B;same@example.com;;actif\n", `ligne 4, colonne Adresse e-mail : adresse e-mail « same@example.com » déjà utilisée ligne 3`},
 			{"actor deactivates themselves", "", "l'auteur de l'import ne peut pas se désactiver lui-même"},
 		}
 		before := f.members()

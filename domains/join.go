@@ -70,7 +70,7 @@ type Joiner struct {
 // verified that the account owns the address: memberkit trusts it.
 func (s *Service) Join(ctx context.Context, orgID string, j Joiner) (membership.Member, error) {
 	if j.UserID == "" {
-		return membership.Member{}, &membership.ValidationError{Field: "user_id", Reason: "required"}
+		return membership.Member{}, membership.Invalid("user_id", "required")
 	}
 	if err := membership.ValidateUserID(j.UserID); err != nil {
 		return membership.Member{}, err

@@ -17,7 +17,7 @@ import (
 // would get it. The policy applies once the domain is verified.
 func (s *Service) SetPolicy(ctx context.Context, actor membership.Actor, orgID, name string, policy membership.DomainPolicy, roleID string) (membership.Domain, error) {
 	if !policy.Valid() {
-		return membership.Domain{}, &membership.ValidationError{Field: "policy", Reason: fmt.Sprintf("unknown domain policy %q", membership.Excerpt(string(policy), 32))}
+		return membership.Domain{}, membership.Invalid("policy", "policy_unknown", membership.Excerpt(string(policy), 32))
 	}
 	name, err := membership.ValidateDomainName(name)
 	if err != nil {

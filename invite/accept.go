@@ -163,7 +163,7 @@ func (s *Service) Accept(ctx context.Context, token string, d Details) (membersh
 		return membership.Member{}, err
 	}
 	if d.Password == "" && d.UserID == "" {
-		return membership.Member{}, &membership.ValidationError{Field: "password", Reason: "required unless a host user ID is given"}
+		return membership.Member{}, membership.Invalid("password", "password_or_account")
 	}
 	if d.Password != "" {
 		if err := membership.ValidatePassword(d.Password); err != nil {
@@ -274,10 +274,10 @@ func (s *Service) Accept(ctx context.Context, token string, d Details) (membersh
 // and throttling are Accept's.
 func (s *Service) AcceptAsUser(ctx context.Context, token, userID string, d Details) (membership.Member, error) {
 	if userID == "" {
-		return membership.Member{}, &membership.ValidationError{Field: "user_id", Reason: "required"}
+		return membership.Member{}, membership.Invalid("user_id", "required")
 	}
 	if d.Password != "" {
-		return membership.Member{}, &membership.ValidationError{Field: "password", Reason: "an account that signs in through the host gets no password"}
+		return membership.Member{}, membership.Invalid("password", "password_with_account")
 	}
 	d.UserID = userID
 	return s.Accept(ctx, token, d)

@@ -64,7 +64,7 @@ type Service struct {
 // ErrNoSender is returned by Send and Resend of a service made without a
 // Sender, before anything is written: it can accept and look up
 // invitations, not deliver them.
-var ErrNoSender = errors.New("invite: no Sender to deliver invitations: give one to New")
+var ErrNoSender = membership.NewSentinel("no_sender", 503, "invite: no Sender to deliver invitations: give one to New")
 
 // New returns a service on st that delivers invitations through sender.
 // A nil sender makes a service that accepts and looks up invitations but
@@ -84,7 +84,7 @@ func New(st store.Store, sender Sender, opts *Options) (*Service, error) {
 		o.TTL = membership.DefaultInvitationTTL
 	}
 	if o.TTL < MinTTL || o.TTL > MaxTTL {
-		return nil, &membership.ValidationError{Field: "ttl", Reason: fmt.Sprintf("%v is outside [%v, %v]", o.TTL, MinTTL, MaxTTL)}
+		return nil, membership.Invalid("ttl", "ttl_range", o.TTL.String(), MinTTL.String(), MaxTTL.String())
 	}
 	if o.Hasher == nil {
 		o.Hasher = membership.NewArgon2Hasher(nil)

@@ -2,7 +2,6 @@ package invite
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -73,7 +72,7 @@ func (r *RecordingSender) TokenFor(email string) string {
 }
 
 // ErrSendFailed matches a [*SendError].
-var ErrSendFailed = errors.New("memberkit: invitation saved but not sent")
+var ErrSendFailed = membership.NewSentinel("send_failed", 502, "memberkit: invitation saved but not sent")
 
 // SendError reports that the invitation was committed but the Sender
 // failed. The invitation stays pending: resend it.

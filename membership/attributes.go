@@ -53,7 +53,7 @@ func ValidateAttributes(attrs Attributes) (Attributes, error) {
 	out := make(Attributes, len(attrs))
 	for _, k := range slices.Sorted(maps.Keys(attrs)) {
 		if !ValidAttributeKey(k) {
-			return nil, invalid("attributes", "%q is not an attribute key (a-z, 0-9 and . _ -, 1 to %d bytes, a letter first)", Excerpt(k, MaxAttributeKeyLen), MaxAttributeKeyLen)
+			return nil, invalid("attributes", "attribute_key", Excerpt(k, MaxAttributeKeyLen), MaxAttributeKeyLen)
 		}
 		v := strings.TrimSpace(attrs[k])
 		if v == "" {
@@ -61,22 +61,22 @@ func ValidateAttributes(attrs Attributes) (Attributes, error) {
 		}
 		field := "attributes." + k
 		if !utf8.ValidString(v) {
-			return nil, invalid(field, "not valid UTF-8")
+			return nil, invalid(field, "not_utf8")
 		}
 		v = norm.NFC.String(v)
 		if len(v) > MaxAttributeValueLen {
-			return nil, invalid(field, "%d bytes, at most %d allowed", len(v), MaxAttributeValueLen)
+			return nil, invalid(field, "too_many_bytes", len(v), MaxAttributeValueLen)
 		}
 		if strings.ContainsFunc(v, unicode.IsControl) {
-			return nil, invalid(field, "contains a control character")
+			return nil, invalid(field, "control_char")
 		}
 		if i, r := hiddenRune(v); i >= 0 {
-			return nil, invalid(field, "contains an invisible or direction-changing character (U+%04X)", r)
+			return nil, invalid(field, "invisible_char", r)
 		}
 		out[k] = v
 	}
 	if len(out) > MaxAttributes {
-		return nil, invalid("attributes", "%d attributes, at most %d allowed", len(out), MaxAttributes)
+		return nil, invalid("attributes", "too_many", len(out), MaxAttributes)
 	}
 	if len(out) == 0 {
 		return nil, nil

@@ -37,10 +37,10 @@ func NewCatalog(host []PermissionDef, userRole []Permission) (*Catalog, error) {
 	}
 	for i, d := range host {
 		if !validPermissionName(string(d.Name)) {
-			return nil, invalid("permissions", "declared permission %d: %q is not a permission name (a-z, 0-9 and . _ : -, 1 to 64, a letter first)", i+1, Excerpt(string(d.Name), 64))
+			return nil, invalid("permissions", "permission_name", i+1, Excerpt(string(d.Name), 64))
 		}
 		if c.known[d.Name] {
-			return nil, invalid("permissions", "permission %q declared twice, or one of memberkit's", d.Name)
+			return nil, invalid("permissions", "permission_twice", d.Name)
 		}
 		c.known[d.Name] = true
 		c.host = append(c.host, d)
@@ -50,7 +50,7 @@ func NewCatalog(host []PermissionDef, userRole []Permission) (*Catalog, error) {
 	}
 	for _, p := range userRole {
 		if !c.known[p] {
-			return nil, invalid("permissions", "the user role's permission %q is not declared", p)
+			return nil, invalid("permissions", "permission_undeclared", p)
 		}
 	}
 	c.user = slices.Clone(userRole)
@@ -161,7 +161,7 @@ func (c *Catalog) Effective(r Role) (Role, []Permission) {
 // its permissions (sorted, no duplicates).
 func (c *Catalog) ValidateRole(r *Role) error {
 	if r.ID == "" {
-		return invalid("role_id", "must not be empty")
+		return invalid("role_id", "required")
 	}
 	if IsBuiltinRole(r.ID) {
 		return ErrBuiltinRole
@@ -173,7 +173,7 @@ func (c *Catalog) ValidateRole(r *Role) error {
 	r.Name = name
 	for _, p := range r.Permissions {
 		if !c.Known(p) {
-			return invalid("permissions", "unknown permission %q", Excerpt(string(p), 64))
+			return invalid("permissions", "permission_undeclared", Excerpt(string(p), 64))
 		}
 	}
 	r.Permissions = slices.Clone(r.Permissions)

@@ -66,11 +66,11 @@ func (d Domain) JoinRole() string {
 // it. Read permissions and the host's own are allowed.
 func CheckJoinRole(r Role) error {
 	if r.ID == RoleAdmin {
-		return invalid("role", "joining by domain never gives the admin role")
+		return invalid("role", "join_admin")
 	}
 	for _, p := range []Permission{PermMembersManage, PermInvitationsManage, PermRolesManage, PermOrgManage, PermCSVImport} {
 		if r.Has(p) {
-			return invalid("role", "role %q holds %s: joining by domain never gives a management permission", r.ID, p)
+			return invalid("role", "join_manager", r.Name, string(p))
 		}
 	}
 	return nil
@@ -103,10 +103,10 @@ func ValidateDomainName(s string) (string, error) {
 		return "", invalid("domain", "required")
 	}
 	if len(s) > 253*4 {
-		return "", invalid("domain", "longer than 253 bytes")
+		return "", invalid("domain", "max_bytes", 253)
 	}
 	if i, r := hiddenRune(s); i >= 0 {
-		return "", invalid("domain", "%q contains an invisible or direction-changing character (U+%04X)", Excerpt(s, 64), r)
+		return "", invalid("domain", "invisible_char", r)
 	}
 	return lookupDomain("domain", s)
 }

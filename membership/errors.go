@@ -1,7 +1,6 @@
 package membership
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -11,63 +10,63 @@ import (
 var (
 	// ErrNotFound: the org, member, role or invitation does not exist in
 	// the org the call names.
-	ErrNotFound = errors.New("memberkit: not found")
+	ErrNotFound = NewSentinel("not_found", 404, "memberkit: not found")
 	// ErrDuplicate: a login, email or ID is already taken in the org. The
 	// returned error is a [*DuplicateError] naming the key.
-	ErrDuplicate = errors.New("memberkit: already exists")
+	ErrDuplicate = NewSentinel("duplicate", 409, "memberkit: already exists")
 	// ErrConflict: a write carried a stale [Member.Version].
-	ErrConflict = errors.New("memberkit: concurrent modification")
+	ErrConflict = NewSentinel("conflict", 409, "memberkit: concurrent modification")
 	// ErrInvalid: input failed validation; see [*ValidationError].
-	ErrInvalid = errors.New("memberkit: invalid input")
+	ErrInvalid = NewSentinel("invalid_field", 422, "memberkit: invalid input")
 	// ErrForbidden: the actor lacks the permission, or is not active.
-	ErrForbidden = errors.New("memberkit: forbidden")
+	ErrForbidden = NewSentinel("forbidden", 403, "memberkit: forbidden")
 	// ErrLastAdmin: the change would leave the org without an active admin.
-	ErrLastAdmin = errors.New("memberkit: the org must keep at least one active admin")
+	ErrLastAdmin = NewSentinel("last_admin", 409, "memberkit: the org must keep at least one active admin")
 	// ErrMemberLimit: the change would use more seats than the plan allows.
-	ErrMemberLimit = errors.New("memberkit: member limit of the plan reached")
+	ErrMemberLimit = NewSentinel("member_limit", 409, "memberkit: member limit of the plan reached")
 	// ErrFeatureDisabled: the org's plan does not include the feature.
-	ErrFeatureDisabled = errors.New("memberkit: feature not enabled for this org")
+	ErrFeatureDisabled = NewSentinel("feature_disabled", 403, "memberkit: feature not enabled for this org")
 	// ErrRoleInUse: a role still assigned to members or invitations cannot
 	// be deleted.
-	ErrRoleInUse = errors.New("memberkit: role is in use")
+	ErrRoleInUse = NewSentinel("role_in_use", 409, "memberkit: role is in use")
 	// ErrBuiltinRole: the built-in roles cannot be changed or deleted.
-	ErrBuiltinRole = errors.New("memberkit: built-in role cannot be changed")
+	ErrBuiltinRole = NewSentinel("builtin_role", 409, "memberkit: built-in role cannot be changed")
 	// ErrInvalidCredentials: wrong login or password, or a member who may
 	// not log in. Deliberately says nothing more.
-	ErrInvalidCredentials = errors.New("memberkit: invalid credentials")
+	ErrInvalidCredentials = NewSentinel("invalid_credentials", 401, "memberkit: invalid credentials")
 	// ErrAlreadyMember: the email already belongs to an active member.
-	ErrAlreadyMember = errors.New("memberkit: already a member")
+	ErrAlreadyMember = NewSentinel("already_member", 409, "memberkit: already a member")
 	// ErrInvitationPending: a pending invitation already exists for the
 	// email; resend it instead.
-	ErrInvitationPending = errors.New("memberkit: an invitation is already pending for this email")
+	ErrInvitationPending = NewSentinel("invitation_pending", 409, "memberkit: an invitation is already pending for this email")
 	// ErrInvitationInvalid: the token is unknown, tampered with, canceled
 	// or already used. Deliberately says nothing more.
-	ErrInvitationInvalid = errors.New("memberkit: invalid invitation")
+	ErrInvitationInvalid = NewSentinel("invitation_invalid", 404, "memberkit: invalid invitation")
 	// ErrInvitationExpired: the invitation has expired; it can be resent.
-	ErrInvitationExpired = errors.New("memberkit: invitation expired")
+	ErrInvitationExpired = NewSentinel("invitation_expired", 410, "memberkit: invitation expired")
 	// ErrNotPending: the invitation is no longer pending (accepted or
 	// canceled) and cannot be resent or canceled.
-	ErrNotPending = errors.New("memberkit: invitation is not pending")
+	ErrNotPending = NewSentinel("not_pending", 409, "memberkit: invitation is not pending")
 	// ErrPasswordChangeRequired: the member logged in with a temporary
 	// password and must change it before doing anything else.
 	// Authentication returns it (with the member) instead of success, and
 	// every other act of that member is refused with an error matching it
 	// and [ErrForbidden].
-	ErrPasswordChangeRequired = errors.New("memberkit: the temporary password must be changed first")
+	ErrPasswordChangeRequired = NewSentinel("password_change_required", 403, "memberkit: the temporary password must be changed first")
 	// ErrTooManyAttempts: too many failed attempts from this login or
 	// client; wait and retry. The returned error is a [*ThrottleError]
 	// that says how long.
-	ErrTooManyAttempts = errors.New("memberkit: too many failed attempts; try again later")
+	ErrTooManyAttempts = NewSentinel("too_many_attempts", 429, "memberkit: too many failed attempts; try again later")
 	// ErrSessionInvalid: a session's security stamp no longer matches its
 	// member (deactivated, removed, role or password changed), or the
 	// member cannot act: the session must end.
-	ErrSessionInvalid = errors.New("memberkit: session no longer valid")
+	ErrSessionInvalid = NewSentinel("session_invalid", 401, "memberkit: session no longer valid")
 	// ErrDomainRestricted: the org invites only addresses at its
 	// verified domains ([Org.InviteVerifiedDomainsOnly]).
-	ErrDomainRestricted = errors.New("memberkit: the org invites only addresses at its verified domains")
+	ErrDomainRestricted = NewSentinel("domain_restricted", 403, "memberkit: the org invites only addresses at its verified domains")
 	// ErrDomainNotProven: the domain's verification record was not found
 	// or does not carry the claim's token.
-	ErrDomainNotProven = errors.New("memberkit: domain ownership not proven")
+	ErrDomainNotProven = NewSentinel("domain_not_proven", 422, "memberkit: domain ownership not proven")
 )
 
 // ValidationError reports input that failed validation. Field names the
@@ -76,6 +75,11 @@ var (
 type ValidationError struct {
 	Field  string // which field
 	Reason string // why, in English
+	// Code names the reason in the message catalogue, and Args are its
+	// arguments, so that [ValidationError.Message] says it in French or
+	// English; empty for a reason the catalogue does not have.
+	Code string
+	Args []any
 }
 
 func (e *ValidationError) Error() string {
@@ -85,9 +89,28 @@ func (e *ValidationError) Error() string {
 // Is reports whether target is [ErrInvalid].
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
-func invalid(field, format string, args ...any) error {
-	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+// Message says what is wrong, for people, in lang: the field's name and
+// the reason ("Prénom : obligatoire").
+func (e *ValidationError) Message(lang Lang) string {
+	return Message(lang, "invalid_field_detail", FieldName(lang, e.Field), e.ReasonIn(lang))
 }
+
+// ReasonIn returns the reason alone, in lang ("obligatoire").
+func (e *ValidationError) ReasonIn(lang Lang) string {
+	if e.Code == "" {
+		return e.Reason
+	}
+	return Message(lang, e.Code, e.Args...)
+}
+
+// Invalid returns a *ValidationError on field whose reason is the
+// catalogue's message code, formatted with args (its Reason is the
+// English text).
+func Invalid(field, code string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Reason: Message(English, code, args...), Code: code, Args: args}
+}
+
+func invalid(field, code string, args ...any) error { return Invalid(field, code, args...) }
 
 // DuplicateError reports a uniqueness violation. It matches [ErrDuplicate].
 type DuplicateError struct {

@@ -48,7 +48,7 @@ func (t EventType) IsMember() bool { return strings.HasPrefix(string(t), "member
 func ValidateEvents(evs []Event) error {
 	for i, e := range evs {
 		if e.ID == "" || e.Type == "" {
-			return invalid("events", "event %d has no ID or no type", i)
+			return invalid("events", "event_incomplete", i)
 		}
 	}
 	return nil

@@ -173,10 +173,10 @@ func ValidateMember(m *Member) error {
 		return err
 	}
 	if !m.Status.Valid() {
-		return invalid("status", "unknown status %q", m.Status)
+		return invalid("status", "status_unknown", Excerpt(string(m.Status), 32))
 	}
 	if m.RoleID == "" {
-		return invalid("role", "must not be empty")
+		return invalid("role", "required")
 	}
 	if err := ValidateUserID(m.UserID); err != nil {
 		return err
@@ -195,13 +195,13 @@ func ValidateMember(m *Member) error {
 func ValidateUserID(id string) error {
 	switch {
 	case len(id) > 128:
-		return invalid("user_id", "longer than 128 bytes")
+		return invalid("user_id", "max_bytes", 128)
 	case !utf8.ValidString(id):
-		return invalid("user_id", "not valid UTF-8")
+		return invalid("user_id", "not_utf8")
 	case strings.TrimSpace(id) != id:
-		return invalid("user_id", "starts or ends with a space")
+		return invalid("user_id", "spaces_at_ends")
 	case strings.ContainsFunc(id, unicode.IsControl):
-		return invalid("user_id", "contains a control character")
+		return invalid("user_id", "control_char")
 	}
 	return nil
 }

@@ -67,10 +67,10 @@ func (o Org) Has(f Feature) bool { return slices.Contains(o.Features, f) }
 // features (sorted, deduplicated).
 func ValidateOrg(o *Org) error {
 	if o.ID == "" {
-		return invalid("id", "must not be empty")
+		return invalid("id", "required")
 	}
 	if len(o.ID) > 64 {
-		return invalid("id", "longer than 64 bytes")
+		return invalid("id", "max_bytes", 64)
 	}
 	name, err := ValidateName("org_name", o.Name)
 	if err != nil {
@@ -78,11 +78,11 @@ func ValidateOrg(o *Org) error {
 	}
 	o.Name = name
 	if o.Plan.MemberLimit < 0 {
-		return invalid("member_limit", "must be 0 (unlimited) or more")
+		return invalid("member_limit", "member_limit_negative")
 	}
 	for _, f := range o.Features {
 		if f == "" || len(f) > 32 {
-			return invalid("features", "feature names are 1 to 32 bytes")
+			return invalid("features", "feature_name")
 		}
 	}
 	slices.Sort(o.Features)

@@ -23,13 +23,13 @@ const MaxPasswordLen = 1024
 // [MaxPasswordLen], valid UTF-8. The password never appears in the error.
 func ValidatePassword(pw string) error {
 	if !utf8.ValidString(pw) {
-		return invalid("password", "not valid UTF-8")
+		return invalid("password", "not_utf8")
 	}
 	if utf8.RuneCountInString(pw) < MinPasswordLen {
-		return invalid("password", "at least %d characters", MinPasswordLen)
+		return invalid("password", "password_short", MinPasswordLen)
 	}
 	if len(pw) > MaxPasswordLen {
-		return invalid("password", "at most %d bytes", MaxPasswordLen)
+		return invalid("password", "max_bytes", MaxPasswordLen)
 	}
 	return nil
 }
@@ -96,7 +96,7 @@ var b64 = base64.RawStdEncoding
 // Hash returns "$argon2id$v=19$m=…,t=…,p=…$salt$key".
 func (h *Argon2Hasher) Hash(password string) (PasswordHash, error) {
 	if len(password) > MaxPasswordLen {
-		return "", invalid("password", "at most %d bytes", MaxPasswordLen)
+		return "", invalid("password", "max_bytes", MaxPasswordLen)
 	}
 	salt := make([]byte, h.p.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
@@ -197,30 +197,30 @@ func CheckHashStrength(s string) error {
 	case strings.HasPrefix(s, "$argon2id$"):
 		p, _, _, err := parseArgon2(s)
 		if err != nil {
-			return invalid("password", "malformed argon2id hash")
+			return invalid("password", "hash_malformed", "argon2id")
 		}
 		if p.Memory < MinArgon2Memory || uint64(p.Memory)*uint64(p.Time) < MinArgon2MemoryTime {
-			return invalid("password", "argon2id hash too weak (m=%d KiB, t=%d; at least m=%d KiB and m×t ≥ %d)", p.Memory, p.Time, MinArgon2Memory, MinArgon2MemoryTime)
+			return invalid("password", "argon2_weak", p.Memory, p.Time, MinArgon2Memory, MinArgon2MemoryTime)
 		}
 		if p.Memory > MaxImportArgon2Memory || p.Time > MaxImportArgon2Time || p.Threads > MaxImportArgon2Threads {
-			return invalid("password", "argon2id hash too costly to verify at each login (m=%d KiB, t=%d, p=%d; at most m=%d KiB, t=%d, p=%d)",
+			return invalid("password", "argon2_costly",
 				p.Memory, p.Time, p.Threads, MaxImportArgon2Memory, MaxImportArgon2Time, MaxImportArgon2Threads)
 		}
 		return nil
 	case isBcrypt(s):
 		cost, err := bcrypt.Cost([]byte(s))
 		if err != nil || !IsPasswordHash(s) {
-			return invalid("password", "malformed bcrypt hash")
+			return invalid("password", "hash_malformed", "bcrypt")
 		}
 		if cost < MinBcryptCost {
-			return invalid("password", "bcrypt hash too weak (cost %d, at least %d)", cost, MinBcryptCost)
+			return invalid("password", "bcrypt_weak", cost, MinBcryptCost)
 		}
 		if cost > MaxImportBcryptCost {
-			return invalid("password", "bcrypt hash too costly to verify at each login (cost %d, at most %d)", cost, MaxImportBcryptCost)
+			return invalid("password", "bcrypt_costly", cost, MaxImportBcryptCost)
 		}
 		return nil
 	}
-	return invalid("password", "not an argon2id or bcrypt hash")
+	return invalid("password", "hash_unknown")
 }
 
 func parseArgon2(s string) (Argon2Params, []byte, []byte, error) {

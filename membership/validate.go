@@ -29,18 +29,18 @@ func ValidateName(field, s string) (string, error) {
 		return "", invalid(field, "required")
 	}
 	if !utf8.ValidString(s) {
-		return "", invalid(field, "not valid UTF-8")
+		return "", invalid(field, "not_utf8")
 	}
 	if n := utf8.RuneCountInString(s); n > MaxNameLen {
-		return "", invalid(field, "%d characters, at most %d allowed", n, MaxNameLen)
+		return "", invalid(field, "too_many_chars", n, MaxNameLen)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return "", invalid(field, "contains a control character")
+			return "", invalid(field, "control_char")
 		}
 	}
 	if i, r := hiddenRune(s); i >= 0 {
-		return "", invalid(field, "contains an invisible or direction-changing character (U+%04X) at byte %d", r, i)
+		return "", invalid(field, "invisible_char", r)
 	}
 	return norm.NFC.String(s), nil
 }
@@ -108,29 +108,29 @@ func ValidateEmail(s string) (string, error) {
 		return "", invalid("email", "required")
 	}
 	if len(s) > MaxEmailLen {
-		return "", invalid("email", "longer than %d bytes", MaxEmailLen)
+		return "", invalid("email", "max_bytes", MaxEmailLen)
 	}
 	if !utf8.ValidString(s) {
-		return "", invalid("email", "not valid UTF-8")
+		return "", invalid("email", "not_utf8")
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 {
-		return "", invalid("email", "%q is not an address of the form name@domain", s)
+		return "", invalid("email", "email_shape", Excerpt(s, 64))
 	}
 	local, domain := norm.NFC.String(strings.ToLower(s[:at])), s[at+1:]
 	if len(local) > 64 {
-		return "", invalid("email", "local part longer than 64 bytes")
+		return "", invalid("email", "email_local_long")
 	}
 	if strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
-		return "", invalid("email", "%q has misplaced dots", s)
+		return "", invalid("email", "email_dots", Excerpt(s, 64))
 	}
 	for _, r := range local {
 		if r <= ' ' || r == 0x7f || r == '@' || r == '"' || r == '\\' || r == ',' || r == ';' || r == '<' || r == '>' || r == '(' || r == ')' || r == '[' || r == ']' || unicode.IsSpace(r) || unicode.IsControl(r) {
-			return "", invalid("email", "%q contains a character not allowed in an address", s)
+			return "", invalid("email", "email_char", Excerpt(s, 64))
 		}
 	}
 	if i, r := hiddenRune(local + "@" + domain); i >= 0 {
-		return "", invalid("email", "%q contains an invisible or direction-changing character (U+%04X)", s, r)
+		return "", invalid("email", "invisible_char", r)
 	}
 	ascii, err := lookupDomain("email", domain)
 	if err != nil {
@@ -138,7 +138,7 @@ func ValidateEmail(s string) (string, error) {
 	}
 	out := local + "@" + ascii
 	if len(out) > MaxEmailLen {
-		return "", invalid("email", "longer than %d bytes", MaxEmailLen)
+		return "", invalid("email", "max_bytes", MaxEmailLen)
 	}
 	return out, nil
 }
@@ -151,23 +151,23 @@ func lookupDomain(field, domain string) (string, error) {
 	if !isASCIIDomain(ascii) {
 		var err error
 		if ascii, err = idna.Lookup.ToASCII(domain); err != nil {
-			return "", invalid(field, "domain %q is not a valid domain name", Excerpt(domain, 64))
+			return "", invalid(field, "domain_invalid", Excerpt(domain, 64))
 		}
 	}
 	if len(ascii) > 253 {
-		return "", invalid(field, "domain longer than 253 bytes")
+		return "", invalid(field, "max_bytes", 253)
 	}
 	labels := strings.Split(ascii, ".")
 	if len(labels) < 2 {
-		return "", invalid(field, "domain %q needs a dot", Excerpt(domain, 64))
+		return "", invalid(field, "domain_dot", Excerpt(domain, 64))
 	}
 	for _, l := range labels {
 		if l == "" || len(l) > 63 || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
-			return "", invalid(field, "domain %q is malformed", Excerpt(domain, 64))
+			return "", invalid(field, "domain_invalid", Excerpt(domain, 64))
 		}
 		for i := 0; i < len(l); i++ {
 			if c := l[i]; !(c == '-' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-				return "", invalid(field, "domain %q contains %q", Excerpt(domain, 64), rune(c))
+				return "", invalid(field, "domain_char", Excerpt(domain, 64), rune(c))
 			}
 		}
 	}
@@ -201,12 +201,12 @@ func ValidateLogin(s string) (string, error) {
 		return "", invalid("login", "required")
 	}
 	if len(s) > MaxLoginLen {
-		return "", invalid("login", "longer than %d characters", MaxLoginLen)
+		return "", invalid("login", "max_chars", MaxLoginLen)
 	}
 	for i, r := range s {
 		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
 		if !ok && (i == 0 || i == len(s)-1 || !strings.ContainsRune("._-@+", r)) {
-			return "", invalid("login", "%q: only a-z, 0-9 and . _ - @ + inside, a letter or digit at each end", s)
+			return "", invalid("login", "login_chars", Excerpt(s, 64))
 		}
 	}
 	return s, nil
@@ -228,15 +228,15 @@ func ValidateGroups(groups []string) ([]string, error) {
 			continue
 		}
 		if !utf8.ValidString(g) || utf8.RuneCountInString(g) > MaxGroupLen {
-			return nil, invalid("groups", "label %q: valid UTF-8, at most %d characters", g, MaxGroupLen)
+			return nil, invalid("groups", "group_label", Excerpt(g, 64), MaxGroupLen)
 		}
 		for _, r := range g {
 			if unicode.IsControl(r) {
-				return nil, invalid("groups", "label %q contains a control character", g)
+				return nil, invalid("groups", "control_char")
 			}
 		}
 		if i, r := hiddenRune(g); i >= 0 {
-			return nil, invalid("groups", "label %q contains an invisible or direction-changing character (U+%04X)", g, r)
+			return nil, invalid("groups", "invisible_char", r)
 		}
 		g = norm.NFC.String(g)
 		k := strings.ToLower(g)
@@ -247,7 +247,7 @@ func ValidateGroups(groups []string) ([]string, error) {
 		out = append(out, g)
 	}
 	if len(out) > MaxGroups {
-		return nil, invalid("groups", "%d labels, at most %d allowed", len(out), MaxGroups)
+		return nil, invalid("groups", "too_many", len(out), MaxGroups)
 	}
 	if len(out) == 0 {
 		return nil, nil

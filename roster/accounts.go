@@ -111,7 +111,7 @@ func (s *Service) MemberOfUser(ctx context.Context, actor membership.Actor, orgI
 // do), the answer takes one indexed read; otherwise one View.
 func (s *Service) Can(ctx context.Context, orgID string, actor membership.Actor, p membership.Permission) (bool, error) {
 	if !s.cat.Known(p) {
-		return false, &membership.ValidationError{Field: "permission", Reason: fmt.Sprintf("%q is not a declared permission", membership.Excerpt(string(p), 64))}
+		return false, membership.Invalid("permission", "permission_undeclared", membership.Excerpt(string(p), 64))
 	}
 	if actor.IsSystem() {
 		return true, nil

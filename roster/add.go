@@ -67,7 +67,7 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 			if _, err := membership.ValidateName("last_name", n.LastName); err != nil {
 				return Added{}, err
 			}
-			return Added{}, &membership.ValidationError{Field: "login", Reason: "cannot be derived from the names; give one"}
+			return Added{}, membership.Invalid("login", "login_underivable")
 		}
 	}
 	if err := membership.ValidateMember(&cand); err != nil {

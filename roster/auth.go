@@ -193,7 +193,7 @@ func (s *Service) ChangePassword(ctx context.Context, orgID, memberID, current, 
 		return membership.Member{}, err
 	}
 	if current == next {
-		return membership.Member{}, &membership.ValidationError{Field: "password", Reason: "the new password must differ from the current one"}
+		return membership.Member{}, membership.Invalid("password", "password_same")
 	}
 	at, err := s.begin(ctx, "password", orgID, memberID)
 	if err != nil {
@@ -315,10 +315,10 @@ func (f NotifierFunc) SendTemporaryPassword(ctx context.Context, m membership.Me
 
 // ErrNotDelivered matches the error [Service.ResetPassword] returns when
 // the reset was committed but the Notifier failed: reset again.
-var ErrNotDelivered = errors.New("memberkit: temporary password set but not delivered")
+var ErrNotDelivered = membership.NewSentinel("not_delivered", 502, "memberkit: temporary password set but not delivered")
 
 // ErrNoNotifier: [Service.ResetPassword] needs Options.Notifier.
-var ErrNoNotifier = errors.New("memberkit: no notifier configured for temporary passwords")
+var ErrNoNotifier = membership.NewSentinel("no_notifier", 503, "memberkit: no notifier configured for temporary passwords")
 
 // ResetPassword gives another member a new temporary password, which they
 // must change at first login, and delivers it to them through

@@ -67,7 +67,7 @@ func Admit(ctx context.Context, tx store.Tx, m membership.Member, before *member
 	default:
 		base := membership.DefaultLogin(m.FirstName, m.LastName)
 		if base == "" {
-			return m, &membership.ValidationError{Field: "login", Reason: "cannot be derived from the names; choose one"}
+			return m, membership.Invalid("login", "login_underivable")
 		}
 		var err error
 		if m.Login, _, err = FreeLogin(ctx, tx, base, nil); err != nil {

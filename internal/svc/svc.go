@@ -136,7 +136,7 @@ func (r *Roles) Unknown(ctx context.Context) (map[string][]membership.Permission
 // naming the role.
 func RoleErr(id string, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return &membership.ValidationError{Field: "role", Reason: fmt.Sprintf("no role %q in this org", id)}
+		return membership.Invalid("role", "role_unknown", membership.Excerpt(id, 64))
 	}
 	return err
 }

@@ -140,7 +140,7 @@ func ctxErr(ctx context.Context, err error) error {
 // ErrNotMigrated is returned when a memberkit table does not exist: the
 // store was used before [Store.Migrate] (or the files of [Migrations])
 // created its schema.
-var ErrNotMigrated = errors.New("sqlstore: the database has no memberkit tables: call Store.Migrate first")
+var ErrNotMigrated = membership.NewSentinel("not_migrated", 503, "sqlstore: the database has no memberkit tables: call Store.Migrate first")
 
 // missingTable recognises "no such table" on each database, by shape:
 // SQLite's message, PostgreSQL's SQLSTATE 42P01, MySQL's error 1146.

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/memberkit/memberkit"
 	"github.com/memberkit/memberkit/csvsync"
 	"github.com/memberkit/memberkit/domains"
 	"github.com/memberkit/memberkit/invite"
@@ -41,7 +42,7 @@ const (
 
 // libraryPackages are the directories whose exported types an importing
 // app may hold.
-var libraryPackages = []string{"membership", "store", "roster", "invite", "csvsync", "domains", "store/memstore", "store/sqlstore"}
+var libraryPackages = []string{".", "membership", "store", "roster", "invite", "csvsync", "domains", "store/memstore", "store/sqlstore"}
 
 // exportedStructs lists "pkg.Type" for every exported struct type of the
 // library, read from the source.
@@ -65,7 +66,7 @@ func exportedStructs(t *testing.T) []string {
 							continue
 						}
 						if _, isStruct := ts.Type.(*ast.StructType); isStruct && ts.Name.IsExported() {
-							out = append(out, filepath.Base(dir)+"."+ts.Name.Name)
+							out = append(out, p.Name+"."+ts.Name.Name)
 						}
 					}
 				}
@@ -109,7 +110,9 @@ func samples(t *testing.T) map[string]any {
 		"store.EventQuery": store.EventQuery{},
 		"store.Membership": store.Membership{Org: org, Member: member}, "store.Access": store.Access{},
 		"membership.Domain": membership.Domain{Name: "exemple.fr", Token: "tok"}, "membership.PermissionDef": membership.PermissionDef{},
-		"membership.Catalog":                 membership.Catalog{},
+		"membership.Catalog":  membership.Catalog{},
+		"membership.Problem":  membership.Problem{Details: []membership.Problem{{Message: "m"}}},
+		"membership.Sentinel": *membership.NewSentinel("c", 500, "t"), "memberkit.Options": memberkit.Options{}, "memberkit.Kit": memberkit.Kit{},
 		"roster.PasswordChangeRequiredError": roster.PasswordChangeRequiredError{Member: member}, "roster.Refusal": roster.Refusal{},
 		"roster.BulkError": roster.BulkError{}, "roster.BulkResult": roster.BulkResult{}, "roster.ListQuery": roster.ListQuery{},
 		"roster.Row": roster.Row{}, "roster.Page": roster.Page{Members: []membership.Member{member}}, "roster.Report": roster.Report{Idle: []membership.Member{member}},
