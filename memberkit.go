@@ -67,6 +67,10 @@ type Options struct {
 	Resolver domains.Resolver
 	// Parse bounds and language for the CSV files Kit.CSV reads.
 	Parse csvsync.ParseOptions
+	// Labels are the host's words for statuses and built-in roles
+	// ("Actif" where memberkit says "Activé"); the CSV files read them
+	// (Parse.Labels, unless set) and Kit.Labels gives them to screens.
+	Labels membership.Labels
 	// LoginThrottle, ClientThrottle and TokenThrottle slow and lock
 	// repeated failures (see roster.Options and invite.Options); zero
 	// fields take memberkit's defaults.
@@ -82,6 +86,7 @@ type Kit struct {
 	Domains     *domains.Service // email domains orgs claim
 	Store       store.Store
 	Catalog     *membership.Catalog
+	Labels      membership.Labels
 }
 
 // New returns the services on st, wired once with opts (nil for the
@@ -99,7 +104,10 @@ func New(st store.Store, opts *Options) (*Kit, error) {
 		o.Hasher = membership.NewArgon2Hasher(nil)
 	}
 	hasher := membership.LimitHasher(o.Hasher, o.MaxConcurrentHashes) // one bound for the kit
-	k := &Kit{Store: st, Catalog: o.Catalog}
+	k := &Kit{Store: st, Catalog: o.Catalog, Labels: o.Labels}
+	if o.Parse.Labels.Status == nil && o.Parse.Labels.Roles == nil {
+		o.Parse.Labels = o.Labels
+	}
 	var err error
 	if k.Members, err = roster.New(st, &roster.Options{Clock: clock, Hasher: hasher, Logger: o.Logger, AfterCommit: o.AfterCommit,
 		TemporaryPassword: o.TemporaryPassword, Notifier: o.Notifier, Catalog: o.Catalog,

@@ -120,3 +120,23 @@ func TestPlanNilFile(t *testing.T) {
 	_, err := svc.Plan(t.Context(), membership.SystemActor("t"), "any", nil, nil)
 	assert.ErrorIs(t, err, membership.ErrInvalid)
 }
+
+// The host's words for statuses are written and read back.
+func TestStatusLabels(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		f := setup(t, newStore, membership.PremiumPlan(0))
+		labels := membership.Labels{Status: map[membership.Status]string{membership.StatusActive: "Actif", membership.StatusDeactivated: "Bloqué"}}
+		f.csv = testkit.CSV(t, f.st, &csvsync.Options{Clock: f.clock, Hasher: f.hasher, Parse: csvsync.ParseOptions{Labels: labels}})
+		f.add("Bob", "Martin", "")
+		out := f.export(&csvsync.ExportOptions{NoBOM: true, LF: true, Labels: labels})
+		assert.Contains(t, out, ";Actif\n")
+		p, err := f.plan(out, nil)
+		require.NoError(t, err)
+		assert.Empty(t, p.Actions, "read back, plans nothing")
+		f.importFile(strings.Replace(out, "Martin;Bob;;Mot de passe crypté;Actif", "Martin;Bob;;Mot de passe crypté;Bloqué", 1), nil)
+		assert.Equal(t, membership.StatusDeactivated, byLogin(f.members())["bob.martin"].Status)
+		assert.Equal(t, "Administrateur", labels.RoleName(membership.Role{ID: membership.RoleAdmin}, membership.French))
+		assert.Equal(t, "Administrator", labels.RoleName(membership.Role{ID: membership.RoleAdmin}, membership.English))
+		assert.Equal(t, "Bloqué", labels.StatusLabel(membership.StatusDeactivated, membership.English), "the host's word in every language it is given for")
+	})
+}

@@ -108,6 +108,16 @@ func ParseStatus(s string) (membership.Status, bool) {
 	return st, ok
 }
 
+// parseStatus reads an Etat cell: the host's words, then ParseStatus's.
+func parseStatus(s string, l membership.Labels) (membership.Status, bool) {
+	if len(l.Status) > 0 {
+		if st, err := l.ParseStatus(s); err == nil && (st == membership.StatusActive || st == membership.StatusDeactivated) {
+			return st, true
+		}
+	}
+	return ParseStatus(s)
+}
+
 var foldedPlaceholders = [2]string{membership.Fold(PlaceholderFR), membership.Fold(PlaceholderEN)}
 
 // isPlaceholder reports the export's password placeholder, in either
@@ -120,10 +130,6 @@ func isPlaceholder(s string) bool {
 	return f == foldedPlaceholders[0] || f == foldedPlaceholders[1]
 }
 
-// statusLabel is what an export writes in the Etat column.
-func statusLabel(s membership.Status, lang membership.Lang) string {
-	return s.Label(lang)
-}
 
 // isFormulaStart reports characters that make a spreadsheet evaluate a
 // cell.

@@ -25,6 +25,9 @@ type ExportOptions struct {
 	// Filter selects the members; no status means active and
 	// deactivated. Removed members are never exported.
 	Filter store.MemberFilter
+	// Labels are the host's words for the statuses written in the Etat
+	// column ("Actif"); an import given the same Labels reads them back.
+	Labels membership.Labels
 	// Attributes names member attributes to write, each in a column
 	// after Etat whose header is its key; an import that names the same
 	// keys reads them back.
@@ -90,7 +93,7 @@ func (s *Service) Export(ctx context.Context, actor membership.Actor, orgID stri
 			rec[colFirstName] = neutralize(m.FirstName)
 			rec[colEmail] = neutralize(m.Email)
 			rec[colPassword] = placeholder
-			rec[colStatus] = statusLabel(m.Status, o.Lang)
+			rec[colStatus] = o.Labels.StatusLabel(m.Status, o.Lang)
 			for i, k := range o.Attributes {
 				rec[int(numColumns)+i] = neutralize(m.Attributes[k])
 			}

@@ -32,6 +32,9 @@ type ParseOptions struct {
 	MaxFileSize int64
 	// MaxProblems caps the problems listed; default 100.
 	MaxProblems int
+	// Labels are the host's words for statuses, read in the Etat column
+	// beside memberkit's own.
+	Labels membership.Labels
 	// Attributes names the member attributes the file may carry, each
 	// in a column whose header is its key (see membership.Attributes). A
 	// present column sets the attribute of every row and a blank cell
@@ -364,7 +367,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 		}
 		if v := strings.TrimSpace(f.cell(get(rec, colStatus))); v == "" {
 			probs.add(line, f.colName[colStatus], "required")
-		} else if st, ok := ParseStatus(v); ok {
+		} else if st, ok := parseStatus(v, o.Labels); ok {
 			row.Status = st
 		} else {
 			probs.add(line, f.colName[colStatus], "status", v)

@@ -261,8 +261,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	}
 	if !o.AllowMassDeactivation && p.active > 0 && float64(deactivations) > o.MaxDeactivateRatio*float64(p.active) {
 		s.log.WarnContext(ctx, "memberkit: import refused: mass deactivation", "org", orgID, "deactivations", deactivations, "active", p.active)
-		return nil, fmt.Errorf("%w: %d of %d active members (more than %.0f%%); allow it explicitly if the file is complete",
-			ErrMassDeactivation, deactivations, p.active, 100*o.MaxDeactivateRatio)
+		return nil, &MassDeactivationError{Deactivations: deactivations, Active: p.active, Ratio: o.MaxDeactivateRatio}
 	}
 	if p.admins+tally.Admins == 1 {
 		p.Warnings = append(p.Warnings, msg(lang, "warn_one_admin"))

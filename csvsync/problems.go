@@ -3,6 +3,7 @@ package csvsync
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/memberkit/memberkit/membership"
@@ -56,6 +57,17 @@ func (e *FileError) format(p Problem) string {
 		return msg(e.Lang, "at", msg(e.Lang, "line", p.Line), p.Message)
 	}
 	return p.Message
+}
+
+// Explain reads the refusal as a membership.Problem: code file_invalid,
+// status 422, one detail per problem with its line and column, each
+// message in the language the file was parsed in.
+func (e *FileError) Explain(lang membership.Lang) membership.Problem {
+	p := membership.Problem{Code: "file_invalid", Status: http.StatusUnprocessableEntity, Message: membership.Message(lang, "file_invalid_detail", len(e.Problems))}
+	for _, pr := range e.Problems {
+		p.Details = append(p.Details, membership.Problem{Code: pr.Code, Status: http.StatusUnprocessableEntity, Message: pr.Message, Line: pr.Line, Column: pr.Column})
+	}
+	return p
 }
 
 // Lines returns each problem as one line of text, for display.

@@ -40,7 +40,8 @@ var catalogue = map[string][2]string{
 	"domain_restricted":        {"l'entreprise n'invite que des adresses de ses domaines vérifiés", "the company invites only addresses at its verified domains"},
 	"domain_not_proven":        {"l'enregistrement DNS qui prouve ce domaine est introuvable", "the DNS record that proves this domain was not found"},
 	"stale_plan":               {"la liste des membres a changé depuis l'aperçu : refaites l'aperçu", "the roster changed since the preview: preview again"},
-	"mass_deactivation":        {"l'import désactiverait plus de la moitié des membres : confirmez que le fichier est complet", "the import would deactivate more than half the members: confirm the file is complete"},
+	"mass_deactivation":        {"l'import désactiverait trop de membres : confirmez que le fichier est complet", "the import would deactivate too many members: confirm the file is complete"},
+	"mass_deactivation_detail": {"l'import désactiverait %d des %d membres actifs (plus de %.0f %%) : confirmez que le fichier est complet", "the import would deactivate %d of %d active members (more than %.0f%%): confirm the file is complete"},
 	"no_sender":                {"l'envoi d'invitations n'est pas configuré", "sending invitations is not set up"},
 	"no_notifier":              {"l'envoi des mots de passe temporaires n'est pas configuré", "sending temporary passwords is not set up"},
 	"not_delivered":            {"le mot de passe temporaire n'a pas pu être envoyé", "the temporary password could not be sent"},
@@ -53,6 +54,14 @@ var catalogue = map[string][2]string{
 	"canceled":                 {"demande interrompue", "request canceled"},
 	"timeout":                  {"le délai est dépassé : réessayez", "the time limit was reached: try again"},
 	"internal":                 {"erreur interne : réessayez plus tard", "internal error: try again later"},
+
+	// Notices of a roster review (roster.Notice).
+	"notice.no_admin":            {"l'entreprise n'a aucun administrateur actif", "the company has no active admin"},
+	"notice.one_admin":           {"un seul administrateur actif : ajoutez-en un deuxième pour ne pas rester bloqué en son absence", "only one active admin: add a second one to avoid being locked out when they are away"},
+	"notice.idle":                {"%d membre(s) actif(s) ne se sont pas connectés depuis %d jours : retirez ceux qui sont partis", "%d active member(s) have not logged in for %d days: remove those who left"},
+	"notice.expired_invitations": {"%d invitation(s) expirée(s) : renvoyez-les ou annulez-les", "%d invitation(s) expired: resend or cancel them"},
+	"notice.unknown_permissions": {"%d rôle(s) personnalisé(s) nomment des permissions que l'application ne déclare plus, et ne les donnent pas", "%d custom role(s) name permissions the app no longer declares, which they do not grant"},
+	"notice.seats_full":          {"les %d places du forfait sont toutes prises", "all %d seats of the plan are used"},
 
 	// Validation reasons ([ValidationError.Code]).
 	"required":              {"obligatoire", "required"},

@@ -328,7 +328,7 @@ func TestUndeclaredPermissionNeverGranted(t *testing.T) {
 		rep, err := f.svc.Review(f.ctx, f.actor, f.org.ID)
 		require.NoError(t, err)
 		assert.Equal(t, map[string][]membership.Permission{role.ID: {permCommissionsCreate}}, rep.UnknownPermissions)
-		assert.NotEmpty(t, rep.Warnings)
+		assert.Contains(t, rep.Notices, roster.Notice{Code: "unknown_permissions", Args: []any{1}})
 
 		// Editing the role meanwhile keeps what it stores but cannot grant.
 		_, err = f.svc.UpdateRole(f.ctx, f.actor, f.org.ID, role.ID, "Commerciaux", []membership.Permission{membership.PermMembersRead, permReportsView})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/memberkit/memberkit/internal/svc"
@@ -35,6 +36,19 @@ func (e *BulkError) Error() string {
 		fmt.Fprintf(&b, "; %s: %v", r.MemberID, r.Err)
 	}
 	return b.String()
+}
+
+// Explain reads the refusal as a membership.Problem: code bulk_refused,
+// status 409, one detail per refused member with its own code and message
+// and the member's ID.
+func (e *BulkError) Explain(lang membership.Lang) membership.Problem {
+	p := membership.Problem{Code: "bulk_refused", Status: http.StatusConflict, Message: membership.Message(lang, "bulk_refused_detail", len(e.Refused))}
+	for _, r := range e.Refused {
+		d := membership.Explain(r.Err, lang)
+		d.MemberID = r.MemberID
+		p.Details = append(p.Details, d)
+	}
+	return p
 }
 
 // Unwrap returns the reasons, so errors.Is and errors.As see them.

@@ -2,7 +2,6 @@ package roster
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/memberkit/memberkit/internal/svc"
@@ -27,8 +26,22 @@ type Report struct {
 	// role names that the catalog no longer declares: the role does not
 	// grant them. Declare them again, or edit the role.
 	UnknownPermissions map[string][]membership.Permission
-	// Warnings in plain language, e.g. fewer than two admins.
-	Warnings []string
+	// Notices say what to look at, e.g. fewer than two admins; each
+	// reads in French or English ([Notice.Text]).
+	Notices []Notice
+}
+
+// Notice is one point of a [Report], said in people's language by
+// [Notice.Text]. Code is stable: "no_admin", "one_admin", "idle",
+// "expired_invitations", "unknown_permissions", "seats_full".
+type Notice struct {
+	Code string
+	Args []any
+}
+
+// Text says the notice in lang, from memberkit's message catalogue.
+func (n Notice) Text(lang membership.Lang) string {
+	return membership.Message(lang, "notice."+n.Code, n.Args...)
 }
 
 // Review reports on the roster (permission audit.read): admins (a warning
@@ -77,23 +90,24 @@ func (s *Service) Review(ctx context.Context, actor membership.Actor, orgID stri
 	if err != nil {
 		return Report{}, err
 	}
+	note := func(code string, args ...any) { r.Notices = append(r.Notices, Notice{Code: code, Args: args}) }
 	switch {
 	case r.ActiveAdmins == 0:
-		r.Warnings = append(r.Warnings, "the org has no active admin")
+		note("no_admin")
 	case r.ActiveAdmins == 1:
-		r.Warnings = append(r.Warnings, "only one active admin: add a second one to avoid being locked out when they are away")
+		note("one_admin")
 	}
 	if len(r.Idle) > 0 {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%d active member(s) have not logged in for %d days: remove those who left", len(r.Idle), int(s.idleAfter/(24*time.Hour))))
+		note("idle", len(r.Idle), int(s.idleAfter/(24*time.Hour)))
 	}
 	if len(r.ExpiredInvitations) > 0 {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%d invitation(s) expired: resend or cancel them", len(r.ExpiredInvitations)))
+		note("expired_invitations", len(r.ExpiredInvitations))
 	}
 	if n := len(r.UnknownPermissions); n > 0 {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%d custom role(s) name permissions the app no longer declares, which they do not grant", n))
+		note("unknown_permissions", n)
 	}
 	if r.SeatLimit > 0 && r.SeatsUsed >= r.SeatLimit {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("all %d seats of the plan are used", r.SeatLimit))
+		note("seats_full", r.SeatLimit)
 	}
 	return r, nil
 }

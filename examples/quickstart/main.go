@@ -170,7 +170,9 @@ func main() {
 
 	report, err := members.Review(ctx, admin, org.ID)
 	check(err)
-	fmt.Println("\nreview:", strings.Join(report.Warnings, "; "))
+	for _, n := range report.Notices {
+		fmt.Println("\nrevue :", n.Text(membership.French))
+	}
 }
 
 func step(s string) { fmt.Printf("\n== %s\n", s) }
