@@ -130,7 +130,6 @@ func isPlaceholder(s string) bool {
 	return f == foldedPlaceholders[0] || f == foldedPlaceholders[1]
 }
 
-
 // isFormulaStart reports characters that make a spreadsheet evaluate a
 // cell.
 func isFormulaStart(c byte) bool {
