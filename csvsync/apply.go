@@ -274,10 +274,7 @@ func (r *Result) WriteReport(w io.Writer, opts *ExportOptions) error {
 	cw := csv.NewWriter(w)
 	cw.Comma = o.Comma
 	cw.UseCRLF = !o.LF
-	head := []string{"Ligne", "Action", "Identifiant", "Modifications"}
-	if o.Lang == membership.English {
-		head = []string{"Line", "Action", "Login", "Changes"}
-	}
+	head := strings.Split(msg(o.Lang, "report_header"), ";")
 	if err := cw.Write(head); err != nil {
 		return err
 	}
@@ -286,7 +283,7 @@ func (r *Result) WriteReport(w io.Writer, opts *ExportOptions) error {
 		if out.Line > 0 {
 			line = strconv.Itoa(out.Line)
 		}
-		if err := cw.Write([]string{line, string(out.Kind), neutralize(out.Login), neutralize(out.Changes.String())}); err != nil {
+		if err := cw.Write([]string{line, out.Kind.Text(o.Lang), neutralize(out.Login), neutralize(out.Changes.Text(o.Lang, o.Labels))}); err != nil {
 			return err
 		}
 	}

@@ -85,6 +85,31 @@ func (cs Changes) String() string {
 	return strings.Join(parts, "; ")
 }
 
+// Text says the change for people, in lang: the field's name
+// ("Nom : Martin → Martin-Durand") and statuses in the host's words
+// (labels) or memberkit's.
+func (c Change) Text(lang membership.Lang, labels membership.Labels) string {
+	before, after := c.Before, c.After
+	if c.Field == "status" {
+		before, after = labels.StatusLabel(membership.Status(before), lang), labels.StatusLabel(membership.Status(after), lang)
+	}
+	return membership.Message(lang, "csv.change", membership.FieldName(lang, c.Field), showValue(before), showValue(after))
+}
+
+// Text says the changes for people, joined by "; " (see [Change.Text]).
+func (cs Changes) Text(lang membership.Lang, labels membership.Labels) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.Text(lang, labels)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Text says the kind of action for people ("Ajout", "Modification"…).
+func (k Kind) Text(lang membership.Lang) string {
+	return membership.Message(lang, "csv.kind."+string(k))
+}
+
 // Action is what the plan does with one row, or with one active member
 // absent from the file (Line 0).
 type Action struct {

@@ -283,7 +283,13 @@ func TestReconcile(t *testing.T) {
 		var report bytes.Buffer
 		require.NoError(t, res.WriteReport(&report, nil))
 		assert.Contains(t, report.String(), "Ligne;Action;Identifiant;Modifications")
-		assert.Contains(t, report.String(), `3;update;bob.martin;last_name: Martin → Martin-Durand`)
+		assert.Contains(t, report.String(), `3;Modification;bob.martin;Nom : Martin → Martin-Durand`)
+		assert.Contains(t, report.String(), `;Désactivation;eve.absent;État : Activé → Désactivé`, "values in the report's language too")
+		var en bytes.Buffer
+		require.NoError(t, res.WriteReport(&en, &csvsync.ExportOptions{Lang: membership.English}))
+		assert.Contains(t, en.String(), "Line;Action;Login;Changes")
+		assert.Contains(t, en.String(), `3;Update;bob.martin;Last name: Martin → Martin-Durand`)
+		assert.Contains(t, en.String(), `;Deactivation;eve.absent;Status: Active → Deactivated`)
 		assert.NotContains(t, report.String(), "nouveau-mot-de-passe")
 
 		// Events for each change, none with a password.

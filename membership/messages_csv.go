@@ -43,6 +43,13 @@ var csvMessages = map[string][2]string{
 	"columns_ignored_more": {"et %d autre(s) colonne(s) ignorée(s)", "and %d more column(s) ignored"},
 	"line":                 {"ligne %d", "line %d"},
 	"line_column":          {"ligne %d, colonne %s", "line %d, column %s"},
+	"report_header":        {"Ligne;Action;Identifiant;Modifications", "Line;Action;Login;Changes"},
+	"change":               {"%s : %s → %s", "%s: %s → %s"},
+	"kind.add":             {"Ajout", "Add"},
+	"kind.update":          {"Modification", "Update"},
+	"kind.reactivate":      {"Réactivation", "Reactivation"},
+	"kind.deactivate":      {"Désactivation", "Deactivation"},
+	"kind.unchanged":       {"Inchangé", "Unchanged"},
 	"at":                   {"%s : %s", "%s: %s"},
 	"refused":              {"import refusé, %d problème(s)", "import refused, %d problem(s)"},
 }
