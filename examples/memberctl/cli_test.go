@@ -74,7 +74,7 @@ func TestMemberctl(t *testing.T) {
 	assert.Contains(t, out, "temporary password jean.nouveau ")
 	rep, err := os.ReadFile(report)
 	require.NoError(t, err)
-	assert.Contains(t, string(rep), "reactivate;bob.martin")
+	assert.Contains(t, string(rep), "Réactivation;bob.martin")
 
 	// Exit codes scripts can test.
 	code, _, errs = c.run("members", "list")
