@@ -48,7 +48,7 @@ func attributeCells(f *File, rec []string, idx map[string]int, row *Row, maxLen 
 			probs.add(row.Line, k, "field_too_long", len(v), maxLen)
 			continue
 		}
-		v = unneutralize(strings.TrimSpace(f.cell(v)))
+		v = unneutralize(strings.TrimSpace(v))
 		if row.Attributes == nil {
 			row.Attributes = make(membership.Attributes, len(f.Attributes))
 		}

@@ -1,7 +1,6 @@
 package csvsync
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -9,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/text/encoding/charmap"
 
 	"github.com/memberkit/memberkit/membership"
 )
@@ -173,21 +170,6 @@ func detectComma(head []byte) rune {
 	return rune(best)
 }
 
-var win1252 = charmap.Windows1252
-
-// cell decodes a cell: UTF-8 as is, anything else as Windows-1252.
-func (f *File) cell(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	d, err := win1252.NewDecoder().String(s)
-	if err != nil {
-		return strings.ToValidUTF8(s, "\uFFFD")
-	}
-	f.Encoding = "windows-1252"
-	return d
-}
-
 // Parse reads an import file. Every problem found is reported in one
 // [*FileError] (up to ParseOptions.MaxProblems), each with its line and
 // column; a file with any problem yields no rows. Parse does no I/O but
@@ -205,14 +187,10 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 	attrIdx := map[string]int{}
 	probs := &problems{max: o.MaxProblems, lang: o.Lang}
 	lr := &limitReader{r: r, limit: o.MaxFileSize}
-	br := bufio.NewReaderSize(lr, 64<<10)
-	f := &File{Encoding: "utf-8", lang: o.Lang}
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xEF\xBB\xBF")) {
-		_, _ = br.Discard(3)
-		f.Encoding = "utf-8 with BOM"
-	}
-	head, err := br.Peek(64 << 10)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+	f := &File{lang: o.Lang}
+	br, enc, head, err := openText(lr)
+	f.Encoding = enc
+	if err != nil {
 		if errors.Is(err, errTooLarge) {
 			probs.add(0, "", "too_large", o.MaxFileSize)
 		} else {
@@ -249,7 +227,12 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 				probs.add(line, "", "field_too_long", len(h), o.MaxFieldLen)
 				continue
 			}
-			h = strings.TrimSpace(f.cell(h))
+			if !utf8.ValidString(h) {
+				line, _ := cr.FieldPos(i)
+				probs.add(line, "", "invalid_encoding", "UTF-8")
+				continue
+			}
+			h = strings.TrimSpace(h)
 			f.Header = append(f.Header, h)
 			if k, ok := attrKeys[strings.ToLower(h)]; ok {
 				if _, dup := attrIdx[k]; dup {
@@ -334,6 +317,14 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 				break
 			}
 		}
+		if i := invalidCell(rec); i >= 0 {
+			col := ""
+			if i < len(f.Header) {
+				col = f.Header[i]
+			}
+			probs.add(line, col, "invalid_encoding", "UTF-8")
+			continue
+		}
 		tooLong := false
 		for c := column(0); c < numColumns; c++ {
 			if v := get(rec, c); len(v) > o.MaxFieldLen {
@@ -345,7 +336,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 			continue
 		}
 		row := Row{Line: line}
-		text := func(c column) string { return unneutralize(strings.TrimSpace(f.cell(get(rec, c)))) }
+		text := func(c column) string { return unneutralize(strings.TrimSpace(get(rec, c))) }
 		var err2 error
 		if row.LastName, err2 = membership.ValidateName("last_name", text(colLastName)); err2 != nil {
 			nameProblem(probs, line, f.colName[colLastName], text(colLastName), err2)
@@ -365,14 +356,14 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 		} else if row.FirstName != "" && row.LastName != "" && membership.DefaultLogin(row.FirstName, row.LastName) == "" {
 			probs.add(line, f.colName[colLogin], "no_login")
 		}
-		if v := strings.TrimSpace(f.cell(get(rec, colStatus))); v == "" {
+		if v := strings.TrimSpace(get(rec, colStatus)); v == "" {
 			probs.add(line, f.colName[colStatus], "required")
 		} else if st, ok := parseStatus(v, o.Labels); ok {
 			row.Status = st
 		} else {
 			probs.add(line, f.colName[colStatus], "status", v)
 		}
-		pw := f.cell(get(rec, colPassword))
+		pw := get(rec, colPassword)
 		switch t := strings.TrimSpace(pw); {
 		case t == "":
 			row.PassKind = PasswordBlank
