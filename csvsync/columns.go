@@ -16,6 +16,8 @@ const (
 	colEmail
 	colPassword
 	colStatus
+	colRole
+	colGroups
 	numColumns
 )
 
@@ -23,10 +25,10 @@ const (
 type Headers [numColumns]string
 
 // FrenchHeaders are the titles of the product page.
-var frenchHeaders = Headers{"Identifiant", "Nom", "Prénom", "Adresse e-mail", "Mot de passe", "Etat"}
+var frenchHeaders = Headers{"Identifiant", "Nom", "Prénom", "Adresse e-mail", "Mot de passe", "Etat", "Rôle", "Groupes"}
 
 // englishHeaders are their English equivalents.
-var englishHeaders = Headers{"Login", "Last name", "First name", "Email", "Password", "Status"}
+var englishHeaders = Headers{"Login", "Last name", "First name", "Email", "Password", "Status", "Role", "Groups"}
 
 // HeadersFor returns the export titles in a language.
 func HeadersFor(lang membership.Lang) Headers {
@@ -59,6 +61,8 @@ var headerAliases = map[string]column{
 	"adresseemail": colEmail, "adressemail": colEmail, "email": colEmail, "mail": colEmail, "courriel": colEmail, "emailaddress": colEmail, "adresseelectronique": colEmail,
 	"motdepasse": colPassword, "password": colPassword, "mdp": colPassword, "pass": colPassword,
 	"etat": colStatus, "status": colStatus, "statut": colStatus, "state": colStatus, "actif": colStatus,
+	"role": colRole, "roles": colRole, "profil": colRole, "profile": colRole,
+	"groupes": colGroups, "groupe": colGroups, "groups": colGroups, "group": colGroups, "equipes": colGroups, "teams": colGroups,
 }
 
 // headerKey folds a header for matching: case, accents, spaces,

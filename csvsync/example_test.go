@@ -51,10 +51,10 @@ func ExampleService_Export() {
 	}
 	fmt.Print(buf.String())
 	// Output:
-	// Identifiant;Nom;Prénom;Adresse e-mail;Mot de passe;Etat
-	// alice.durand;Durand;Alice;alice@example.com;Mot de passe crypté;Activé
-	// bob.martin;Martin;Bob;;Mot de passe crypté;Activé
-	// zoe.lefevre;Lefèvre;Zoé;;Mot de passe crypté;Activé
+	// Identifiant;Nom;Prénom;Adresse e-mail;Mot de passe;Etat;Rôle;Groupes
+	// alice.durand;Durand;Alice;alice@example.com;Mot de passe crypté;Activé;Administrateur;
+	// bob.martin;Martin;Bob;;Mot de passe crypté;Activé;Utilisateur;
+	// zoe.lefevre;Lefèvre;Zoé;;Mot de passe crypté;Activé;Utilisateur;
 }
 
 // Import an edited file: parse it, show the plan, then apply it.

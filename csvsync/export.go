@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"io"
 
+	"github.com/memberkit/memberkit/internal/svc"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
 )
@@ -69,6 +70,14 @@ func (s *Service) Export(ctx context.Context, actor membership.Actor, orgID stri
 		if _, err := s.authorize(ctx, tx, actor, membership.PermCSVExport); err != nil {
 			return err
 		}
+		roles, err := svc.NewRoles(tx, s.cat).All(ctx)
+		if err != nil {
+			return err
+		}
+		roleName := make(map[string]string, len(roles))
+		for _, r := range roles {
+			roleName[r.ID] = o.Labels.RoleName(r, o.Lang)
+		}
 		bw := bufio.NewWriterSize(w, 64<<10)
 		if !o.NoBOM {
 			if _, err := bw.WriteString("\uFEFF"); err != nil {
@@ -94,6 +103,8 @@ func (s *Service) Export(ctx context.Context, actor membership.Actor, orgID stri
 			rec[colEmail] = neutralize(m.Email)
 			rec[colPassword] = placeholder
 			rec[colStatus] = o.Labels.StatusLabel(m.Status, o.Lang)
+			rec[colRole] = neutralize(roleName[m.RoleID])
+			rec[colGroups] = neutralize(joinGroups(m.Groups))
 			for i, k := range o.Attributes {
 				rec[int(numColumns)+i] = neutralize(m.Attributes[k])
 			}

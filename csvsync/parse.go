@@ -91,6 +91,13 @@ type Row struct {
 	Password  Secret // set for PasswordHashed and PasswordPlain only
 	PassKind  PasswordKind
 	Status    membership.Status
+	// Role is the Rôle cell as written (a role's ID, or its name in
+	// French or English); "" keeps the member's role, or gives a new one
+	// the plan's.
+	Role string
+	// Groups are the labels of the Groupes cell, separated by commas;
+	// with a Groupes column, an empty cell means no group.
+	Groups []string
 	// Attributes holds the cells of the file's attribute columns, by key
 	// ("" for a blank cell: the attribute is removed).
 	Attributes membership.Attributes
@@ -107,6 +114,10 @@ type File struct {
 	// columns are present. An absent email column keeps emails as they
 	// are; a present, blank email cell clears the member's email.
 	HasLogin, HasEmail, HasPassword bool
+	// HasRole and HasGroups tell whether the optional Rôle and Groupes
+	// columns are present: without them, roles and groups stay as they
+	// are.
+	HasRole, HasGroups bool
 	// Comma is the separator detected; Encoding "utf-8", "utf-8 with BOM"
 	// or "windows-1252".
 	Comma    rune
@@ -270,6 +281,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 		return nil, err
 	}
 	f.HasLogin, f.HasEmail, f.HasPassword = idx[colLogin] >= 0, idx[colEmail] >= 0, idx[colPassword] >= 0
+	f.HasRole, f.HasGroups = idx[colRole] >= 0, idx[colGroups] >= 0
 	for _, k := range o.Attributes {
 		if _, ok := attrIdx[k]; ok && !slices.Contains(f.Attributes, k) {
 			f.Attributes = append(f.Attributes, k)
@@ -335,50 +347,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 		if tooLong {
 			continue
 		}
-		row := Row{Line: line}
-		text := func(c column) string { return unneutralize(strings.TrimSpace(get(rec, c))) }
-		var err2 error
-		if row.LastName, err2 = membership.ValidateName("last_name", text(colLastName)); err2 != nil {
-			nameProblem(probs, line, f.colName[colLastName], text(colLastName), err2)
-		}
-		if row.FirstName, err2 = membership.ValidateName("first_name", text(colFirstName)); err2 != nil {
-			nameProblem(probs, line, f.colName[colFirstName], text(colFirstName), err2)
-		}
-		if v := text(colEmail); v != "" {
-			if row.Email, err2 = membership.ValidateEmail(v); err2 != nil {
-				probs.add(line, f.colName[colEmail], "email", v)
-			}
-		}
-		if v := text(colLogin); v != "" {
-			if row.Login, err2 = membership.ValidateLogin(v); err2 != nil {
-				probs.add(line, f.colName[colLogin], "login", v)
-			}
-		} else if row.FirstName != "" && row.LastName != "" && membership.DefaultLogin(row.FirstName, row.LastName) == "" {
-			probs.add(line, f.colName[colLogin], "no_login")
-		}
-		if v := strings.TrimSpace(get(rec, colStatus)); v == "" {
-			probs.add(line, f.colName[colStatus], "required")
-		} else if st, ok := parseStatus(v, o.Labels); ok {
-			row.Status = st
-		} else {
-			probs.add(line, f.colName[colStatus], "status", v)
-		}
-		pw := get(rec, colPassword)
-		switch t := strings.TrimSpace(pw); {
-		case t == "":
-			row.PassKind = PasswordBlank
-		case isPlaceholder(t):
-			row.PassKind = PasswordPlaceholder
-		case membership.IsPasswordHash(t):
-			row.PassKind, row.Password = PasswordHashed, Secret(t)
-		default:
-			if !utf8.ValidString(pw) {
-				probs.add(line, f.colName[colPassword], "password_utf8")
-			} else if err := membership.ValidatePassword(pw); err != nil {
-				probs.add(line, f.colName[colPassword], "password", membership.MinPasswordLen)
-			}
-			row.PassKind, row.Password = PasswordPlain, Secret(pw)
-		}
+		row := f.readRow(rec, idx, line, o, probs)
 		attributeCells(f, rec, attrIdx, &row, o.MaxFieldLen, probs)
 		if len(probs.list) == 0 {
 			rows.add(row)

@@ -144,16 +144,16 @@ func TestExportFormat(t *testing.T) {
 		require.NoError(t, err)
 
 		out := f.export(nil)
-		assert.True(t, strings.HasPrefix(out, "\uFEFFIdentifiant;Nom;Prénom;Adresse e-mail;Mot de passe;Etat\r\n"), "BOM, French headers, ; and CRLF")
-		assert.Contains(t, out, "zoe.lefevre-dubois;Lefèvre-Dubois;Zoé;zoe@example.com;Mot de passe crypté;Activé\r\n")
+		assert.True(t, strings.HasPrefix(out, "\uFEFFIdentifiant;Nom;Prénom;Adresse e-mail;Mot de passe;Etat;Rôle;Groupes\r\n"), "BOM, French headers, ; and CRLF")
+		assert.Contains(t, out, "zoe.lefevre-dubois;Lefèvre-Dubois;Zoé;zoe@example.com;Mot de passe crypté;Activé;Utilisateur;\r\n")
 		assert.Contains(t, out, "'+33 Martin;\"'=HYPERLINK(\"\"http://evil\"\")\";;Mot de passe crypté;Désactivé", "formulas neutralised")
 		assert.Contains(t, out, ";'-Dupont;'@Bob;")
 		assert.NotContains(t, out, "gone", "removed members are not exported")
 		assert.NotContains(t, out, "$argon2id", "never a hash")
 
 		en := f.export(&csvsync.ExportOptions{Lang: membership.English, Comma: ',', NoBOM: true, LF: true})
-		assert.True(t, strings.HasPrefix(en, "Login,Last name,First name,Email,Password,Status\n"))
-		assert.Contains(t, en, "zoe.lefevre-dubois,Lefèvre-Dubois,Zoé,zoe@example.com,Encrypted password,Active\n")
+		assert.True(t, strings.HasPrefix(en, "Login,Last name,First name,Email,Password,Status,Role,Groups\n"))
+		assert.Contains(t, en, "zoe.lefevre-dubois,Lefèvre-Dubois,Zoé,zoe@example.com,Encrypted password,Active,User,\n")
 
 		paris := f.export(&csvsync.ExportOptions{Filter: store.MemberFilter{Text: "zoe"}})
 		assert.Equal(t, 2, strings.Count(paris, "\r\n"), "filters apply")

@@ -50,6 +50,10 @@ var csvMessages = map[string][2]string{
 	"kind.reactivate":      {"Réactivation", "Reactivation"},
 	"kind.deactivate":      {"Désactivation", "Deactivation"},
 	"kind.unchanged":       {"Inchangé", "Unchanged"},
+	"groups":               {"groupes invalides : %s", "invalid groups: %s"},
+	"role_unknown":         {"pas de rôle « %s » dans cette entreprise", "no role %q in this company"},
+	"role_self":            {"on ne change pas son propre rôle", "nobody changes their own role"},
+	"role_beyond":          {"vous ne pouvez pas donner le rôle « %s », qui a %s que votre rôle n'a pas", "you cannot give role %q, which holds %s that your role lacks"},
 	"at":                   {"%s : %s", "%s: %s"},
 	"refused":              {"import refusé, %d problème(s)", "import refused, %d problem(s)"},
 }
