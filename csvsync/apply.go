@@ -1,6 +1,7 @@
 package csvsync
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -132,10 +133,10 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 			patches := make([]store.MemberPatch, len(batch))
 			for i, a := range batch {
 				before := membership.Member{ID: a.MemberID, Status: a.before, RoleID: a.role}
-				after := membership.Member{ID: a.MemberID, Status: a.Status, RoleID: a.role}
+				after := membership.Member{ID: a.MemberID, Status: a.Status, RoleID: a.roleAfter()}
 				patches[i] = store.MemberPatch{ID: a.MemberID, Version: a.version, Login: a.Login,
 					FirstName: a.first, LastName: a.last, Email: a.Email, Status: a.Status, UpdatedAt: now,
-					SetAttributes: a.setAttrs, Attributes: a.attrs}
+					SetAttributes: a.setAttrs, Attributes: a.attrs, RoleID: a.newRole, SetGroups: a.setGroups, Groups: a.groups}
 				if a.setAttrs {
 					after.Attributes = a.attrs
 				}
@@ -164,7 +165,7 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 			out := make([]membership.Member, len(batch))
 			for i, a := range batch {
 				m := membership.Member{ID: membership.NewID(), OrgID: orgID, Login: a.Login, Email: a.Email, FirstName: a.first, LastName: a.last,
-					RoleID: p.roleID, Status: a.Status, PasswordHash: a.secret.hash, MustChangePassword: a.mustChange, CreatedAt: now, UpdatedAt: now,
+					RoleID: cmp.Or(a.newRole, p.roleID), Groups: a.groups, Status: a.Status, PasswordHash: a.secret.hash, MustChangePassword: a.mustChange, CreatedAt: now, UpdatedAt: now,
 					SecurityStamp: membership.NewSecurityStamp(), Attributes: a.attrs}
 				a.MemberID = m.ID
 				out[i] = m

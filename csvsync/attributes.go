@@ -65,18 +65,25 @@ func attributeCells(f *File, rec []string, idx map[string]int, row *Row, maxLen 
 	}
 }
 
-// summariesWithAttributes streams the roster as summaries, keeping each
-// member's attributes aside: what a plan reads when the file has
-// attribute columns.
-func summariesWithAttributes(ctx context.Context, tx store.Tx, attrs map[string]membership.Attributes) iter.Seq2[store.MemberSummary, error] {
+// memberExtra is what a plan keeps of a member beyond its summary, when
+// the file can change it.
+type memberExtra struct {
+	attrs  membership.Attributes
+	groups []string
+}
+
+// summariesWithDetails streams the roster as summaries, keeping each
+// member's attributes and groups aside: what a plan reads when the file
+// has attribute or Groupes columns.
+func summariesWithDetails(ctx context.Context, tx store.Tx, extra map[string]memberExtra) iter.Seq2[store.MemberSummary, error] {
 	return func(yield func(store.MemberSummary, error) bool) {
 		for m, err := range tx.Members(ctx, store.MemberQuery{}) {
 			if err != nil {
 				yield(store.MemberSummary{}, err)
 				return
 			}
-			if len(m.Attributes) > 0 {
-				attrs[m.ID] = m.Attributes
+			if len(m.Attributes) > 0 || len(m.Groups) > 0 {
+				extra[m.ID] = memberExtra{attrs: m.Attributes, groups: m.Groups}
 			}
 			if !yield(store.Summary(m), nil) {
 				return

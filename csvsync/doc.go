@@ -7,9 +7,10 @@
 //
 // [Service.Export] streams the roster as
 //
-//	Identifiant;Nom;Prénom;Adresse e-mail;Mot de passe;Etat
+//	Identifiant;Nom;Prénom;Adresse e-mail;Mot de passe;Etat;Rôle;Groupes
 //
-// in UTF-8 with a BOM and ";" separators, so that a French spreadsheet
+// (then the attribute columns ExportOptions.Attributes names) in UTF-8
+// with a BOM and ";" separators, so that a French spreadsheet
 // opens it as is (English headers, another separator and no BOM are
 // options). The password column holds the placeholder "Mot de passe crypté",
 // never a hash. Cells a spreadsheet would run as a formula (starting with
@@ -19,12 +20,37 @@
 // # Import: parse, plan, apply
 //
 // [Parse] reads a file as real spreadsheets save it: UTF-8 with or without
-// BOM or Windows-1252, ";", "," or tab separators (detected from the
-// header), CRLF or LF, quoted cells with separators and line breaks inside.
-// Headers are matched whatever their case, accents, spacing or order, in
-// French or English; unknown columns are ignored and reported. Every row is
-// validated and every problem reported with its line and column, in French
-// or English.
+// BOM, UTF-16 with a BOM (Excel's "Texte Unicode") or Windows-1252, ";",
+// "," or tab separators (detected from the header), CRLF or LF, quoted
+// cells with separators and line breaks inside. The encoding is decided
+// for the whole file from its first bytes; bytes not valid in it are a
+// problem at their line and column. Every row is validated and every
+// problem reported with its line and column, in French or English.
+//
+// # Columns
+//
+// Nom, Prénom and Etat are required; the others are optional, and a
+// column that is absent leaves its field as it is. Headers are matched
+// whatever their case, accents, spaces, punctuation, order and a trailing
+// "*" or "(obligatoire)"/"(required)"; these spellings are read:
+//
+//	Identifiant   identifiant, identifiant de connexion, login, username, utilisateur, user id
+//	Nom           nom, nom de famille, last name, surname, family name
+//	Prénom        prénom, first name, given name
+//	Adresse e-mail  adresse e-mail, adresse mail, email, mail, courriel, email address, adresse électronique
+//	Mot de passe  mot de passe, password, mdp, pass
+//	Etat          état, status, statut, state, actif
+//	Rôle          rôle, roles, profil, profile
+//	Groupes       groupes, groupe, groups, group, équipes, teams
+//
+// Etat reads Activé/Désactivé, actif/inactif, active/inactive, oui/non,
+// yes/no, 1/0 and the host's own words (ParseOptions.Labels). Rôle names a
+// role by its ID or its name (a built-in role's in French or English); a
+// blank cell keeps the member's role, or gives a new member the plan's.
+// Groupes lists labels separated by commas (a label that contains a comma
+// cannot go through this column); a blank cell, in a Groupes column,
+// means no group. Columns named in ParseOptions.Attributes carry member
+// attributes. Any other column is ignored and reported.
 //
 // [Service.Plan] matches rows to members — by Identifiant, else by email,
 // else by the default login prenom.nom — and classifies each row (add,
@@ -48,8 +74,9 @@
 // The plan applies the rules of least privilege: a member actor may only
 // change, re-password or deactivate members whose role's every permission
 // it holds (other rows are problems naming their line, and the error
-// matches [membership.ErrForbidden]), and may only give new members a
-// default role it holds entirely. Apply checks the actor's power again.
+// matches [membership.ErrForbidden]), may only give a role it holds
+// entirely, by the Rôle column or as new members' default, and never
+// changes its own role. Apply checks the actor's power again.
 //
 // [Service.Apply] writes the plan in one store transaction, all or
 // nothing, and refuses a plan made stale by changes since

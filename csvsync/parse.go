@@ -128,6 +128,7 @@ type File struct {
 
 	colName [numColumns]string
 	lang    membership.Lang
+	labels  membership.Labels
 }
 
 // ColumnName returns the header of a known column as the file wrote it.
@@ -198,7 +199,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 	attrIdx := map[string]int{}
 	probs := &problems{max: o.MaxProblems, lang: o.Lang}
 	lr := &limitReader{r: r, limit: o.MaxFileSize}
-	f := &File{lang: o.Lang}
+	f := &File{lang: o.Lang, labels: o.Labels}
 	br, enc, head, err := openText(lr)
 	f.Encoding = enc
 	if err != nil {

@@ -160,14 +160,15 @@ type classified struct {
 	tally         membership.Tally
 	adds          int
 	deactivations int
-	unchanged     int // rows that change nothing, not kept
+	unchanged     int  // rows that change nothing, not kept
+	defaultRole   bool // some new member takes the plan's role
 }
 
 // classify turns each row into an action: an add (its role is the plan's),
 // a change to its member (update, reactivate, deactivate), or nothing. A row that would
 // change a member the actor may not act on, or deactivate the actor, is a
 // problem.
-func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *power, attrs map[string]membership.Attributes, probs *problems) classified {
+func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *power, extra map[string]memberExtra, probs *problems) classified {
 	var c classified
 	for i := range f.Rows {
 		r, idx := &f.Rows[i], m.member[i]
@@ -181,6 +182,23 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 				a.secret.plain = string(r.Password)
 			default:
 				a.mustChange = true
+			}
+			if f.HasRole && r.Role != "" {
+				id, ok := pw.resolveRole(r.Role, f.labels)
+				if !ok {
+					probs.add(r.Line, f.columnName(colRole), "role_unknown", r.Role)
+					continue
+				}
+				if p, ok := pw.a.Holds(pw.roles[id].Permissions); !ok {
+					probs.add(r.Line, f.columnName(colRole), "role_beyond", pw.roleName(id, f.lang, f.labels), string(p))
+					continue
+				}
+				a.newRole = id
+			} else {
+				c.defaultRole = true
+			}
+			if f.HasGroups {
+				a.groups = r.Groups
 			}
 			// An added member takes a seat but does not count as an
 			// admin: someone who has never signed in (her temporary
@@ -208,8 +226,11 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 			a.Changes = append(a.Changes, Change{"status", string(mem.Status), string(r.Status)})
 			a.Status = r.Status
 		}
-		if len(f.Attributes) > 0 && !attributeChanges(&a, attrs[mem.ID], r.Attributes) {
+		if len(f.Attributes) > 0 && !attributeChanges(&a, extra[mem.ID].attrs, r.Attributes) {
 			probs.add(r.Line, "", "too_many_attributes", mem.Login, membership.MaxAttributes)
+			continue
+		}
+		if !roleAndGroups(f, r, &a, &memberRef{id: mem.ID, roleID: mem.RoleID, groups: extra[mem.ID].groups}, pw, probs) {
 			continue
 		}
 		password := r.PassKind == PasswordHashed || r.PassKind == PasswordPlain
@@ -241,7 +262,7 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 		case PasswordPlain:
 			a.secret.plain = string(r.Password)
 		}
-		c.tally.Change(membership.Member{Status: mem.Status, RoleID: mem.RoleID}, membership.Member{Status: a.Status, RoleID: mem.RoleID})
+		c.tally.Change(membership.Member{Status: mem.Status, RoleID: mem.RoleID}, membership.Member{Status: a.Status, RoleID: a.roleAfter()})
 		switch {
 		case a.Status == membership.StatusActive && mem.Status != membership.StatusActive:
 			a.Kind = KindReactivate

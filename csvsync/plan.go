@@ -110,6 +110,14 @@ func (k Kind) Text(lang membership.Lang) string {
 	return membership.Message(lang, "csv.kind."+string(k))
 }
 
+// roleAfter is the member's role once the action is applied.
+func (a *Action) roleAfter() string {
+	if a.newRole != "" {
+		return a.newRole
+	}
+	return a.role
+}
+
 // Action is what the plan does with one row, or with one active member
 // absent from the file (Line 0).
 type Action struct {
@@ -133,6 +141,9 @@ type Action struct {
 	creds      bool // sets another member's password or email
 	setAttrs   bool // writes attrs, the member's attributes after the import
 	attrs      membership.Attributes
+	newRole    string // the role after the import, when the Rôle cell changes it; a new member's when given
+	setGroups  bool   // writes groups, the member's groups after the import
+	groups     []string
 	// secret holds the passwords and hashes behind a pointer, so that
 	// printing an Action (even with %+v) shows an address, never them.
 	secret *actionSecret
@@ -217,7 +228,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 
 	// 1. Read the roster into one compact index, and the actor's power.
 	var ix *rosterIndex
-	var attrs map[string]membership.Attributes // by member ID, when the file has attribute columns
+	var extra map[string]memberExtra // by member ID, when the file has attribute or Groupes columns
 	var limit, pending int
 	var pw *power
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
@@ -237,9 +248,9 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		}
 		limit, pending, p.active, p.admins, p.version = org.Plan.MemberLimit, c.PendingInvitations, c.ActiveMembers, c.ActiveAdmins, org.RosterVersion
 		seq := store.Summaries(ctx, tx)
-		if len(f.Attributes) > 0 {
-			attrs = map[string]membership.Attributes{}
-			seq = summariesWithAttributes(ctx, tx, attrs)
+		if len(f.Attributes) > 0 || f.HasGroups {
+			extra = map[string]memberExtra{}
+			seq = summariesWithDetails(ctx, tx, extra)
 		}
 		ix, err = indexRoster(seq, len(f.Rows))
 		return err
@@ -256,7 +267,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	if !o.AllowWeakHashes {
 		checkHashes(f, probs)
 	}
-	c := classify(f, ix, m, actor, pw, attrs, probs)
+	c := classify(f, ix, m, actor, pw, extra, probs)
 	absent := findAbsent(ix, m, pw, probs)
 	p.Actions, p.Adds, p.Unchanged = append(c.actions, absent.actions...), c.adds, c.unchanged
 	tally := c.tally
@@ -270,7 +281,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 	// Rules on the plan as a whole: new members get the default role,
 	// which the actor must be able to grant; seats, the last admin, and
 	// the guard against a truncated file.
-	if p.Adds > 0 {
+	if c.defaultRole {
 		if err := pw.grant(o.RoleID); err != nil {
 			return nil, err
 		}

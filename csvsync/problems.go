@@ -82,14 +82,16 @@ func (e *FileError) Lines() []string {
 // Is reports whether target is membership.ErrInvalid, or
 // membership.ErrForbidden when a problem is a member the actor may not act
 // on (code "beyond_power"), whose credentials it may not set
-// ("credentials"), or the actor's own deactivation ("self").
+// ("credentials"), a role it may not give ("role_beyond"), its own role
+// ("role_self") or its own deactivation ("self").
 func (e *FileError) Is(target error) bool {
 	if target == membership.ErrInvalid {
 		return true
 	}
 	if target == membership.ErrForbidden {
 		for _, p := range e.Problems {
-			if p.Code == "beyond_power" || p.Code == "self" || p.Code == "credentials" {
+			switch p.Code {
+			case "beyond_power", "self", "credentials", "role_beyond", "role_self":
 				return true
 			}
 		}

@@ -45,6 +45,7 @@ package store
 import (
 	"context"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/memberkit/memberkit/membership"
@@ -290,8 +291,9 @@ func Summary(m membership.Member) MemberSummary {
 // MemberPatch is one member's write in [MemberPatcher.PatchMembers]: it
 // sets FirstName, LastName, Email, Status and UpdatedAt; when PasswordHash
 // is not empty, the hash (clearing MustChangePassword); when
-// SecurityStamp is not empty, the stamp; when SetAttributes is true, the
-// attributes. Login, role, groups and user ID are left as they are.
+// SecurityStamp is not empty, the stamp; when RoleID is not empty, the
+// role; when SetGroups is true, the groups; when SetAttributes is true,
+// the attributes. Login and user ID are left as they are.
 type MemberPatch struct {
 	ID string
 	// Version and Login are what the member had when read: the write is
@@ -303,7 +305,10 @@ type MemberPatch struct {
 	Status                     membership.Status
 	PasswordHash               membership.PasswordHash // "" keeps the stored hash
 	SecurityStamp              string                  // "" keeps the stored stamp
-	SetAttributes              bool                    // write Attributes (nil clears them)
+	RoleID                     string                  // "" keeps the stored role
+	SetGroups                  bool                    // write Groups (nil clears them)
+	Groups                     []string
+	SetAttributes              bool // write Attributes (nil clears them)
 	Attributes                 membership.Attributes
 	UpdatedAt                  time.Time
 }
@@ -317,6 +322,12 @@ func (p MemberPatch) Apply(m membership.Member) membership.Member {
 	}
 	if p.SecurityStamp != "" {
 		m.SecurityStamp = p.SecurityStamp
+	}
+	if p.RoleID != "" {
+		m.RoleID = p.RoleID
+	}
+	if p.SetGroups {
+		m.Groups = slices.Clone(p.Groups)
 	}
 	if p.SetAttributes {
 		m.Attributes = p.Attributes.Clone()

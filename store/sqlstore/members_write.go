@@ -264,20 +264,31 @@ func (t *tx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
 		return err
 	}
 	seen := make(map[string]bool, len(ps))
-	var reattr []string
-	var attrs [][4]string
+	var reattr, regroup []string
+	var attrs, groups [][4]string
 	for i := range ps {
 		p := &ps[i]
 		if seen[p.ID] {
 			return fmt.Errorf("sqlstore: member %q twice in one batch", p.ID)
 		}
 		seen[p.ID] = true
+		m := &membership.Member{OrgID: t.orgID, ID: p.ID, Login: p.Login, Attributes: p.Attributes, Groups: p.Groups}
 		if p.SetAttributes {
 			reattr = append(reattr, p.ID)
-			attrs = appendAttributeRows(attrs, &membership.Member{OrgID: t.orgID, ID: p.ID, Attributes: p.Attributes})
+			attrs = appendAttributeRows(attrs, m)
+		}
+		if p.SetGroups {
+			regroup = append(regroup, p.ID)
+			groups = appendGroupRows(groups, m)
 		}
 	}
 	if err := t.s.d.patchMembers(ctx, t, ps); err != nil {
+		return err
+	}
+	if err := t.deleteRowsOf(ctx, "memberkit_member_groups", regroup); err != nil {
+		return err
+	}
+	if err := t.insertGroups(ctx, groups); err != nil {
 		return err
 	}
 	return t.rewriteAttributes(ctx, reattr, attrs)
@@ -295,17 +306,17 @@ func patchMembersEach(ctx context.Context, t *tx, ps []store.MemberPatch) error 
 			}
 		}
 		args := []any{p.Email, nullString(membership.EmailKey(p.Email)), p.FirstName, p.LastName, string(p.Status), patchSearchText(p), micros(p.UpdatedAt), p.SecurityStamp,
-			p.SetAttributes, encodeAttributes(p.Attributes)}
+			p.SetAttributes, encodeAttributes(p.Attributes), p.RoleID, p.SetGroups, joinGroups(p.Groups)}
 		var st *sql.Stmt
 		var err error
 		if p.PasswordHash == "" {
 			if plain == nil {
-				plain, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, security_stamp = COALESCE(NULLIF(?, ''), security_stamp), attributes = CASE WHEN ? THEN ? ELSE attributes END, version = version + 1 WHERE org_id = ? AND id = ? AND version = ? AND login_key = ?`)
+				plain, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, security_stamp = COALESCE(NULLIF(?, ''), security_stamp), attributes = CASE WHEN ? THEN ? ELSE attributes END, role_id = COALESCE(NULLIF(?, ''), role_id), groups_text = CASE WHEN ? THEN ? ELSE groups_text END, version = version + 1 WHERE org_id = ? AND id = ? AND version = ? AND login_key = ?`)
 			}
 			st = plain
 		} else {
 			if withHash == nil {
-				withHash, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, security_stamp = COALESCE(NULLIF(?, ''), security_stamp), attributes = CASE WHEN ? THEN ? ELSE attributes END, version = version + 1, password_hash = ?, must_change_password = ? WHERE org_id = ? AND id = ? AND version = ? AND login_key = ?`)
+				withHash, err = t.stmt(ctx, `UPDATE memberkit_members SET email = ?, email_key = ?, first_name = ?, last_name = ?, status = ?, search_text = ?, updated_at = ?, security_stamp = COALESCE(NULLIF(?, ''), security_stamp), attributes = CASE WHEN ? THEN ? ELSE attributes END, role_id = COALESCE(NULLIF(?, ''), role_id), groups_text = CASE WHEN ? THEN ? ELSE groups_text END, version = version + 1, password_hash = ?, must_change_password = ? WHERE org_id = ? AND id = ? AND version = ? AND login_key = ?`)
 			}
 			st = withHash
 			args = append(args, string(p.PasswordHash), false)

@@ -46,13 +46,13 @@ func updateMembersPostgres(ctx context.Context, t *tx, ms []membership.Member) e
 // patchMembersPostgres writes up to pgArrayBatch patches per UPDATE … FROM
 // unnest(…).
 func patchMembersPostgres(ctx context.Context, t *tx, ps []store.MemberPatch) error {
-	const cols = `id, version, login_key, email, email_key, first_name, last_name, status, search_text, updated_at, password_hash, security_stamp, set_attributes, attributes`
+	const cols = `id, version, login_key, email, email_key, first_name, last_name, status, search_text, updated_at, password_hash, security_stamp, set_attributes, attributes, role_id, set_groups, groups_text`
 	for part := range slices.Chunk(ps, pgArrayBatch) {
 		unnest, args, err := pgUnnest(cols, len(part), func(i int) []any {
 			p := &part[i]
 			return []any{p.ID, p.Version, membership.LoginKey(p.Login), p.Email, nullString(membership.EmailKey(p.Email)), p.FirstName, p.LastName,
 				string(p.Status), patchSearchText(p), micros(p.UpdatedAt), nullString(string(p.PasswordHash)), nullString(p.SecurityStamp),
-				p.SetAttributes, encodeAttributes(p.Attributes)}
+				p.SetAttributes, encodeAttributes(p.Attributes), nullString(p.RoleID), p.SetGroups, joinGroups(p.Groups)}
 		})
 		if err != nil {
 			return err
@@ -60,7 +60,8 @@ func patchMembersPostgres(ctx context.Context, t *tx, ps []store.MemberPatch) er
 		q := `UPDATE memberkit_members AS m SET email = v.email, email_key = v.email_key, first_name = v.first_name, last_name = v.last_name, ` +
 			`status = v.status, search_text = v.search_text, updated_at = v.updated_at, password_hash = COALESCE(v.password_hash, m.password_hash), ` +
 			`must_change_password = m.must_change_password AND v.password_hash IS NULL, security_stamp = COALESCE(v.security_stamp, m.security_stamp), ` +
-			`attributes = CASE WHEN v.set_attributes THEN v.attributes ELSE m.attributes END, version = m.version + 1 FROM ` + unnest + ` AS v(` + cols + `) ` +
+			`attributes = CASE WHEN v.set_attributes THEN v.attributes ELSE m.attributes END, role_id = COALESCE(v.role_id, m.role_id), ` +
+			`groups_text = CASE WHEN v.set_groups THEN v.groups_text ELSE m.groups_text END, version = m.version + 1 FROM ` + unnest + ` AS v(` + cols + `) ` +
 			fmt.Sprintf(`WHERE m.org_id = $%d AND m.id = v.id AND m.version = v.version AND m.login_key = v.login_key`, len(args)+1)
 		res, err := t.q.ExecContext(ctx, q, append(args, t.orgID)...)
 		if err != nil {

@@ -341,6 +341,7 @@ func testPatchMembers(t *testing.T, s store.Store) {
 	pa.FirstName, pa.LastName, pa.Email, pa.Status = "Jeanne", "Dupont-Lefèvre", "Jeanne@Example.com", membership.StatusDeactivated
 	pb := patch(b)
 	pb.PasswordHash, pb.SecurityStamp = "$argon2id$new", "stamp-new"
+	pb.RoleID, pb.SetGroups, pb.Groups = "custom-role", true, []string{"Paris", "Équipe B"}
 	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return store.Patch(ctx, tx, []store.MemberPatch{pa, pb}) }))
 
 	got, err := get(t, s, o.ID, a.ID)
@@ -352,12 +353,15 @@ func testPatchMembers(t *testing.T, s store.Store) {
 	assert.Equal(t, a.SecurityStamp, got.SecurityStamp, "an empty SecurityStamp keeps the stored one")
 	assert.True(t, got.MustChangePassword)
 	assert.Equal(t, []string{"Lyon"}, got.Groups, "groups are left as they are")
+	assert.Equal(t, membership.RoleUser, got.RoleID, "an empty RoleID keeps the stored role")
 	got, err = get(t, s, o.ID, b.ID)
 	require.NoError(t, err)
 	assert.Equal(t, membership.PasswordHash("$argon2id$new"), got.PasswordHash)
 	assert.Equal(t, "stamp-new", got.SecurityStamp)
 	assert.False(t, got.MustChangePassword)
 	assert.Equal(t, int64(2), got.Version)
+	assert.Equal(t, "custom-role", got.RoleID)
+	assert.Equal(t, []string{"Paris", "Équipe B"}, got.Groups)
 
 	// The new email and names are what lookups and search see.
 	require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
@@ -369,6 +373,17 @@ func testPatchMembers(t *testing.T, s store.Store) {
 		n, err := store.CountMembers(ctx, tx, store.MemberFilter{Text: "lefevre"})
 		require.NoError(t, err)
 		assert.Equal(t, 1, n)
+		// Role and group filters follow the patch.
+		for f, want := range map[string]store.MemberFilter{"role": {RoleID: "custom-role"}, "group": {Group: "équipe b"}} {
+			ids, err := store.Collect(tx.Members(ctx, store.MemberQuery{MemberFilter: want}))
+			require.NoError(t, err)
+			if assert.Len(t, ids, 1, f) {
+				assert.Equal(t, b.ID, ids[0].ID, f)
+			}
+		}
+		n, err = store.CountMembers(ctx, tx, store.MemberFilter{Group: "lyon"})
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "the unpatched member keeps its group")
 		return nil
 	}))
 	// The old email is free again.
