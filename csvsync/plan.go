@@ -110,6 +110,12 @@ func (k Kind) Text(lang membership.Lang) string {
 	return membership.Message(lang, "csv.kind."+string(k))
 }
 
+// HashOperations is how many password hashes and verifications the plan
+// cost: a file with blank passwords or the export placeholder costs none
+// but the shared temporary password, hashed once. Hashes are the costly
+// part of a plan (argon2id takes 19 MiB and tens of milliseconds each).
+func (p *Plan) HashOperations() int { return p.hashes }
+
 // roleAfter is the member's role once the action is applied.
 func (a *Action) roleAfter() string {
 	if a.newRole != "" {

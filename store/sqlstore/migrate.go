@@ -112,6 +112,16 @@ func (s *Store) MigrationsApplied(ctx context.Context) ([]int, error) {
 // others wait and find nothing left to do.
 func (s *Store) Migrate(ctx context.Context) error { return s.migrate(ctx, 0) }
 
+// MigrateTo applies the migrations up to version v only, as Migrate does
+// for all of them: for a release rolled out in stages, or a test that
+// needs a database as an older release left it.
+func (s *Store) MigrateTo(ctx context.Context, v int) error {
+	if v <= 0 {
+		return fmt.Errorf("sqlstore: migrate to version %d: versions start at 1", v)
+	}
+	return s.migrate(ctx, v)
+}
+
 // migrate applies the migrations up to version upTo (0: all).
 func (s *Store) migrate(ctx context.Context, upTo int) (err error) {
 	ms, err := s.migrations()

@@ -195,7 +195,7 @@ func TestRoundTripPlansNothing(t *testing.T) {
 			assert.False(t, p.Changes(), "%+v", p.Actions)
 			assert.Equal(t, 5, p.Unchanged)
 			assert.Equal(t, before, f.hasher.ops.Load(), "the placeholder costs no hashing")
-			assert.Zero(t, csvsync.HashOperations(p))
+			assert.Zero(t, p.HashOperations())
 		}
 	})
 }
@@ -310,7 +310,7 @@ func TestRandomTemporaryPasswordsAndHashingCost(t *testing.T) {
 		p, err := f.plan(data, nil)
 		require.NoError(t, err)
 		assert.Equal(t, int64(4), f.hasher.ops.Load()-before, "2 random temporary passwords + 2 clear ones; blank costs nothing for existing")
-		assert.Equal(t, 4, csvsync.HashOperations(p))
+		assert.Equal(t, 4, p.HashOperations())
 		res, err := f.csv.Apply(f.ctx, f.actor, f.org.ID, p, nil)
 		require.NoError(t, err)
 		require.Len(t, res.TemporaryPasswords, 2)
