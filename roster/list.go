@@ -75,11 +75,14 @@ type Row struct {
 	Name         string
 	Email        string
 	RoleID       string
-	Status       membership.Status // StatusPending for an invitation
-	Groups       []string
-	Attributes   membership.Attributes
-	LastLoginAt  time.Time
-	ExpiresAt    time.Time // invitations only
+	// Role is the role RoleID names (its name for screens:
+	// membership.Labels.RoleName says it in either language).
+	Role        membership.Role
+	Status      membership.Status // StatusPending for an invitation
+	Groups      []string
+	Attributes  membership.Attributes
+	LastLoginAt time.Time
+	ExpiresAt   time.Time // invitations only
 }
 
 // StatusLabel returns the status as shown to users ("Activé", "En attente"…).
@@ -93,6 +96,8 @@ type Page struct {
 	Pending []membership.Invitation
 	// Next is the cursor of the next page; "" when this is the last.
 	Next string
+
+	roles map[string]membership.Role // the org's roles, for Rows
 }
 
 // Rows returns the page as display rows: pending invitations first, then
@@ -100,13 +105,21 @@ type Page struct {
 func (p Page) Rows() []Row {
 	rows := make([]Row, 0, len(p.Pending)+len(p.Members))
 	for _, inv := range p.Pending {
-		rows = append(rows, Row{InvitationID: inv.ID, Email: inv.Email, RoleID: inv.RoleID, Status: membership.StatusPending, ExpiresAt: inv.ExpiresAt})
+		rows = append(rows, Row{InvitationID: inv.ID, Email: inv.Email, RoleID: inv.RoleID, Role: p.role(inv.RoleID), Status: membership.StatusPending, ExpiresAt: inv.ExpiresAt})
 	}
 	for _, m := range p.Members {
-		rows = append(rows, Row{MemberID: m.ID, Login: m.Login, Name: m.FullName(), Email: m.Email, RoleID: m.RoleID,
+		rows = append(rows, Row{MemberID: m.ID, Login: m.Login, Name: m.FullName(), Email: m.Email, RoleID: m.RoleID, Role: p.role(m.RoleID),
 			Status: m.Status, Groups: m.Groups, Attributes: m.Attributes, LastLoginAt: m.LastLoginAt})
 	}
 	return rows
+}
+
+// role returns the role with that ID, or one that carries only the ID.
+func (p Page) role(id string) membership.Role {
+	if r, ok := p.roles[id]; ok {
+		return r
+	}
+	return membership.Role{ID: id, Name: id}
 }
 
 // List returns a page of the roster (permission members.read), members in
@@ -123,6 +136,14 @@ func (s *Service) List(ctx context.Context, actor membership.Actor, orgID string
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
 		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersRead); err != nil {
 			return err
+		}
+		roles, err := svc.NewRoles(tx, s.cat).All(ctx)
+		if err != nil {
+			return err
+		}
+		page.roles = make(map[string]membership.Role, len(roles))
+		for _, r := range roles {
+			page.roles[r.ID] = r
 		}
 		if wantPending && q.After == "" && f.Group == "" && len(f.IDs) == 0 {
 			now := s.clock.Now()
