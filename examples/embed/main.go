@@ -180,7 +180,9 @@ func run(ctx context.Context, path string) error {
 }
 
 // actorOf is the member the host's session names.
-func actorOf(r *http.Request) membership.Actor { return membership.ActorMember(r.Header.Get("X-Member")) }
+func actorOf(r *http.Request) membership.Actor {
+	return membership.ActorMember(r.Header.Get("X-Member"))
+}
 
 // reply writes v as JSON, or the error as memberkit explains it: its code,
 // HTTP status and a message in the language the client asked for.

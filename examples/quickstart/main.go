@@ -109,7 +109,7 @@ func main() {
 	if !errors.As(err, &limit) {
 		log.Fatalf("expected the seat limit, got %v", err)
 	}
-	fmt.Println("  refused:", err)
+	fmt.Println("  refused:", errString(err))
 	fmt.Println("  errors.Is(err, membership.ErrMemberLimit) =", errors.Is(err, membership.ErrMemberLimit))
 
 	step("Upgrade to Premium (10 seats) and add Denis to Paris")
@@ -166,7 +166,7 @@ func main() {
 
 	step("The last admin cannot be removed")
 	_, err = members.Remove(ctx, admin, org.ID, alice.Member.ID)
-	fmt.Println("  ", err)
+	fmt.Println("  refused:", errString(err))
 
 	report, err := members.Review(ctx, admin, org.ID)
 	check(err)
@@ -187,7 +187,9 @@ func errString(err error) string {
 	if err == nil {
 		return "ok"
 	}
-	return err.Error()
+	// What people read: memberkit's explanation, in French, with its code.
+	p := membership.Explain(err, membership.French)
+	return p.Message + " [" + p.Code + "]"
 }
 
 func indent(s string) string {
