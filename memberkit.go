@@ -62,6 +62,13 @@ type Options struct {
 	// TemporaryPassword makes the passwords of members added without one;
 	// default a random 16-character password.
 	TemporaryPassword func() (string, error)
+	// IdleAfter is how long without a login makes a member idle in
+	// Members.Review; default 90 days.
+	IdleAfter time.Duration
+	// HashWorkers is how many goroutines hash the passwords of a CSV
+	// plan; default runtime.GOMAXPROCS(0). The hashes computed at once
+	// stay bounded by MaxConcurrentHashes.
+	HashWorkers int
 	// Resolver looks up the DNS records that prove a domain; default
 	// net.DefaultResolver.
 	Resolver domains.Resolver
@@ -110,7 +117,7 @@ func New(st store.Store, opts *Options) (*Kit, error) {
 	}
 	var err error
 	if k.Members, err = roster.New(st, &roster.Options{Clock: clock, Hasher: hasher, Logger: o.Logger, AfterCommit: o.AfterCommit,
-		TemporaryPassword: o.TemporaryPassword, Notifier: o.Notifier, Catalog: o.Catalog,
+		TemporaryPassword: o.TemporaryPassword, Notifier: o.Notifier, Catalog: o.Catalog, IdleAfter: o.IdleAfter,
 		LoginThrottle: o.LoginThrottle, ClientThrottle: o.ClientThrottle}); err != nil {
 		return nil, err
 	}
@@ -119,7 +126,7 @@ func New(st store.Store, opts *Options) (*Kit, error) {
 		return nil, err
 	}
 	if k.CSV, err = csvsync.New(st, &csvsync.Options{Clock: clock, Hasher: hasher, Logger: o.Logger, AfterCommit: o.AfterCommit,
-		Parse: o.Parse, Catalog: o.Catalog}); err != nil {
+		Parse: o.Parse, Catalog: o.Catalog, HashWorkers: o.HashWorkers}); err != nil {
 		return nil, err
 	}
 	if k.Domains, err = domains.New(st, &domains.Options{Clock: clock, Resolver: o.Resolver, Logger: o.Logger, AfterCommit: o.AfterCommit,

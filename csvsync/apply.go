@@ -80,13 +80,15 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 		if err != nil {
 			return err
 		}
-		if p.Adds > 0 {
-			if err := pw.grant(p.roleID); err != nil {
-				return err
-			}
-		}
 		for i := range p.Actions {
 			act := &p.Actions[i]
+			// Every role the plan gives, checked again: a new member's
+			// (the one its row names, or the plan's) and a changed one.
+			if act.Kind == KindAdd || act.newRole != "" {
+				if err := pw.grant(cmp.Or(act.newRole, p.roleID)); err != nil {
+					return err
+				}
+			}
 			if act.Kind == KindAdd {
 				continue
 			}
@@ -212,6 +214,10 @@ func (s *Service) Apply(ctx context.Context, actor membership.Actor, orgID strin
 }
 
 // eventType is the audit event of a planned change to a member.
+// eventType is the audit event of the action. A change of role alone (or
+// with other fields) is member.role_changed; a reactivation or
+// deactivation that also changes the role is the status event, whose
+// RoleBefore and RoleAfter say it.
 func (a *Action) eventType() membership.EventType {
 	switch a.Kind {
 	case KindReactivate:
@@ -221,6 +227,12 @@ func (a *Action) eventType() membership.EventType {
 		return membership.EventMemberActivated
 	case KindDeactivate:
 		return membership.EventMemberDeactivated
+	}
+	if a.newRole != "" {
+		// One event per member, so that the counters count the change
+		// once: a role change is said as such; with a status change, the
+		// status event carries the roles before and after.
+		return membership.EventMemberRoleChanged
 	}
 	return membership.EventMemberUpdated
 }

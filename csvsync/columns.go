@@ -61,8 +61,8 @@ var headerAliases = map[string]column{
 	"adresseemail": colEmail, "adressemail": colEmail, "email": colEmail, "mail": colEmail, "courriel": colEmail, "emailaddress": colEmail, "adresseelectronique": colEmail,
 	"motdepasse": colPassword, "password": colPassword, "mdp": colPassword, "pass": colPassword,
 	"etat": colStatus, "status": colStatus, "statut": colStatus, "state": colStatus, "actif": colStatus,
-	"role": colRole, "roles": colRole, "profil": colRole, "profile": colRole,
-	"groupes": colGroups, "groupe": colGroups, "groups": colGroups, "group": colGroups, "equipes": colGroups, "teams": colGroups,
+	"role":    colRole,
+	"groupes": colGroups, "groups": colGroups,
 }
 
 // headerKey folds a header for matching: case, accents, spaces,

@@ -23,8 +23,10 @@
 // BOM, UTF-16 with a BOM (Excel's "Texte Unicode") or Windows-1252, ";",
 // "," or tab separators (detected from the header), CRLF or LF, quoted
 // cells with separators and line breaks inside. The encoding is decided
-// for the whole file from its first bytes; bytes not valid in it are a
-// problem at their line and column. Every row is validated and every
+// for the whole file from its first 64 KiB (a byte order mark, or bytes
+// that are not UTF-8 with no UTF-8 sequence among them for
+// Windows-1252); bytes not valid in it are a problem at their line and
+// column, never a replacement character stored. Every row is validated and every
 // problem reported with its line and column, in French or English.
 //
 // # Columns
@@ -40,16 +42,18 @@
 //	Adresse e-mail  adresse e-mail, adresse mail, email, mail, courriel, email address, adresse électronique
 //	Mot de passe  mot de passe, password, mdp, pass
 //	Etat          état, status, statut, state, actif
-//	Rôle          rôle, roles, profil, profile
-//	Groupes       groupes, groupe, groups, group, équipes, teams
+//	Rôle          rôle, role
+//	Groupes       groupes, groups
 //
 // Etat reads Activé/Désactivé, actif/inactif, active/inactive, oui/non,
 // yes/no, 1/0 and the host's own words (ParseOptions.Labels). Rôle names a
 // role by its ID or its name (a built-in role's in French or English); a
 // blank cell keeps the member's role, or gives a new member the plan's.
-// Groupes lists labels separated by commas (a label that contains a comma
-// cannot go through this column); a blank cell, in a Groupes column,
-// means no group. Columns named in ParseOptions.Attributes carry member
+// Groupes lists labels separated by commas, or one per line (the export
+// writes one per line when a label holds a comma); a blank cell, in a
+// Groupes column, means no group. Rôle and Groupes read only these
+// spellings, so that a file's own "Profil" or "Équipe" column is not
+// taken for them. Columns named in ParseOptions.Attributes carry member
 // attributes. Any other column is ignored and reported.
 //
 // [Service.Plan] matches rows to members — by Identifiant, else by email,

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -83,10 +84,11 @@ func looksWindows1252(head []byte, truncated bool) bool {
 }
 
 // invalidCell returns the index of the first cell of rec that is not
-// valid UTF-8 (bytes that were not the file's encoding), or -1.
+// valid UTF-8 or holds U+FFFD (bytes that were not the file's encoding,
+// or that its decoder could not map), or -1.
 func invalidCell(rec []string) int {
 	for i, c := range rec {
-		if !utf8.ValidString(c) {
+		if !utf8.ValidString(c) || strings.ContainsRune(c, utf8.RuneError) {
 			return i
 		}
 	}

@@ -57,7 +57,7 @@ func TestEncodingDecidedForTheFile(t *testing.T) {
 	assert.Equal(t, "invalid_encoding", fe.Problems[0].Code)
 	assert.Equal(t, 3, fe.Problems[0].Line)
 	assert.Equal(t, "Prénom", fe.Problems[0].Column)
-	assert.Equal(t, "octets invalides en UTF-8", fe.Problems[0].Message)
+	assert.Equal(t, "octets invalides en UTF-8 : enregistrez le fichier en UTF-8", fe.Problems[0].Message)
 
 	win := "Nom;Pr\xe9nom;Etat\nLef\xe8vre;Zo\xe9;activ\xe9\n"
 	f, err := csvsync.Parse(strings.NewReader(win), nil)
@@ -65,4 +65,14 @@ func TestEncodingDecidedForTheFile(t *testing.T) {
 	assert.Equal(t, "windows-1252", f.Encoding)
 	assert.Equal(t, "Zoé", f.Rows[0].FirstName)
 	assert.Equal(t, []string{"Nom", "Prénom", "Etat"}, f.Header)
+}
+
+// Bytes a decoder could not map are refused too, not stored as U+FFFD.
+func TestUndecodableBytesRefused(t *testing.T) {
+	win := "Nom;Pr\xe9nom;Etat\nJean\x81;Zo\xe9;actif\n" // 0x81 has no character in Windows-1252
+	_, err := csvsync.Parse(strings.NewReader(win), nil)
+	var fe *csvsync.FileError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "invalid_encoding", fe.Problems[0].Code)
+	assert.Equal(t, "Nom", fe.Problems[0].Column)
 }

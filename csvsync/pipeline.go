@@ -184,13 +184,12 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 				a.mustChange = true
 			}
 			if f.HasRole && r.Role != "" {
-				id, ok := pw.resolveRole(r.Role, f.labels)
+				id, ok := pw.roleCell(f, r, probs)
 				if !ok {
-					probs.add(r.Line, f.columnName(colRole), "role_unknown", r.Role)
 					continue
 				}
 				if p, ok := pw.a.Holds(pw.roles[id].Permissions); !ok {
-					probs.add(r.Line, f.columnName(colRole), "role_beyond", pw.roleName(id, f.lang, f.labels), string(p))
+					probs.add(r.Line, f.columnName(colRole), "role_beyond", pw.roleName(id, f.lang, f.labels), pw.permName(p, f.lang))
 					continue
 				}
 				a.newRole = id
@@ -243,7 +242,7 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 		// so that a plan cannot tell a member whether a guess is right.
 		a.verify = r.PassKind == PasswordHashed || (r.PassKind == PasswordPlain && actor.IsSystem())
 		if lack := pw.lacks(mem.RoleID); lack != "" {
-			probs.add(r.Line, f.columnName(colLogin), "beyond_power", mem.Login, mem.RoleID, lack)
+			probs.add(r.Line, f.columnName(colLogin), "beyond_power", mem.Login, pw.roleName(mem.RoleID, f.lang, f.labels), pw.permName(lack, f.lang))
 			continue
 		}
 		// A password or an email is how an account is entered or
@@ -252,7 +251,7 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 		self := pw.a.Is(mem.ID)
 		a.creds = password || (f.HasEmail && r.Email != mem.Email && !self)
 		if a.creds && pw.a.CanSetCredentials(membership.Member{ID: mem.ID}, pw.roles[mem.RoleID]) != nil {
-			probs.add(r.Line, f.columnName(colPassword), "credentials", mem.Login, mem.RoleID)
+			probs.add(r.Line, f.columnName(colPassword), "credentials", mem.Login, pw.roleName(mem.RoleID, f.lang, f.labels))
 			continue
 		}
 		a.secret = &actionSecret{}
@@ -295,7 +294,7 @@ func findAbsent(ix *rosterIndex, m matching, pw *power, probs *problems) classif
 			probs.add(0, "", "self")
 		}
 		if lack := pw.lacks(mem.RoleID); lack != "" {
-			probs.add(0, "", "beyond_power", mem.Login, mem.RoleID, lack)
+			probs.add(0, "", "beyond_power", mem.Login, pw.roleName(mem.RoleID, probs.lang, pw.labels), pw.permName(lack, probs.lang))
 		}
 		c.actions = append(c.actions, Action{Kind: KindDeactivate, MemberID: mem.ID, Login: mem.Login, Name: mem.FirstName + " " + mem.LastName,
 			Email: mem.Email, Status: membership.StatusDeactivated, version: mem.Version, before: mem.Status, role: mem.RoleID,

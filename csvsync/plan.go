@@ -245,6 +245,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		if pw, err = s.loadPower(ctx, tx, a); err != nil {
 			return err
 		}
+		pw.labels = f.labels
 		if _, ok := pw.roles[o.RoleID]; !ok {
 			return svc.RoleErr(o.RoleID, store.ErrNotFound)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/memberkit/memberkit/membership"
@@ -63,7 +64,11 @@ func (e *FileError) format(p Problem) string {
 // status 422, one detail per problem with its line and column, each
 // message in the language the file was parsed in.
 func (e *FileError) Explain(lang membership.Lang) membership.Problem {
-	p := membership.Problem{Code: "file_invalid", Status: http.StatusUnprocessableEntity, Message: membership.Message(lang, "file_invalid_detail", len(e.Problems))}
+	n := strconv.Itoa(len(e.Problems))
+	if e.Truncated {
+		n += "+"
+	}
+	p := membership.Problem{Code: "file_invalid", Status: http.StatusUnprocessableEntity, Message: membership.Message(lang, "file_invalid_detail", n)}
 	for _, pr := range e.Problems {
 		p.Details = append(p.Details, membership.Problem{Code: pr.Code, Status: http.StatusUnprocessableEntity, Message: pr.Message, Line: pr.Line, Column: pr.Column})
 	}

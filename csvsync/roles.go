@@ -12,23 +12,48 @@ import (
 // for it); changing a member's role takes the same power as anywhere
 // else: acting on the member, granting the new role, and never one's own.
 
-// resolveRole returns the ID of the role a Rôle cell names.
-func (pw *power) resolveRole(cell string, labels membership.Labels) (string, bool) {
-	if _, ok := pw.roles[cell]; ok {
-		return cell, true
-	}
+// resolveRole returns the ID of the role a Rôle cell names: by its ID or
+// one of its names. A cell that names two roles (a custom role named
+// like another's ID or name, stored before such names were refused) is
+// ambiguous: found is true, ambiguous too, and no role is guessed.
+func (pw *power) resolveRole(cell string, labels membership.Labels) (id string, found, ambiguous bool) {
 	k := membership.Fold(cell)
-	for id, r := range pw.roles {
+	for rid, r := range pw.roles {
+		match := rid == cell
 		for _, name := range []string{r.Name, labels.RoleName(r, membership.French), labels.RoleName(r, membership.English)} {
-			if name != "" && membership.Fold(name) == k {
-				return id, true
-			}
+			match = match || name != "" && membership.Fold(name) == k
 		}
+		if !match {
+			continue
+		}
+		if found && id != rid {
+			return "", true, true
+		}
+		id, found = rid, true
 	}
-	return "", false
+	return id, found, false
 }
 
-// roleName is how a role is shown in a plan's changes.
+// roleCell plans a Rôle cell: the role's ID, or false with a problem.
+func (pw *power) roleCell(f *File, r *Row, probs *problems) (string, bool) {
+	id, found, ambiguous := pw.resolveRole(r.Role, f.labels)
+	switch {
+	case ambiguous:
+		probs.add(r.Line, f.columnName(colRole), "role_ambiguous", r.Role)
+		return "", false
+	case !found:
+		probs.add(r.Line, f.columnName(colRole), "role_unknown", r.Role)
+		return "", false
+	}
+	return id, true
+}
+
+// permName is how a permission is named in a problem.
+func (pw *power) permName(p membership.Permission, lang membership.Lang) string {
+	return pw.cat.Label(p, lang)
+}
+
+// roleName is how a role is shown in a plan's changes and problems.
 func (pw *power) roleName(id string, lang membership.Lang, labels membership.Labels) string {
 	if r, ok := pw.roles[id]; ok {
 		return labels.RoleName(r, lang)
@@ -55,9 +80,8 @@ func sameGroups(a, b []string) bool {
 // not change them.
 func roleAndGroups(f *File, r *Row, a *Action, mem *memberRef, pw *power, probs *problems) bool {
 	if f.HasRole && r.Role != "" {
-		id, ok := pw.resolveRole(r.Role, f.labels)
+		id, ok := pw.roleCell(f, r, probs)
 		if !ok {
-			probs.add(r.Line, f.columnName(colRole), "role_unknown", r.Role)
 			return false
 		}
 		if id != mem.roleID {
@@ -66,7 +90,7 @@ func roleAndGroups(f *File, r *Row, a *Action, mem *memberRef, pw *power, probs 
 				return false
 			}
 			if p, ok := pw.a.Holds(pw.roles[id].Permissions); !ok {
-				probs.add(r.Line, f.columnName(colRole), "role_beyond", pw.roleName(id, f.lang, f.labels), string(p))
+				probs.add(r.Line, f.columnName(colRole), "role_beyond", pw.roleName(id, f.lang, f.labels), pw.permName(p, f.lang))
 				return false
 			}
 			a.newRole = id

@@ -73,13 +73,27 @@ func (f *File) readRow(rec []string, idx [numColumns]int, line int, o ParseOptio
 	return row
 }
 
-// splitGroups reads a Groupes cell: labels separated by commas.
+// splitGroups reads a Groupes cell: one label per line when the cell has
+// several lines (what the export writes when a label holds a comma),
+// else labels separated by commas (what people type).
 func splitGroups(cell string) []string {
 	if cell == "" {
 		return nil
 	}
+	if strings.ContainsAny(cell, "\r\n") {
+		return strings.FieldsFunc(cell, func(r rune) bool { return r == '\n' || r == '\r' })
+	}
 	return strings.Split(cell, ",")
 }
 
-// joinGroups writes a Groupes cell.
-func joinGroups(groups []string) string { return strings.Join(groups, ", ") }
+// joinGroups writes a Groupes cell that splitGroups reads back exactly:
+// labels separated by ", ", or one per line when a label holds a comma
+// (labels never hold a line break).
+func joinGroups(groups []string) string {
+	for _, g := range groups {
+		if strings.Contains(g, ",") {
+			return strings.Join(groups, "\n")
+		}
+	}
+	return strings.Join(groups, ", ")
+}

@@ -94,6 +94,8 @@ type power struct {
 	a      membership.Authority
 	roles  map[string]membership.Role
 	beyond map[string]membership.Permission // role ID → a permission of it the actor lacks ("" for none)
+	cat    *membership.Catalog              // to name permissions in problems
+	labels membership.Labels                // to name roles in problems (the file's)
 }
 
 // loadPower reads the org's roles inside tx.
@@ -102,7 +104,7 @@ func (s *Service) loadPower(ctx context.Context, tx store.Tx, a membership.Autho
 	if err != nil {
 		return nil, err
 	}
-	pw := &power{a: a, roles: map[string]membership.Role{}, beyond: map[string]membership.Permission{}}
+	pw := &power{a: a, roles: map[string]membership.Role{}, beyond: map[string]membership.Permission{}, cat: s.cat}
 	for _, r := range all {
 		pw.roles[r.ID] = r
 	}

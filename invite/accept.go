@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"net/http"
 	"strings"
 	"time"
 
@@ -37,6 +38,12 @@ func (expiredError) Is(target error) bool {
 	return target == membership.ErrInvitationInvalid || target == membership.ErrInvitationExpired
 }
 
+// Explain reads it as an expired link (invitation_expired, 410): the
+// invitee may ask for it again.
+func (expiredError) Explain(lang membership.Lang) membership.Problem {
+	return membership.Problem{Code: "invitation_expired", Status: http.StatusGone, Message: membership.Message(lang, "invitation_expired")}
+}
+
 var errExpired error = expiredError{}
 
 // refusedError is returned for an invitation whose sender may no longer
@@ -50,6 +57,12 @@ func (e *refusedError) Error() string { return membership.ErrInvitationInvalid.E
 func (e *refusedError) Is(target error) bool { return target == membership.ErrInvitationInvalid }
 
 func (e *refusedError) Unwrap() error { return e.cause }
+
+// Explain reads it as any invalid link (invitation_invalid, 404): the
+// invitee, not signed in, learns nothing of the sender's power.
+func (e *refusedError) Explain(lang membership.Lang) membership.Problem {
+	return membership.Problem{Code: "invitation_invalid", Status: http.StatusNotFound, Message: membership.Message(lang, "invitation_invalid")}
+}
 
 // tokenKeys returns the throttle key of the client the context names, if
 // any: invalid tokens are counted per client.

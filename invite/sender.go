@@ -3,6 +3,7 @@ package invite
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 
@@ -87,3 +88,9 @@ func (e *SendError) Error() string {
 
 // Unwrap returns ErrSendFailed and the sender's error.
 func (e *SendError) Unwrap() []error { return []error{ErrSendFailed, e.Err} }
+
+// Explain reads it as send_failed (502) whatever the sender returned: the
+// invitation is saved, only its delivery failed.
+func (e *SendError) Explain(lang membership.Lang) membership.Problem {
+	return membership.Problem{Code: "send_failed", Status: http.StatusBadGateway, Message: membership.Message(lang, "send_failed")}
+}

@@ -48,12 +48,13 @@ var catalogue = map[string][2]string{
 	"send_failed":              {"l'invitation est enregistrée mais n'a pas pu être envoyée : renvoyez-la", "the invitation is saved but could not be sent: resend it"},
 	"not_migrated":             {"la base de données n'est pas prête (migrations non appliquées)", "the database is not ready (migrations not applied)"},
 	"file_invalid":             {"le fichier a des problèmes", "the file has problems"},
-	"file_invalid_detail":      {"le fichier a %d problème(s) : rien n'a changé", "the file has %d problem(s): nothing changed"},
+	"file_invalid_detail":      {"le fichier a %s problème(s) : rien n'a changé", "the file has %s problem(s): nothing changed"},
 	"bulk_refused":             {"action refusée : rien n'a changé", "action refused: nothing changed"},
 	"bulk_refused_detail":      {"action refusée pour %d membre(s) : rien n'a changé", "action refused for %d member(s): nothing changed"},
 	"canceled":                 {"demande interrompue", "request canceled"},
 	"timeout":                  {"le délai est dépassé : réessayez", "the time limit was reached: try again"},
 	"internal":                 {"erreur interne : réessayez plus tard", "internal error: try again later"},
+	"malformed_hash":           {"le mot de passe enregistré est illisible : demandez qu'on le réinitialise", "the stored password cannot be read: ask for it to be reset"},
 
 	// Notices of a roster review (roster.Notice).
 	"notice.no_admin":            {"l'entreprise n'a aucun administrateur actif", "the company has no active admin"},

@@ -85,6 +85,10 @@ func TestEveryCodeInTheCatalogue(t *testing.T) {
 				arg = 0
 			case "msg":
 				arg, prefix = 1, "csv."
+			case "Message":
+				arg = 1
+			case "note":
+				arg, prefix = 0, "notice."
 			case "add":
 				if strings.Contains(path, "csvsync") {
 					arg, prefix = 2, "csv."

@@ -108,7 +108,7 @@ func (h *Argon2Hasher) Hash(password string) (PasswordHash, error) {
 }
 
 // ErrMalformedHash reports a stored hash that is not a supported PHC string.
-var ErrMalformedHash = errors.New("memberkit: malformed password hash")
+var ErrMalformedHash = NewSentinel("malformed_hash", 500, "memberkit: malformed password hash")
 
 // Verify checks password against an argon2id or bcrypt hash in constant time.
 func (h *Argon2Hasher) Verify(hash PasswordHash, password string) (ok, rehash bool, err error) {

@@ -3,6 +3,7 @@ package membership
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -82,6 +83,7 @@ func (e *Sentinel) Code() string { return e.code }
 //	file_invalid              422  a CSV file has problems: Details lists them by line
 //	bulk_refused              409  a bulk action was refused: Details lists each member
 //	no_sender, no_notifier    503  the host did not configure delivery
+//	send_failed               502  the invitation is saved, the host's sender failed
 //	not_delivered             502  the host's notifier failed
 //	not_migrated              503  the database has no memberkit tables
 //	canceled                  499  the caller went away
@@ -93,45 +95,11 @@ func Explain(err error, lang Lang) Problem {
 	if err == nil {
 		return Problem{}
 	}
-	var ex Explainer
-	if errors.As(err, &ex) {
-		return ex.Explain(lang)
-	}
-	var ve *ValidationError
-	if errors.As(err, &ve) {
-		return Problem{Code: "invalid_field", Status: http.StatusUnprocessableEntity, Message: ve.Message(lang), Field: ve.Field}
-	}
-	var de *DuplicateError
-	if errors.As(err, &de) {
-		msg := Message(lang, "duplicate_field", FieldName(lang, de.Key))
-		if de.Value != "" && (de.Key == "login" || de.Key == "email" || de.Key == "role" || de.Key == "domain") {
-			msg = Message(lang, "duplicate_value", FieldName(lang, de.Key), Excerpt(de.Value, 64))
-		}
-		return Problem{Code: "duplicate", Status: http.StatusConflict, Message: msg, Field: de.Key}
-	}
-	var le *LimitError
-	if errors.As(err, &le) {
-		return Problem{Code: "member_limit", Status: http.StatusConflict, Message: Message(lang, "member_limit_detail", le.Used, le.Limit, le.Need)}
-	}
-	var te *ThrottleError
-	if errors.As(err, &te) {
-		return Problem{Code: "too_many_attempts", Status: http.StatusTooManyRequests,
-			Message: Message(lang, "too_many_attempts_detail", te.RetryAfter.Round(time.Second).String())}
-	}
-	if errors.Is(err, ErrPasswordChangeRequired) {
-		return Problem{Code: "password_change_required", Status: http.StatusForbidden, Message: Message(lang, "password_change_required")}
-	}
-	var fe *ForbiddenError
-	if errors.As(err, &fe) {
-		p := Problem{Code: "forbidden", Status: http.StatusForbidden, Message: Message(lang, "forbidden")}
-		if fe.Permission != "" && fe.Permission.Valid() {
-			p.Message = Message(lang, "forbidden_permission", fe.Permission.Label(lang))
-		}
+	// The outermost error memberkit knows decides, so that a wrapper's
+	// meaning (a delivery that failed, a refused file) is not lost to
+	// what it wraps (the host's own error).
+	if p, ok := explainFirst(err, lang); ok {
 		return p
-	}
-	var s *Sentinel
-	if errors.As(err, &s) {
-		return Problem{Code: s.code, Status: s.status, Message: Message(lang, s.code)}
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -140,4 +108,75 @@ func Explain(err error, lang Lang) Problem {
 		return Problem{Code: "timeout", Status: http.StatusGatewayTimeout, Message: Message(lang, "timeout")}
 	}
 	return Problem{Code: "internal", Status: http.StatusInternalServerError, Message: Message(lang, "internal")}
+}
+
+// explainFirst walks err's tree, outermost first, and explains the first
+// error it knows.
+func explainFirst(err error, lang Lang) (Problem, bool) {
+	if err == nil {
+		return Problem{}, false
+	}
+	if p, ok := explainOne(err, lang); ok {
+		return p, true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return explainFirst(u.Unwrap(), lang)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if p, ok := explainFirst(e, lang); ok {
+				return p, true
+			}
+		}
+	}
+	return Problem{}, false
+}
+
+// explainOne explains err itself, not what it wraps.
+func explainOne(err error, lang Lang) (Problem, bool) {
+	switch e := err.(type) {
+	case Explainer:
+		return e.Explain(lang), true
+	case *ValidationError:
+		return Problem{Code: "invalid_field", Status: http.StatusUnprocessableEntity, Message: e.Message(lang), Field: e.Field}, true
+	case *DuplicateError:
+		msg := Message(lang, "duplicate_field", FieldName(lang, e.Key))
+		if e.Value != "" && (e.Key == "login" || e.Key == "email" || e.Key == "role" || e.Key == "domain") {
+			msg = Message(lang, "duplicate_value", FieldName(lang, e.Key), Excerpt(e.Value, 64))
+		}
+		return Problem{Code: "duplicate", Status: http.StatusConflict, Message: msg, Field: e.Key}, true
+	case *LimitError:
+		return Problem{Code: "member_limit", Status: http.StatusConflict, Message: Message(lang, "member_limit_detail", e.Used, e.Limit, e.Need)}, true
+	case *ThrottleError:
+		return Problem{Code: "too_many_attempts", Status: http.StatusTooManyRequests,
+			Message: Message(lang, "too_many_attempts_detail", waitText(e.RetryAfter, lang))}, true
+	case *ForbiddenError:
+		if errors.Is(e.Err, ErrPasswordChangeRequired) {
+			return Problem{Code: "password_change_required", Status: http.StatusForbidden, Message: Message(lang, "password_change_required")}, true
+		}
+		p := Problem{Code: "forbidden", Status: http.StatusForbidden, Message: Message(lang, "forbidden")}
+		if e.Permission != "" && e.Permission.Valid() {
+			p.Message = Message(lang, "forbidden_permission", e.Permission.Label(lang))
+		}
+		return p, true
+	case *Sentinel:
+		return Problem{Code: e.code, Status: e.status, Message: Message(lang, e.code)}, true
+	}
+	return Problem{}, false
+}
+
+// waitText says a wait for people: "45 s", "3 min", "2 h 5 min".
+func waitText(d time.Duration, lang Lang) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", max(1, int(d.Seconds())))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int((d + 59*time.Second).Minutes()))
+	}
+	h, m := int(d.Hours()), int((d%time.Hour)/time.Minute)
+	if m == 0 {
+		return fmt.Sprintf("%d h", h)
+	}
+	return fmt.Sprintf("%d h %d min", h, m)
 }

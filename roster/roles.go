@@ -61,8 +61,19 @@ func (s *Service) uniqueRoleName(ctx context.Context, tx store.Tx, r membership.
 	if err != nil {
 		return err
 	}
-	for _, o := range append(s.cat.BuiltinRoles(), roles...) {
-		if o.ID != r.ID && membership.Fold(o.Name) == membership.Fold(r.Name) {
+	// The built-in roles' IDs and names in either language are reserved:
+	// a custom role named "admin" or "Administrator" could be taken for
+	// the built-in one in a file or on a screen.
+	k := membership.Fold(r.Name)
+	for _, b := range s.cat.BuiltinRoles() {
+		for _, name := range []string{b.ID, b.Name, (membership.Labels{}).RoleName(b, membership.French), (membership.Labels{}).RoleName(b, membership.English)} {
+			if membership.Fold(name) == k {
+				return &membership.DuplicateError{Key: "role", Value: r.Name}
+			}
+		}
+	}
+	for _, o := range roles {
+		if o.ID != r.ID && membership.Fold(o.Name) == k {
 			return &membership.DuplicateError{Key: "role", Value: r.Name}
 		}
 	}

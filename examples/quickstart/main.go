@@ -220,7 +220,7 @@ func table(page roster.Page) {
 		if name == "" {
 			name = "(invitation)"
 		}
-		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", name, r.Email, r.RoleID, r.StatusLabel(membership.French), strings.Join(r.Groups, ", "), last)
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", name, r.Email, (membership.Labels{}).RoleName(r.Role, membership.French), r.StatusLabel(membership.French), strings.Join(r.Groups, ", "), last)
 	}
 	w.Flush()
 }

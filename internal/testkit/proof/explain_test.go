@@ -62,7 +62,7 @@ func TestEveryErrorExplains(t *testing.T) {
 	assert.Equal(t, id, bulk.Details[0].MemberID, "the detail points at the member's row")
 	assert.Equal(t, "last_admin", bulk.Details[0].Code)
 	assert.Contains(t, membership.Explain(cases["member_limit"], membership.French).Message, "3 places sur 3")
-	assert.Contains(t, membership.Explain(cases["too_many_attempts"], membership.English).Message, "1m30s")
+	assert.Contains(t, membership.Explain(cases["too_many_attempts"], membership.English).Message, "try again in 2 min")
 	assert.Equal(t, "Prénom : obligatoire", membership.Explain(cases["invalid_field"], membership.French).Message)
 	assert.Equal(t, "First name: required", membership.Explain(cases["invalid_field"], membership.English).Message)
 	assert.Equal(t, "votre rôle ne permet pas : Gérer les membres", membership.Explain(cases["forbidden"], membership.French).Message)

@@ -94,3 +94,48 @@ func TestRoleAndGroupColumns(t *testing.T) {
 		assert.ErrorIs(t, err, membership.ErrForbidden)
 	})
 }
+
+// Review findings: a role named like a built-in one cannot promote anyone
+// through a file read back; group labels with commas travel exactly; a
+// role change is recorded as member.role_changed.
+func TestRoleNamesCannotPromote(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		f := setup(t, newStore, membership.PremiumPlan(0))
+		for _, name := range []string{"admin", "Administrator", "utilisateur", "USER"} {
+			_, err := f.roster.CreateRole(f.ctx, f.actor, f.org.ID, name)
+			assert.ErrorIs(t, err, membership.ErrDuplicate, "a custom role may not be named %q", name)
+		}
+		// A role stored with such a name before the rule: its cell is
+		// ambiguous, never guessed.
+		require.NoError(t, f.st.Update(f.ctx, f.org.ID, func(tx store.Tx) error {
+			return tx.PutRole(f.ctx, membership.Role{ID: "legacy", OrgID: f.org.ID, Name: "admin", Permissions: []membership.Permission{membership.PermMembersRead}})
+		}))
+		bob := f.add("Bob", "Martin", "", "Paris, Nord", "Lyon")
+		_, err := f.roster.ChangeRole(f.ctx, f.actor, f.org.ID, bob.ID, "legacy")
+		require.NoError(t, err)
+		out := f.export(&csvsync.ExportOptions{NoBOM: true, LF: true})
+		_, err = f.plan(out, nil)
+		var fe *csvsync.FileError
+		require.ErrorAs(t, err, &fe)
+		assert.Equal(t, "role_ambiguous", fe.Problems[0].Code)
+		assert.Equal(t, "legacy", byLogin(f.members())["bob.martin"].RoleID, "nobody was promoted")
+
+		// Named by its ID instead, the same file plans nothing: the
+		// groups, one of them with a comma, read back exactly.
+		p, err := f.plan(strings.Replace(out, ";admin;", ";legacy;", 1), nil)
+		require.NoError(t, err, out)
+		assert.Empty(t, p.Actions, "an export read back plans nothing: %s", out)
+
+		// A role change alone is member.role_changed.
+		sales, err := f.roster.CreateRole(f.ctx, f.actor, f.org.ID, "Commercial")
+		require.NoError(t, err)
+		_ = sales
+		f.importFile(strings.Replace(out, ";admin;", ";Commercial;", 1), nil)
+		evs, err := f.roster.Events(f.ctx, f.actor, f.org.ID, store.EventQuery{SubjectID: bob.ID})
+		require.NoError(t, err)
+		last := evs[len(evs)-1]
+		assert.Equal(t, membership.EventMemberRoleChanged, last.Type)
+		assert.Equal(t, "legacy", last.RoleBefore)
+		assert.Equal(t, sales.ID, last.RoleAfter)
+	})
+}
