@@ -86,4 +86,9 @@ type Event struct {
 	// set them: every service does, but a CSV import only when its file
 	// has attribute columns.
 	Attributes Attributes
+	// Seq is the event's position in its org's log, set by a store that
+	// keeps a feed (store.Feed): 1 for the org's first event, then each
+	// next one, with no gap, in commit order. Zero on an event not yet
+	// stored, and on stores without a feed.
+	Seq int64
 }

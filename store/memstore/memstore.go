@@ -41,6 +41,10 @@ type Store struct {
 
 	amu      sync.Mutex
 	attempts map[string]membership.Attempts // throttle records by key
+
+	fmu     sync.Mutex
+	cursors map[cursorKey]cursor             // feed cursors
+	subs    map[string]store.SubscriberState // feed subscribers by name
 }
 
 type tokenRef struct{ orgID, invID string }
@@ -48,7 +52,8 @@ type tokenRef struct{ orgID, invID string }
 // New returns an empty store.
 func New() *Store {
 	return &Store{orgs: make(map[string]*orgState), tokens: make(map[string]tokenRef), users: make(map[string]map[string]bool),
-		verified: make(map[string]string), attempts: make(map[string]membership.Attempts)}
+		verified: make(map[string]string), attempts: make(map[string]membership.Attempts),
+		cursors: make(map[cursorKey]cursor), subs: make(map[string]store.SubscriberState)}
 }
 
 type orgState struct {
@@ -63,7 +68,9 @@ type orgState struct {
 	roles   map[string]membership.Role
 	domains map[string]membership.Domain // by name
 	invs    map[string]membership.Invitation
-	events  []membership.Event
+	events  []membership.Event // by ID
+	log     []membership.Event // by Seq: log[i].Seq == i+1
+	seq     int64              // the Seq of the last event
 
 	sortMu sync.Mutex
 	sorted []sortedEntry // by login key; nil when it must be rebuilt
@@ -309,6 +316,8 @@ func (s *Store) commit(st *orgState, t *tx) {
 		}
 	}
 	if len(t.events) > 0 {
+		st.log = append(st.log, t.events...)
+		st.seq += int64(len(t.events))
 		n := len(st.events)
 		st.events = append(st.events, t.events...)
 		if n > 0 && st.events[n].ID < st.events[n-1].ID {

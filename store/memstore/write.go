@@ -313,6 +313,7 @@ func (t *tx) AppendEvents(ctx context.Context, evs []membership.Event) error {
 		e.OrgID = t.st.org.ID
 		e.At = store.Time(e.At)
 		e.Attributes = e.Attributes.Clone()
+		e.Seq = t.st.seq + int64(len(t.events)) + 1 // the writer is held: st.seq is stable
 		t.events = append(t.events, e)
 	}
 	return nil

@@ -50,6 +50,10 @@ type dialect interface {
 	// ensureAttempts is the statement that creates an empty throttle row
 	// for a key unless it exists, locking it for the transaction.
 	ensureAttempts() string
+	// ensureRow is a statement inserting one row of cols (each bound to a
+	// ?) unless a row with the same key exists, which it then locks for
+	// the transaction; key is the first column.
+	ensureRow(table, cols string, ncols int) string
 	// insertRows writes n rows of ncols columns into table.
 	insertRows(ctx context.Context, t *tx, table, cols string, ncols, n int, row func(i int) []any) error
 	// updateMembers writes whole members whose versions were checked.

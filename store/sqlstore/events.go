@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"iter"
 
@@ -16,11 +17,15 @@ func (t *tx) AppendEvents(ctx context.Context, evs []membership.Event) error {
 	if err := membership.ValidateEvents(evs); err != nil {
 		return err
 	}
-	err := t.insertRows(ctx, "memberkit_events", "org_id, id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail, attributes", 12, len(evs), func(i int) []any {
+	first := t.seq + 1
+	err := t.insertRows(ctx, "memberkit_events", "org_id, id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail, attributes, seq", 13, len(evs), func(i int) []any {
 		e := &evs[i]
 		return []any{t.orgID, e.ID, micros(e.At), string(e.Type), e.Actor, e.SubjectID, e.RoleBefore, e.RoleAfter, string(e.StatusBefore), string(e.StatusAfter), e.Detail,
-			encodeAttributes(e.Attributes)}
+			encodeAttributes(e.Attributes), first + int64(i)}
 	})
+	if err == nil {
+		t.seq += int64(len(evs))
+	}
 	if err != nil {
 		if t.s.d.isUnique(err) {
 			return duplicate(err, "id", "")
@@ -48,27 +53,13 @@ func (t *tx) Events(ctx context.Context, q store.EventQuery) iter.Seq2[membershi
 				args = append(args, string(ty))
 			}
 		}
-		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT id, org_id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail, attributes FROM memberkit_events`+where+fmt.Sprintf(` ORDER BY id LIMIT %d`, size)), args...)
+		rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT `+eventCols+` FROM memberkit_events`+where+fmt.Sprintf(` ORDER BY id LIMIT %d`, size)), args...)
 		if err != nil {
 			return nil, "", t.fail(ctx, "list events", err)
 		}
 		defer rows.Close()
-		var evs []membership.Event
-		for rows.Next() {
-			var e membership.Event
-			var at int64
-			var typ, sb, sa, attrs string
-			if err := rows.Scan(&e.ID, &e.OrgID, &at, &typ, &e.Actor, &e.SubjectID, &e.RoleBefore, &e.RoleAfter, &sb, &sa, &e.Detail, &attrs); err != nil {
-				return nil, "", t.fail(ctx, "scan event", err)
-			}
-			var err error
-			if e.Attributes, err = decodeAttributes(attrs); err != nil {
-				return nil, "", fmt.Errorf("sqlstore: event %s: attributes: %w", e.ID, err)
-			}
-			e.At, e.Type, e.StatusBefore, e.StatusAfter = fromMicros(at), membership.EventType(typ), membership.Status(sb), membership.Status(sa)
-			evs = append(evs, e)
-		}
-		if err := rows.Err(); err != nil {
+		evs, err := scanEvents(rows)
+		if err != nil {
 			return nil, "", t.fail(ctx, "list events", err)
 		}
 		if len(evs) == 0 {
@@ -76,4 +67,27 @@ func (t *tx) Events(ctx context.Context, q store.EventQuery) iter.Seq2[membershi
 		}
 		return evs, evs[len(evs)-1].ID, nil
 	})
+}
+
+const eventCols = `id, org_id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail, attributes, seq`
+
+// scanEvents reads rows of eventCols and closes them.
+func scanEvents(rows *sql.Rows) ([]membership.Event, error) {
+	defer rows.Close()
+	var evs []membership.Event
+	for rows.Next() {
+		var e membership.Event
+		var at int64
+		var typ, sb, sa, attrs string
+		if err := rows.Scan(&e.ID, &e.OrgID, &at, &typ, &e.Actor, &e.SubjectID, &e.RoleBefore, &e.RoleAfter, &sb, &sa, &e.Detail, &attrs, &e.Seq); err != nil {
+			return nil, fmt.Errorf("scan event: %w", err)
+		}
+		var err error
+		if e.Attributes, err = decodeAttributes(attrs); err != nil {
+			return nil, fmt.Errorf("sqlstore: event %s: attributes: %w", e.ID, err)
+		}
+		e.At, e.Type, e.StatusBefore, e.StatusAfter = fromMicros(at), membership.EventType(typ), membership.Status(sb), membership.Status(sa)
+		evs = append(evs, e)
+	}
+	return evs, rows.Err()
 }

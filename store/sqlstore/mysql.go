@@ -115,3 +115,9 @@ func (mysqlDialect) isRetryable(err error) bool {
 	}
 	return false
 }
+
+// ensureRow locks at once, for the reason ensureAttempts gives.
+func (mysqlDialect) ensureRow(table, cols string, ncols int) string {
+	first, _, _ := strings.Cut(cols, ",")
+	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (` + placeholders(ncols) + `) ON DUPLICATE KEY UPDATE ` + first + ` = ` + first
+}

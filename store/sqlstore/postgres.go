@@ -114,3 +114,7 @@ func (postgresDialect) isRetryable(err error) bool {
 	}
 	return false
 }
+
+func (postgresDialect) ensureRow(table, cols string, ncols int) string {
+	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (` + placeholders(ncols) + `) ON CONFLICT DO NOTHING`
+}

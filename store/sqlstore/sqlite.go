@@ -150,3 +150,7 @@ func (*sqliteDialect) isRetryable(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
 }
+
+func (*sqliteDialect) ensureRow(table, cols string, ncols int) string {
+	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (` + placeholders(ncols) + `) ON CONFLICT DO NOTHING`
+}

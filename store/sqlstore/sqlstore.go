@@ -188,25 +188,31 @@ type querier interface {
 }
 
 func readOrg(ctx context.Context, d dialect, q querier, orgID, suffix string) (membership.Org, error) {
+	o, _, err := readOrgSeq(ctx, d, q, orgID, suffix)
+	return o, err
+}
+
+// readOrgSeq reads an org and the Seq of its last event.
+func readOrgSeq(ctx context.Context, d dialect, q querier, orgID, suffix string) (membership.Org, int64, error) {
 	var o membership.Org
 	var features string
-	var created, updated int64
-	err := q.QueryRowContext(ctx, d.rebind(`SELECT id, name, plan_name, member_limit, features, roster_version, active_members, active_admins, invite_verified_domains_only, created_at, updated_at FROM memberkit_orgs WHERE id = ?`+suffix), orgID).
-		Scan(&o.ID, &o.Name, &o.Plan.Name, &o.Plan.MemberLimit, &features, &o.RosterVersion, &o.ActiveMembers, &o.ActiveAdmins, &o.InviteVerifiedDomainsOnly, &created, &updated)
+	var created, updated, seq int64
+	err := q.QueryRowContext(ctx, d.rebind(`SELECT id, name, plan_name, member_limit, features, roster_version, active_members, active_admins, invite_verified_domains_only, created_at, updated_at, event_seq FROM memberkit_orgs WHERE id = ?`+suffix), orgID).
+		Scan(&o.ID, &o.Name, &o.Plan.Name, &o.Plan.MemberLimit, &features, &o.RosterVersion, &o.ActiveMembers, &o.ActiveAdmins, &o.InviteVerifiedDomainsOnly, &created, &updated, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return o, fmt.Errorf("org %q: %w", orgID, store.ErrNotFound)
+		return o, 0, fmt.Errorf("org %q: %w", orgID, store.ErrNotFound)
 	}
 	if err != nil {
-		return o, ctxErr(ctx, fmt.Errorf("sqlstore: read org: %w", err))
+		return o, 0, ctxErr(ctx, fmt.Errorf("sqlstore: read org: %w", err))
 	}
 	if o.ID != orgID {
 		// A collation that ignores trailing spaces (MySQL's PAD SPACE)
 		// matched another spelling: IDs compare exactly.
-		return membership.Org{}, fmt.Errorf("org %q: %w", orgID, store.ErrNotFound)
+		return membership.Org{}, 0, fmt.Errorf("org %q: %w", orgID, store.ErrNotFound)
 	}
 	o.Features = splitFeatures(features)
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return o, nil
+	return o, seq, nil
 }
 
 // Update runs fn in a transaction holding the org's lock; see the package
@@ -241,11 +247,19 @@ func (s *Store) update(ctx context.Context, orgID string, fn func(tx store.Tx) e
 	return s.d.writeTx(ctx, s, func(q querier) error {
 		t := &tx{s: s, q: q, orgID: orgID}
 		defer t.close()
-		if _, err := readOrg(ctx, s.d, q, orgID, s.d.lockRow()); err != nil {
+		_, seq, err := readOrgSeq(ctx, s.d, q, orgID, s.d.lockRow())
+		if err != nil {
 			return err
 		}
+		t.seq, t.seqRead = seq, seq
 		if err := fn(t); err != nil {
 			return err
+		}
+		if t.seq != t.seqRead {
+			// The events appended took the numbers after the org's last.
+			if _, err := q.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_orgs SET event_seq = ? WHERE id = ?`), t.seq, orgID); err != nil {
+				return ctxErr(ctx, fmt.Errorf("sqlstore: event seq: %w", err))
+			}
 		}
 		t.close()
 		return ctx.Err()

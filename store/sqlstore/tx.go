@@ -36,7 +36,10 @@ type tx struct {
 	orgID    string
 	readOnly bool
 	done     bool
-	stmts    map[string]*sql.Stmt
+	// seq is the Seq of the org's last event, moved by AppendEvents;
+	// seqRead what it was when the transaction began.
+	seq, seqRead int64
+	stmts        map[string]*sql.Stmt
 }
 
 func (t *tx) close() {

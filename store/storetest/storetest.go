@@ -107,6 +107,10 @@ var cases = []testCase{
 	{name: "Domains", fn: testDomains},
 	{name: "VerifiedDomainBelongsToOneOrg", fn: testVerifiedDomainUnique},
 	{name: "AccessFastPath", fn: testAccess},
+	{name: "FeedSeqGaplessInCommitOrder", fn: testFeedSeq},
+	{name: "FeedLeases", fn: testFeedLeases},
+	{name: "FeedConcurrentClaims", fn: testFeedConcurrentClaims},
+	{name: "FeedSubscribers", fn: testFeedSubscribers},
 }
 
 // Behaviours returns the names of the contract's behaviours, in order.

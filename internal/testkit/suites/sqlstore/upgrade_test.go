@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,7 +66,7 @@ func TestMigration5FromVersion4(t *testing.T) {
 			require.NoError(t, st.Migrate(ctx))
 			applied, err := st.MigrationsApplied(ctx)
 			require.NoError(t, err)
-			assert.Equal(t, []int{1, 2, 3, 4, 5}, applied)
+			assert.Equal(t, []int{1, 2, 3, 4, 5, 6}, applied)
 
 			require.NoError(t, st.View(ctx, "o1", func(tx store.Tx) error {
 				m, err := tx.MemberByUserID(ctx, "u1")
@@ -88,6 +89,7 @@ func TestMigration5FromVersion4(t *testing.T) {
 				require.NoError(t, err)
 				require.Len(t, evs, 1)
 				assert.Nil(t, evs[0].Attributes)
+				assert.Equal(t, int64(1), evs[0].Seq, "version 6 numbers the events already stored")
 				ds, err := tx.Domains(ctx)
 				require.NoError(t, err)
 				assert.Empty(t, ds)
@@ -144,6 +146,56 @@ func TestUnmigratedStoreSaysSo(t *testing.T) {
 			_, err = st.Memberships(ctx, "u1")
 			assert.ErrorIs(t, err, sqlstore.ErrNotMigrated)
 			assert.Contains(t, err.Error(), "Migrate")
+		})
+	}
+}
+
+// Version 6 numbers the events a version 5 database holds, per org in ID
+// order, and the org's next event continues from there: a relay started
+// after the upgrade delivers the history, then what follows, in order.
+func TestMigration6NumbersEvents(t *testing.T) {
+	for _, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres, sqlstore.MySQL} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			db := testdb.Empty(t, d)
+			st, err := sqlstore.New(db, d, nil)
+			require.NoError(t, err)
+			require.NoError(t, st.MigrateTo(ctx, 5))
+			require.NoError(t, st.CreateOrg(ctx, membership.Org{ID: "o1", Name: "Acme"}))
+			require.NoError(t, st.CreateOrg(ctx, membership.Org{ID: "o2", Name: "Globex"}))
+			require.NoError(t, st.CreateOrg(ctx, membership.Org{ID: "o3", Name: "Initech"}))
+			ev := func(org, id string) {
+				q := `INSERT INTO memberkit_events (org_id, id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail) VALUES (?, ?, 1, 'member.added', 'system', 's', '', '', '', '', '')`
+				if d == sqlstore.Postgres {
+					q = strings.NewReplacer("(?, ?,", "($1, $2,").Replace(q)
+				}
+				_, err := db.ExecContext(ctx, q, org, id)
+				require.NoError(t, err)
+			}
+			ev("o1", "e3")
+			ev("o1", "e1")
+			ev("o2", "e2")
+			ev("o1", "e2")
+			require.NoError(t, st.Migrate(ctx))
+			seqs := func(org string) map[string]int64 {
+				evs, err := st.EventsAfter(ctx, org, 0, 100)
+				require.NoError(t, err)
+				out := map[string]int64{}
+				for _, e := range evs {
+					out[e.ID] = e.Seq
+				}
+				return out
+			}
+			assert.Equal(t, map[string]int64{"e1": 1, "e2": 2, "e3": 3}, seqs("o1"))
+			assert.Equal(t, map[string]int64{"e2": 1}, seqs("o2"))
+			assert.Empty(t, seqs("o3"))
+			require.NoError(t, st.Update(ctx, "o1", func(tx store.Tx) error {
+				return tx.AppendEvents(ctx, []membership.Event{{ID: "e0", Type: membership.EventMemberUpdated}})
+			}))
+			assert.Equal(t, int64(4), seqs("o1")["e0"], "the next event follows the history")
+			ps, err := st.FeedOrgs(ctx, "hooks", time.Now(), 10)
+			require.NoError(t, err)
+			assert.ElementsMatch(t, []store.FeedPosition{{OrgID: "o1", Last: 4}, {OrgID: "o2", Last: 1}}, ps)
 		})
 	}
 }

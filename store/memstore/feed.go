@@ -1,0 +1,189 @@
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+var _ store.Feed = (*Store)(nil)
+
+type cursorKey struct{ subscriber, orgID string }
+
+type cursor struct {
+	seq   int64
+	owner string
+	until time.Time
+}
+
+// FeedOrgs lists the orgs with events past the subscriber's cursor whose
+// cursor is free, released longest ago first.
+func (s *Store) FeedOrgs(ctx context.Context, subscriber string, now time.Time, limit int) ([]store.FeedPosition, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	s.mu.RLock()
+	last := make(map[string]int64, len(s.orgs))
+	for id, st := range s.orgs {
+		st.mu.RLock()
+		last[id] = st.seq
+		st.mu.RUnlock()
+	}
+	s.mu.RUnlock()
+	type candidate struct {
+		p     store.FeedPosition
+		until time.Time
+	}
+	var cs []candidate
+	s.fmu.Lock()
+	for id, seq := range last {
+		c := s.cursors[cursorKey{subscriber, id}]
+		if seq > c.seq && !c.until.After(now) {
+			cs = append(cs, candidate{store.FeedPosition{OrgID: id, After: c.seq, Last: seq}, c.until})
+		}
+	}
+	s.fmu.Unlock()
+	slices.SortFunc(cs, func(a, b candidate) int {
+		return cmp.Or(a.until.Compare(b.until), cmp.Compare(a.p.OrgID, b.p.OrgID))
+	})
+	out := make([]store.FeedPosition, 0, min(limit, len(cs)))
+	for _, c := range cs[:min(limit, len(cs))] {
+		out = append(out, c.p)
+	}
+	return out, nil
+}
+
+// ClaimFeed leases a cursor to owner when it is free.
+func (s *Store) ClaimFeed(ctx context.Context, subscriber, orgID, owner string, now, until time.Time) (int64, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	k := cursorKey{subscriber, orgID}
+	c := s.cursors[k]
+	if c.owner != owner && c.until.After(now) {
+		return c.seq, false, nil
+	}
+	c.owner, c.until = owner, until
+	s.cursors[k] = c
+	return c.seq, true, nil
+}
+
+// AdvanceFeed moves a cursor its owner still holds.
+func (s *Store) AdvanceFeed(ctx context.Context, subscriber, orgID, owner string, seq int64, now, until time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	k := cursorKey{subscriber, orgID}
+	c := s.cursors[k]
+	if c.owner != owner || c.until.Before(now) {
+		return fmt.Errorf("feed %s of org %s: %w", subscriber, orgID, store.ErrLeaseLost)
+	}
+	c.seq = seq
+	if !until.After(now) {
+		c.owner, c.until = "", now
+	} else {
+		c.until = until
+	}
+	s.cursors[k] = c
+	return nil
+}
+
+// EventsAfter returns an org's events after a Seq, in Seq order.
+func (s *Store) EventsAfter(ctx context.Context, orgID string, after int64, limit int) ([]membership.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	st, err := s.state(orgID)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if after < 0 {
+		after = 0
+	}
+	if after >= int64(len(st.log)) {
+		return nil, nil
+	}
+	out := slices.Clone(st.log[after:min(int64(len(st.log)), after+int64(limit))])
+	for i := range out {
+		out[i].Attributes = out[i].Attributes.Clone()
+	}
+	return out, nil
+}
+
+// SetFeedCursor moves a cursor whatever its lease.
+func (s *Store) SetFeedCursor(ctx context.Context, subscriber, orgID string, seq int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	if orgID == "" {
+		if seq != 0 {
+			return errors.New("memstore: a cursor of every org can only go back to 0")
+		}
+		for k, c := range s.cursors {
+			if k.subscriber == subscriber {
+				c.seq = 0
+				s.cursors[k] = c
+			}
+		}
+		return nil
+	}
+	k := cursorKey{subscriber, orgID}
+	c := s.cursors[k]
+	c.seq = seq
+	s.cursors[k] = c
+	return nil
+}
+
+// Subscriber returns a subscriber's state.
+func (s *Store) Subscriber(ctx context.Context, name string) (store.SubscriberState, error) {
+	if err := ctx.Err(); err != nil {
+		return store.SubscriberState{}, err
+	}
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	st, ok := s.subs[name]
+	if !ok {
+		st.Name = name
+	}
+	return st, nil
+}
+
+// UpdateSubscriber runs fn on a subscriber's state under the feed's lock.
+func (s *Store) UpdateSubscriber(ctx context.Context, name string, fn func(st *store.SubscriberState) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	st, ok := s.subs[name]
+	if !ok {
+		st.Name = name
+	}
+	if err := fn(&st); err != nil {
+		return err
+	}
+	st.Name = name
+	st.Since, st.NextAttempt, st.DisabledAt, st.Created = store.Time(st.Since), store.Time(st.NextAttempt), store.Time(st.DisabledAt), store.Time(st.Created)
+	s.subs[name] = st
+	return nil
+}

@@ -1,0 +1,30 @@
+-- memberkit schema, version 6: the durable event feed. Each org's events
+-- are numbered (seq: 1, 2, 3… in commit order, the org's row holding the
+-- last number), existing ones in ID order. A relay keeps, per subscriber
+-- and org, the last seq delivered and a lease; and per subscriber its
+-- state (paused, failures in a row, disabled).
+ALTER TABLE memberkit_events ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+UPDATE memberkit_events e SET seq = r.n
+    FROM (SELECT org_id, id, row_number() OVER (PARTITION BY org_id ORDER BY id) AS n FROM memberkit_events) r
+    WHERE e.org_id = r.org_id AND e.id = r.id;
+CREATE UNIQUE INDEX memberkit_events_seq_uq ON memberkit_events (org_id, seq);
+ALTER TABLE memberkit_orgs ADD COLUMN event_seq BIGINT NOT NULL DEFAULT 0;
+UPDATE memberkit_orgs o SET event_seq = COALESCE((SELECT MAX(seq) FROM memberkit_events e WHERE e.org_id = o.id), 0);
+CREATE TABLE memberkit_feed_cursors (
+    subscriber  VARCHAR(128) COLLATE "C" NOT NULL,
+    org_id      VARCHAR(64) COLLATE "C" NOT NULL,
+    seq         BIGINT NOT NULL,
+    owner       VARCHAR(128) NOT NULL,
+    lease_until BIGINT NOT NULL,
+    PRIMARY KEY (subscriber, org_id)
+);
+CREATE TABLE memberkit_subscribers (
+    name         VARCHAR(128) COLLATE "C" PRIMARY KEY,
+    since        BIGINT NOT NULL,
+    paused       BOOLEAN NOT NULL,
+    failures     INTEGER NOT NULL,
+    next_attempt BIGINT NOT NULL,
+    disabled_at  BIGINT NOT NULL,
+    last_error   TEXT NOT NULL,
+    created_at   BIGINT NOT NULL
+);
