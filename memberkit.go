@@ -49,9 +49,15 @@ type Options struct {
 	// the caller's goroutine: the one place to revoke the sessions of
 	// members deactivated or removed, however it happened.
 	AfterCommit func(ctx context.Context, events []membership.Event)
-	// Sender delivers invitations; without one, Invitations.Send and
-	// Resend give invite.ErrNoSender.
+	// Sender delivers invitations as they are sent, in the caller's
+	// goroutine; without one nor an InvitationTokenKey, Invitations.Send
+	// and Resend give invite.ErrNoSender.
 	Sender invite.Sender
+	// InvitationTokenKey (32+ secret bytes, kept out of the database)
+	// lets the relay mail invitations after commit (package invitemail),
+	// which survives a crash between commit and mail; see
+	// invite.Options.TokenKey.
+	InvitationTokenKey []byte
 	// Notifier delivers the temporary passwords of Members.ResetPassword.
 	Notifier roster.Notifier
 	// Catalog declares the host's own permissions and those of the
@@ -122,7 +128,7 @@ func New(st store.Store, opts *Options) (*Kit, error) {
 		return nil, err
 	}
 	if k.Invitations, err = invite.New(st, o.Sender, &invite.Options{Clock: clock, Hasher: hasher, Logger: o.Logger, AfterCommit: o.AfterCommit,
-		TTL: o.InvitationTTL, Catalog: o.Catalog, TokenThrottle: o.TokenThrottle}); err != nil {
+		TTL: o.InvitationTTL, Catalog: o.Catalog, TokenThrottle: o.TokenThrottle, TokenKey: o.InvitationTokenKey}); err != nil {
 		return nil, err
 	}
 	if k.CSV, err = csvsync.New(st, &csvsync.Options{Clock: clock, Hasher: hasher, Logger: o.Logger, AfterCommit: o.AfterCommit,

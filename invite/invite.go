@@ -1,6 +1,7 @@
 package invite
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,14 @@ type Options struct {
 	// built-in user role ([membership.NewCatalog]); nil knows memberkit's
 	// permissions only. Give every service of a deployment the same one.
 	Catalog *membership.Catalog
+	// TokenKey, at least 32 random bytes kept secret by the host (not in
+	// the database), lets invitations be mailed after commit by the
+	// relay (package invitemail) rather than by a Sender: each token is
+	// derived from the key and the ID of the invitation.sent or
+	// invitation.resent event that issued it, so [Service.ToMail] can
+	// give it again from the event, and nothing but its SHA-256 is
+	// stored. With a TokenKey, a Service needs no Sender.
+	TokenKey []byte
 }
 
 // Service manages invitations. It is safe for concurrent use.
@@ -59,11 +68,12 @@ type Service struct {
 	log      *slog.Logger
 	hook     svc.Hook
 	throttle membership.ThrottlePolicy
+	key      []byte
 }
 
 // ErrNoSender is returned by Send and Resend of a service made without a
-// Sender, before anything is written: it can accept and look up
-// invitations, not deliver them.
+// Sender nor a TokenKey, before anything is written: it can accept and
+// look up invitations, not deliver them.
 var ErrNoSender = membership.NewSentinel("no_sender", 503, "invite: no Sender to deliver invitations: give one to New")
 
 // New returns a service on st that delivers invitations through sender.
@@ -89,7 +99,10 @@ func New(st store.Store, sender Sender, opts *Options) (*Service, error) {
 	if o.Hasher == nil {
 		o.Hasher = membership.NewArgon2Hasher(nil)
 	}
-	return &Service{st: st, cat: o.Catalog, sender: sender, clock: membership.ClockOrSystem(o.Clock), ttl: o.TTL,
+	if o.TokenKey != nil && len(o.TokenKey) < MinTokenKey {
+		return nil, fmt.Errorf("invite: TokenKey has %d bytes, fewer than %d", len(o.TokenKey), MinTokenKey)
+	}
+	return &Service{key: bytes.Clone(o.TokenKey), st: st, cat: o.Catalog, sender: sender, clock: membership.ClockOrSystem(o.Clock), ttl: o.TTL,
 		hasher: membership.LimitHasher(o.Hasher, o.MaxConcurrentHashes), log: svc.Logger(o.Logger), hook: o.AfterCommit,
 		throttle: o.TokenThrottle.Or(membership.DefaultClientThrottle())}, nil
 }
@@ -106,8 +119,11 @@ func public(inv membership.Invitation) membership.Invitation {
 	return inv
 }
 
-// deliver hands the token to the sender after commit.
+// deliver hands the token to the sender after commit, when there is one.
 func (s *Service) deliver(ctx context.Context, inv membership.Invitation, token string) error {
+	if s.sender == nil {
+		return nil // mailed by the relay (TokenKey)
+	}
 	if err := s.sender.SendInvitation(ctx, inv, token); err != nil {
 		s.log.WarnContext(ctx, "memberkit: invitation not sent", "org", inv.OrgID, "invitation", inv.ID, "err", err)
 		return &SendError{Invitation: inv, Err: err}
@@ -173,30 +189,33 @@ func (s *Service) Send(ctx context.Context, actor membership.Actor, orgID string
 			return membership.Invitation{}, err
 		}
 		e := svc.Event(w.now, membership.EventInvitationSent, actor, inv.ID)
-		e.RoleAfter, e.Detail = roleID, "to "+email
+		e.ID, e.RoleAfter, e.Detail = w.eventID, roleID, "to "+email
 		w.emit(e)
 		return inv, nil
 	})
 }
 
 // issuing is what issue hands its write: the transaction, the actor's
-// authority, the new token's hash, the time, and the event sink.
+// authority, the new token's hash, the ID its sent or resent event must
+// carry, the time, and the event sink.
 type issuing struct {
-	tx   store.Tx
-	a    membership.Authority
-	hash []byte
-	now  time.Time
-	emit func(...membership.Event)
+	tx      store.Tx
+	a       membership.Authority
+	hash    []byte
+	eventID string
+	now     time.Time
+	emit    func(...membership.Event)
 }
 
 // issue makes a new token and runs write, which stores an invitation
 // under the token's hash, in an Update of the org by an actor with
 // invitations.manage; once committed, it hands the token to the Sender.
 func (s *Service) issue(ctx context.Context, actor membership.Actor, orgID string, write func(w issuing) (membership.Invitation, error)) (membership.Invitation, error) {
-	if s.sender == nil {
+	if s.sender == nil && s.key == nil {
 		return membership.Invitation{}, ErrNoSender
 	}
-	token, hash, err := newToken()
+	eventID := membership.NewID()
+	token, hash, err := s.token(eventID)
 	if err != nil {
 		return membership.Invitation{}, err
 	}
@@ -206,7 +225,7 @@ func (s *Service) issue(ctx context.Context, actor membership.Actor, orgID strin
 		if err != nil {
 			return err
 		}
-		inv, err = write(issuing{tx: tx, a: a, hash: hash, now: svc.Now(s.clock), emit: emit})
+		inv, err = write(issuing{tx: tx, a: a, hash: hash, eventID: eventID, now: svc.Now(s.clock), emit: emit})
 		return err
 	})
 	if err != nil {
@@ -298,6 +317,7 @@ func (s *Service) Resend(ctx context.Context, actor membership.Actor, orgID, inv
 			return inv, err
 		}
 		e := svc.Event(w.now, membership.EventInvitationResent, actor, inv.ID)
+		e.ID = w.eventID
 		e.Detail = fmt.Sprintf("to %s, send #%d", inv.Email, inv.SendCount)
 		w.emit(e)
 		return inv, nil

@@ -1,6 +1,7 @@
 package invite
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,6 +15,27 @@ const TokenBytes = 32
 
 // TokenLen is the length of a token's text form.
 const TokenLen = 43 // base64.RawURLEncoding.EncodedLen(TokenBytes)
+
+// MinTokenKey is the fewest bytes of an Options.TokenKey.
+const MinTokenKey = 32
+
+// tokenLabel separates derived tokens from any other use of the key.
+const tokenLabel = "memberkit invitation token v1\x00"
+
+// token returns the token of the invitation.sent or invitation.resent
+// event eventID, and its SHA-256: derived from the TokenKey when there is
+// one, random otherwise.
+func (s *Service) token(eventID string) (string, []byte, error) {
+	if s.key == nil {
+		return newToken()
+	}
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(tokenLabel))
+	m.Write([]byte(eventID))
+	b := m.Sum(nil)
+	h := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(b), h[:], nil
+}
 
 // newToken returns a fresh token and its SHA-256.
 func newToken() (string, []byte, error) {

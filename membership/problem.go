@@ -83,6 +83,7 @@ func (e *Sentinel) Code() string { return e.code }
 //	file_invalid              422  a CSV file has problems: Details lists them by line
 //	bulk_refused              409  a bulk action was refused: Details lists each member
 //	no_sender, no_notifier    503  the host did not configure delivery
+//	no_token_key              503  invitations cannot be mailed after commit (invite.Options.TokenKey)
 //	send_failed               502  the invitation is saved, the host's sender failed
 //	not_delivered             502  the host's notifier failed
 //	not_migrated              503  the database has no memberkit tables

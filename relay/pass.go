@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/memberkit/memberkit/store"
@@ -88,25 +89,36 @@ func (r *Relay) org(ctx context.Context, s Subscriber, state store.SubscriberSta
 		}
 		return err
 	}
+	size := r.o.BatchSize
+	if s.BatchSize > 0 {
+		size = s.BatchSize
+	}
 	delivered := 0
+	// advance records progress to seq, keeping the lease.
+	advance := func(seq int64) (lost bool, err error) {
+		now := r.clock.Now()
+		err = r.feed.AdvanceFeed(ctx, s.Name, orgID, r.o.Owner, seq, now, now.Add(r.o.Lease))
+		if errors.Is(err, store.ErrLeaseLost) {
+			r.log.WarnContext(ctx, "memberkit: relay lease lost; the batch may be delivered twice", "subscriber", s.Name, "org", orgID)
+			return true, nil
+		}
+		return false, err
+	}
 	for range maxBatchesPerOrg {
 		evs, err := r.feed.EventsAfter(ctx, orgID, after, r.o.BatchSize)
 		if err != nil || len(evs) == 0 {
 			return delivered, errors.Join(err, release(after))
 		}
 		last := evs[len(evs)-1].Seq
-		if !state.Since.IsZero() {
-			kept := evs[:0]
-			for _, e := range evs {
-				if !e.At.Before(state.Since) {
-					kept = append(kept, e)
-				}
+		kept := evs[:0]
+		for _, e := range evs {
+			if !e.At.Before(state.Since) && (len(s.Types) == 0 || slices.Contains(s.Types, e.Type)) {
+				kept = append(kept, e)
 			}
-			evs = kept
 		}
-		if len(evs) > 0 {
+		for chunk := range slices.Chunk(kept, size) {
 			dctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
-			err = s.Deliver(dctx, Batch{OrgID: orgID, Events: evs})
+			err = s.Deliver(dctx, Batch{OrgID: orgID, Events: chunk})
 			cancel()
 			if err != nil {
 				if ctx.Err() != nil {
@@ -114,15 +126,15 @@ func (r *Relay) org(ctx context.Context, s Subscriber, state store.SubscriberSta
 				}
 				return delivered, errors.Join(r.failed(ctx, s, orgID, err), release(after))
 			}
-			delivered += len(evs)
+			delivered += len(chunk)
+			after = chunk[len(chunk)-1].Seq
+			if len(kept) > size { // progress within the batch
+				if lost, err := advance(after); lost || err != nil {
+					return delivered, err
+				}
+			}
 		}
-		now := r.clock.Now()
-		err = r.feed.AdvanceFeed(ctx, s.Name, orgID, r.o.Owner, last, now, now.Add(r.o.Lease))
-		if errors.Is(err, store.ErrLeaseLost) {
-			r.log.WarnContext(ctx, "memberkit: relay lease lost; the batch may be delivered twice", "subscriber", s.Name, "org", orgID)
-			return delivered, nil
-		}
-		if err != nil {
+		if lost, err := advance(last); lost || err != nil {
 			return delivered, err
 		}
 		after = last

@@ -31,6 +31,13 @@ type Subscriber struct {
 	// recorded before that moment (by Event.At); by default it starts
 	// with each org's first event.
 	FromNow bool
+	// BatchSize, when not zero, overrides Options.BatchSize for this
+	// subscriber: 1 for one whose deliveries have effects that must not
+	// repeat when a later event of the batch fails (an email).
+	BatchSize int
+	// Types, when not empty, are the only event types delivered; the
+	// others are passed over (the cursor moves past them).
+	Types []membership.EventType
 }
 
 // Batch is consecutive events of one org, by ascending Seq. Events that

@@ -297,3 +297,40 @@ func TestNewChecks(t *testing.T) {
 	assert.Equal(t, "relay: hooks: delivering events of org acme failed (3 in a row): boom; subscriber disabled",
 		(&relay.DeliveryError{Subscriber: "hooks", OrgID: "acme", Failures: 3, Disabled: true, Err: fmt.Errorf("boom")}).Error())
 }
+
+// A subscriber given Types gets only those; with BatchSize 1, a failure
+// does not bring back what was already delivered.
+func TestTypesAndBatchSize(t *testing.T) {
+	st, clock := setup(t, "acme")
+	r, err := relay.New(st, &relay.Options{Clock: clock})
+	require.NoError(t, err)
+	require.NoError(t, st.Update(t.Context(), "acme", func(tx store.Tx) error {
+		var evs []membership.Event
+		for i := range 6 {
+			typ := membership.EventMemberUpdated
+			if i%2 == 1 {
+				typ = membership.EventInvitationSent
+			}
+			evs = append(evs, membership.Event{ID: membership.NewID(), Type: typ, At: t0})
+		}
+		return tx.AppendEvents(t.Context(), evs)
+	}))
+	var got []int64
+	calls := 0
+	sub := relay.Subscriber{Name: "mail", BatchSize: 1, Types: []membership.EventType{membership.EventInvitationSent},
+		Deliver: func(_ context.Context, b relay.Batch) error {
+			calls++
+			if calls == 2 {
+				return errors.New("smtp: 451 try later")
+			}
+			require.Len(t, b.Events, 1)
+			got = append(got, b.Events[0].Seq)
+			return nil
+		}}
+	_, err = r.Pass(t.Context(), sub)
+	require.Error(t, err)
+	clock.Set(t0.Add(time.Hour))
+	_, err = r.Pass(t.Context(), sub)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{2, 4, 6}, got, "seq 2 is not mailed twice")
+}
