@@ -156,5 +156,11 @@ func (s *SMTP) fail(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("invitemail: SMTP: %w (%v)", ctx.Err(), err)
 	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		// The only deadline on the connection is the context's: it
+		// passed, though its timer may not have fired yet.
+		return fmt.Errorf("invitemail: SMTP: %w (%v)", context.DeadlineExceeded, err)
+	}
 	return fmt.Errorf("invitemail: SMTP: %w", err)
 }
