@@ -65,6 +65,10 @@ type dialect interface {
 	migrationLock(ctx context.Context, s *Store, conn *sql.Conn) (func(ok bool), error)
 	// applyMigration runs one migration and records it.
 	applyMigration(ctx context.Context, s *Store, conn *sql.Conn, m Migration) error
+	// matchedRows reports whether an UPDATE's RowsAffected counts the rows
+	// its WHERE matched, even those it left unchanged (not so on MySQL,
+	// which counts the rows changed).
+	matchedRows() bool
 	// isUnique reports a unique-constraint violation.
 	isUnique(err error) bool
 	// isRetryable reports errors after which the whole transaction may run

@@ -90,8 +90,25 @@ func (s *Store) ClaimFeed(ctx context.Context, subscriber, orgID, owner string, 
 	return after, ok, err
 }
 
-// AdvanceFeed moves a cursor its owner still holds.
+// AdvanceFeed moves a cursor its owner still holds: one conditional
+// UPDATE where the database counts matched rows, a locked read and a
+// write otherwise.
 func (s *Store) AdvanceFeed(ctx context.Context, subscriber, orgID, owner string, seq int64, now, until time.Time) error {
+	if s.d.matchedRows() {
+		newOwner, newUntil := owner, micros(until)
+		if !until.After(now) {
+			newOwner, newUntil = "", micros(now)
+		}
+		res, err := s.db.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_feed_cursors SET seq = ?, owner = ?, lease_until = ? WHERE subscriber = ? AND org_id = ? AND owner = ? AND lease_until >= ?`),
+			seq, newOwner, newUntil, subscriber, orgID, owner, micros(now))
+		if err != nil {
+			return ctxErr(ctx, fmt.Errorf("sqlstore: feed cursor: %w", err))
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("feed %s of org %s: %w", subscriber, orgID, store.ErrLeaseLost)
+		}
+		return nil
+	}
 	return s.withCursor(ctx, subscriber, orgID, func(c *cursor) (bool, error) {
 		if c.owner != owner || c.until < micros(now) {
 			return false, fmt.Errorf("feed %s of org %s: %w", subscriber, orgID, store.ErrLeaseLost)

@@ -121,3 +121,5 @@ func (mysqlDialect) ensureRow(table, cols string, ncols int) string {
 	first, _, _ := strings.Cut(cols, ",")
 	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (` + placeholders(ncols) + `) ON DUPLICATE KEY UPDATE ` + first + ` = ` + first
 }
+
+func (mysqlDialect) matchedRows() bool { return false }

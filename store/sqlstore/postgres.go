@@ -118,3 +118,5 @@ func (postgresDialect) isRetryable(err error) bool {
 func (postgresDialect) ensureRow(table, cols string, ncols int) string {
 	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (` + placeholders(ncols) + `) ON CONFLICT DO NOTHING`
 }
+
+func (postgresDialect) matchedRows() bool { return true }

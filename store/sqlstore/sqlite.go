@@ -154,3 +154,5 @@ func (*sqliteDialect) isRetryable(err error) bool {
 func (*sqliteDialect) ensureRow(table, cols string, ncols int) string {
 	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (` + placeholders(ncols) + `) ON CONFLICT DO NOTHING`
 }
+
+func (*sqliteDialect) matchedRows() bool { return true }
