@@ -214,15 +214,18 @@ func (s *Service) issue(ctx context.Context, actor membership.Actor, orgID strin
 	if s.sender == nil && s.key == nil {
 		return membership.Invitation{}, ErrNoSender
 	}
-	eventID := membership.NewID()
-	token, hash, err := s.token(eventID)
-	if err != nil {
-		return membership.Invitation{}, err
-	}
 	var inv membership.Invitation
-	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
+	var token string
+	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
 		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermInvitationsManage)
 		if err != nil {
+			return err
+		}
+		// The event's ID is made inside the transaction, as every other
+		// event's, so that IDs keep following time.
+		eventID := membership.NewID()
+		var hash []byte
+		if token, hash, err = s.token(eventID); err != nil {
 			return err
 		}
 		inv, err = write(issuing{tx: tx, a: a, hash: hash, eventID: eventID, now: svc.Now(s.clock), emit: emit})

@@ -25,11 +25,14 @@ import (
 	"github.com/memberkit/memberkit/csvsync"
 	"github.com/memberkit/memberkit/domains"
 	"github.com/memberkit/memberkit/invite"
+	"github.com/memberkit/memberkit/invitemail"
 	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/relay"
 	"github.com/memberkit/memberkit/roster"
 	"github.com/memberkit/memberkit/store"
 	"github.com/memberkit/memberkit/store/memstore"
 	"github.com/memberkit/memberkit/store/sqlstore"
+	"github.com/memberkit/memberkit/webhook"
 )
 
 // Markers planted in every secret a value can hold.
@@ -42,7 +45,7 @@ const (
 
 // libraryPackages are the directories whose exported types an importing
 // app may hold.
-var libraryPackages = []string{".", "membership", "store", "roster", "invite", "csvsync", "domains", "store/memstore", "store/sqlstore"}
+var libraryPackages = []string{".", "membership", "store", "roster", "invite", "csvsync", "domains", "store/memstore", "store/sqlstore", "relay", "webhook", "invitemail"}
 
 // exportedStructs lists "pkg.Type" for every exported struct type of the
 // library, read from the source.
@@ -130,7 +133,15 @@ func samples(t *testing.T) map[string]any {
 		"csvsync.Change": csvsync.Change{}, "csvsync.Action": plan.Actions[0], "csvsync.Plan": plan,
 		"csvsync.Options": csvsync.Options{}, "csvsync.Service": files,
 		"memstore.Store": st, "sqlstore.Migration": sqlstore.Migration{}, "sqlstore.Options": sqlstore.Options{}, "sqlstore.Store": &sqlstore.Store{},
-		"added member": added,
+		"added member":     added,
+		"invite.Mail":      invite.Mail{Invitation: membership.Invitation{TokenHash: []byte("hash")}, Token: markToken},
+		"relay.Subscriber": relay.Subscriber{Name: "hooks"}, "relay.Batch": relay.Batch{Events: []membership.Event{{ID: "e"}}},
+		"relay.Options": relay.Options{}, "relay.DeliveryError": relay.DeliveryError{Err: fmt.Errorf("boom")}, "relay.Relay": &relay.Relay{},
+		"webhook.Payload": webhook.Payload{Events: []webhook.Event{{ID: "e"}}}, "webhook.Event": webhook.Event{},
+		"webhook.Endpoint": webhook.Endpoint{URL: "https://x.example", Secrets: []membership.Secret{markToken}}, "webhook.StatusError": webhook.StatusError{},
+		"invitemail.Data":    invitemail.Data{Link: "https://x.example/accept?token=" + "(the link carries the token by design)"},
+		"invitemail.Options": invitemail.Options{}, "invitemail.Templates": invitemail.DefaultTemplates(), "invitemail.Mailer": &invitemail.Mailer{},
+		"invitemail.SMTP": invitemail.SMTP{Addr: "smtp.example:587", Username: "u", Password: markPlain}, "invitemail.PermanentError": invitemail.PermanentError{},
 	}
 }
 
