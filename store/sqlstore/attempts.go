@@ -60,29 +60,37 @@ func (s *Store) Attempts(ctx context.Context, key string) (membership.Attempts, 
 // UpdateAttempts runs fn on the throttle record under key, holding the
 // record's row lock (the database's write lock on SQLite).
 func (s *Store) UpdateAttempts(ctx context.Context, key string, fn func(a *membership.Attempts) error) error {
-	return s.retry(ctx, "attempts", key, func() error {
+	return s.lockedRow(ctx, "attempts", key, s.d.ensureAttempts(), []any{key}, func(q querier) error {
+		a, err := readAttempts(ctx, s.d, q, key, s.d.lockRow())
+		if err != nil {
+			return err
+		}
+		if err := fn(&a); err != nil {
+			return err
+		}
+		if a.IsZero() {
+			_, err = q.ExecContext(ctx, s.d.rebind(`DELETE FROM memberkit_attempts WHERE key_hash = ?`), key)
+		} else {
+			_, err = q.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_attempts SET failures = ?, last_failure = ?, locked_until = ? WHERE key_hash = ?`),
+				a.Failures, micros(a.LastFailure), micros(a.LockedUntil), key)
+		}
+		if err != nil {
+			return ctxErr(ctx, fmt.Errorf("sqlstore: attempts: %w", err))
+		}
+		return nil
+	})
+}
+
+// lockedRow runs fn in a write transaction, retried as Update is, after
+// ensure (a statement with args) has made the row fn works on exist, so
+// that fn can read it under its lock whether or not it existed.
+func (s *Store) lockedRow(ctx context.Context, what, key, ensure string, args []any, fn func(q querier) error) error {
+	return s.retry(ctx, what, key, func() error {
 		return s.d.writeTx(ctx, s, func(q querier) error {
-			// Make the row exist so that it can be locked.
-			if _, err := q.ExecContext(ctx, s.d.rebind(s.d.ensureAttempts()), key); err != nil {
-				return ctxErr(ctx, fmt.Errorf("sqlstore: attempts: %w", err))
+			if _, err := q.ExecContext(ctx, s.d.rebind(ensure), args...); err != nil {
+				return ctxErr(ctx, fmt.Errorf("sqlstore: %s: %w", what, err))
 			}
-			a, err := readAttempts(ctx, s.d, q, key, s.d.lockRow())
-			if err != nil {
-				return err
-			}
-			if err := fn(&a); err != nil {
-				return err
-			}
-			if a.IsZero() {
-				_, err = q.ExecContext(ctx, s.d.rebind(`DELETE FROM memberkit_attempts WHERE key_hash = ?`), key)
-			} else {
-				_, err = q.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_attempts SET failures = ?, last_failure = ?, locked_until = ? WHERE key_hash = ?`),
-					a.Failures, micros(a.LastFailure), micros(a.LockedUntil), key)
-			}
-			if err != nil {
-				return ctxErr(ctx, fmt.Errorf("sqlstore: attempts: %w", err))
-			}
-			return nil
+			return fn(q)
 		})
 	})
 }

@@ -51,27 +51,23 @@ type cursor struct {
 // missing, under its row lock (the write lock on SQLite), and stores what
 // fn returns when it returns true.
 func (s *Store) withCursor(ctx context.Context, subscriber, orgID string, fn func(c *cursor) (bool, error)) error {
-	return s.retry(ctx, "feed", subscriber+"/"+orgID, func() error {
-		return s.d.writeTx(ctx, s, func(q querier) error {
-			if _, err := q.ExecContext(ctx, s.d.rebind(s.d.ensureRow("memberkit_feed_cursors", "subscriber, org_id, seq, owner, lease_until", 5)), subscriber, orgID, 0, "", 0); err != nil {
-				return ctxErr(ctx, fmt.Errorf("sqlstore: feed cursor: %w", err))
-			}
-			var c cursor
-			err := q.QueryRowContext(ctx, s.d.rebind(`SELECT seq, owner, lease_until FROM memberkit_feed_cursors WHERE subscriber = ? AND org_id = ?`+s.d.lockRow()), subscriber, orgID).
-				Scan(&c.seq, &c.owner, &c.until)
-			if err != nil {
-				return ctxErr(ctx, fmt.Errorf("sqlstore: feed cursor: %w", err))
-			}
-			write, err := fn(&c)
-			if err != nil || !write {
-				return err
-			}
-			if _, err := q.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_feed_cursors SET seq = ?, owner = ?, lease_until = ? WHERE subscriber = ? AND org_id = ?`),
-				c.seq, c.owner, c.until, subscriber, orgID); err != nil {
-				return ctxErr(ctx, fmt.Errorf("sqlstore: feed cursor: %w", err))
-			}
-			return nil
-		})
+	ensure := s.d.ensureRow("memberkit_feed_cursors", "subscriber, org_id, seq, owner, lease_until", 5)
+	return s.lockedRow(ctx, "feed cursor", subscriber+"/"+orgID, ensure, []any{subscriber, orgID, 0, "", 0}, func(q querier) error {
+		var c cursor
+		err := q.QueryRowContext(ctx, s.d.rebind(`SELECT seq, owner, lease_until FROM memberkit_feed_cursors WHERE subscriber = ? AND org_id = ?`+s.d.lockRow()), subscriber, orgID).
+			Scan(&c.seq, &c.owner, &c.until)
+		if err != nil {
+			return ctxErr(ctx, fmt.Errorf("sqlstore: feed cursor: %w", err))
+		}
+		write, err := fn(&c)
+		if err != nil || !write {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_feed_cursors SET seq = ?, owner = ?, lease_until = ? WHERE subscriber = ? AND org_id = ?`),
+			c.seq, c.owner, c.until, subscriber, orgID); err != nil {
+			return ctxErr(ctx, fmt.Errorf("sqlstore: feed cursor: %w", err))
+		}
+		return nil
 	})
 }
 
@@ -179,24 +175,20 @@ func (s *Store) Subscriber(ctx context.Context, name string) (store.SubscriberSt
 
 // UpdateSubscriber runs fn on a subscriber's state under its row lock.
 func (s *Store) UpdateSubscriber(ctx context.Context, name string, fn func(st *store.SubscriberState) error) error {
-	return s.retry(ctx, "subscriber", name, func() error {
-		return s.d.writeTx(ctx, s, func(q querier) error {
-			if _, err := q.ExecContext(ctx, s.d.rebind(s.d.ensureRow("memberkit_subscribers", subscriberCols, 8)), name, 0, false, 0, 0, 0, "", 0); err != nil {
-				return ctxErr(ctx, fmt.Errorf("sqlstore: subscriber: %w", err))
-			}
-			st, err := readSubscriber(ctx, s.d, q, name, s.d.lockRow())
-			if err != nil {
-				return err
-			}
-			if err := fn(&st); err != nil {
-				return err
-			}
-			_, err = q.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_subscribers SET since = ?, paused = ?, failures = ?, next_attempt = ?, disabled_at = ?, last_error = ?, created_at = ? WHERE name = ?`),
-				micros(st.Since), st.Paused, st.Failures, micros(st.NextAttempt), micros(st.DisabledAt), st.LastError, micros(st.Created), name)
-			if err != nil {
-				return ctxErr(ctx, fmt.Errorf("sqlstore: subscriber: %w", err))
-			}
-			return nil
-		})
+	ensure := s.d.ensureRow("memberkit_subscribers", subscriberCols, 8)
+	return s.lockedRow(ctx, "subscriber", name, ensure, []any{name, 0, false, 0, 0, 0, "", 0}, func(q querier) error {
+		st, err := readSubscriber(ctx, s.d, q, name, s.d.lockRow())
+		if err != nil {
+			return err
+		}
+		if err := fn(&st); err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_subscribers SET since = ?, paused = ?, failures = ?, next_attempt = ?, disabled_at = ?, last_error = ?, created_at = ? WHERE name = ?`),
+			micros(st.Since), st.Paused, st.Failures, micros(st.NextAttempt), micros(st.DisabledAt), st.LastError, micros(st.Created), name)
+		if err != nil {
+			return ctxErr(ctx, fmt.Errorf("sqlstore: subscriber: %w", err))
+		}
+		return nil
 	})
 }
