@@ -53,7 +53,7 @@ type Options struct {
 	// derived from the key and the ID of the invitation.sent or
 	// invitation.resent event that issued it, so [Service.ToMail] can
 	// give it again from the event, and nothing but its SHA-256 is
-	// stored. With a TokenKey, a Service needs no Sender.
+	// stored. A Service has a Sender or a TokenKey, not both.
 	TokenKey []byte
 }
 
@@ -102,10 +102,17 @@ func New(st store.Store, sender Sender, opts *Options) (*Service, error) {
 	if o.TokenKey != nil && len(o.TokenKey) < MinTokenKey {
 		return nil, fmt.Errorf("invite: TokenKey has %d bytes, fewer than %d", len(o.TokenKey), MinTokenKey)
 	}
+	if o.TokenKey != nil && sender != nil {
+		return nil, errors.New("invite: give a Sender (mail at once) or a TokenKey (mail by the relay), not both: each invitation would be mailed twice")
+	}
 	return &Service{key: bytes.Clone(o.TokenKey), st: st, cat: o.Catalog, sender: sender, clock: membership.ClockOrSystem(o.Clock), ttl: o.TTL,
 		hasher: membership.LimitHasher(o.Hasher, o.MaxConcurrentHashes), log: svc.Logger(o.Logger), hook: o.AfterCommit,
 		throttle: o.TokenThrottle.Or(membership.DefaultClientThrottle())}, nil
 }
+
+// HasTokenKey reports whether the service derives its tokens from a
+// TokenKey, so that the relay can mail invitations ([Service.ToMail]).
+func (s *Service) HasTokenKey() bool { return s.key != nil }
 
 // TTL returns how long invitations stay valid.
 func (s *Service) TTL() time.Duration { return s.ttl }

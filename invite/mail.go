@@ -34,10 +34,12 @@ var ErrNoTokenKey = membership.NewSentinel("no_token_key", 503, "invite: no Toke
 // ToMail returns the email an invitation.sent or invitation.resent event
 // asks for, its token derived again from the event (Options.TokenKey).
 // ok is false, with no error, when there is nothing to mail: an event of
-// another type, or an invitation that is no longer pending and open, or
-// whose live token is not this event's (resent since, canceled,
-// accepted): a dead token is never mailed. The relay-driven mailer
-// (package invitemail) calls it for each event it gets.
+// another type, an org or a role that no longer exists, or an invitation
+// that is no longer pending and open, or whose live token is not this
+// event's (resent since, canceled, accepted): a token already dead when
+// ToMail reads the invitation is never mailed (one killed between this
+// read and the mail's sending may be, and is refused at acceptance). The
+// relay-driven mailer (package invitemail) calls it for each event.
 func (s *Service) ToMail(ctx context.Context, ev membership.Event) (m Mail, ok bool, err error) {
 	if ev.Type != membership.EventInvitationSent && ev.Type != membership.EventInvitationResent {
 		return Mail{}, false, nil
@@ -65,6 +67,9 @@ func (s *Service) ToMail(ctx context.Context, ev membership.Event) (m Mail, ok b
 			return err
 		}
 		role, err := svc.NewRoles(tx, s.cat).Get(ctx, inv.RoleID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // the role was deleted: the invitation cannot be accepted
+		}
 		if err != nil {
 			return err
 		}

@@ -140,7 +140,7 @@ func TestMailedAfterCommitAndAccepted(t *testing.T) {
 	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
 	require.NoError(t, err)
 	assert.Equal(t, "Invitation à rejoindre Café <Acme> & Fils", subject)
-	assert.Contains(t, msg.Header.Get("Message-ID"), "@memberkit>")
+	assert.Regexp(t, `^<[0-9a-f-]{36}@acme\.example>$`, msg.Header.Get("Message-ID"), "the issuing event's ID, at the sender's domain")
 	text, html := parts(t, msg)
 	assert.Contains(t, text, "Vous êtes invité·e à rejoindre Café <Acme> & Fils en tant que Utilisateur")
 	assert.Contains(t, text, "1 décembre 2026 à 09:00 (UTC)")
@@ -213,6 +213,10 @@ func TestChecks(t *testing.T) {
 	st := memstore.New()
 	inv, err := invite.New(st, &invite.RecordingSender{}, nil)
 	require.NoError(t, err)
+	_, err = invitemail.New(inv, invitemail.Options{AcceptURL: "https://x.example/a", From: "a@x.example", Transport: &outbox{}})
+	assert.ErrorIs(t, err, invite.ErrNoTokenKey, "a mailer needs a service with a TokenKey")
+	_, err = invite.New(st, &invite.RecordingSender{}, &invite.Options{TokenKey: bytes.Repeat([]byte{1}, 32)})
+	assert.ErrorContains(t, err, "not both")
 	_, _, err = inv.ToMail(ctx, membership.Event{Type: membership.EventInvitationSent})
 	assert.ErrorIs(t, err, invite.ErrNoTokenKey)
 	_, ok, err := inv.ToMail(ctx, membership.Event{Type: membership.EventMemberAdded})
@@ -242,7 +246,9 @@ func TestHostTemplates(t *testing.T) {
 	}
 	tpl, err := invitemail.ParseTemplates(fsys)
 	require.NoError(t, err)
-	m, err := invitemail.New(&invite.Service{}, invitemail.Options{AcceptURL: "https://x.example/a", From: "a@x.example", Transport: &outbox{}, Templates: tpl,
+	svc, err := invite.New(memstore.New(), nil, &invite.Options{TokenKey: bytes.Repeat([]byte{1}, 32)})
+	require.NoError(t, err)
+	m, err := invitemail.New(svc, invitemail.Options{AcceptURL: "https://x.example/a", From: "a@x.example", Transport: &outbox{}, Templates: tpl,
 		Lang: func(invite.Mail) membership.Lang { return membership.English }})
 	require.NoError(t, err)
 	b, err := m.Message(invite.Mail{Invitation: membership.Invitation{Email: "z@x.example"}, Org: membership.Org{Name: "Zed"}, Role: membership.Role{ID: "user", Name: "User"}, Token: "tok"})
@@ -282,6 +288,10 @@ func fakeSMTP(t *testing.T) string {
 					switch {
 					case strings.HasPrefix(line, "EHLO"):
 						_, _ = io.WriteString(c, "250-fake\r\n250 8BITMIME\r\n")
+					case strings.HasPrefix(line, "MAIL FROM:<refused"):
+						_, _ = io.WriteString(c, "550 sender refused\r\n")
+					case strings.HasPrefix(line, "MAIL"):
+						_, _ = io.WriteString(c, "250 ok\r\n")
 					case strings.HasPrefix(line, "QUIT"):
 						_, _ = io.WriteString(c, "221 bye\r\n")
 						return
@@ -295,7 +305,8 @@ func fakeSMTP(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// STARTTLS is required unless told otherwise; a 5xx is a PermanentError;
+// STARTTLS is required unless told otherwise; a recipient refused with a
+// 5xx is a PermanentError, a refused sender (the configuration's) is not;
 // a server that does not answer fails at the context's deadline.
 func TestSMTPTransportRules(t *testing.T) {
 	addr := fakeSMTP(t)
@@ -305,6 +316,9 @@ func TestSMTPTransportRules(t *testing.T) {
 	var pe *invitemail.PermanentError
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, 550, pe.Err.Code)
+	err = (&invitemail.SMTP{Addr: addr, TLS: invitemail.NoTLS}).Send(context.Background(), "refused@x.example", []string{"b@x.example"}, []byte("x"))
+	require.Error(t, err)
+	assert.False(t, errors.As(err, &pe), "a refused sender is retried, not dropped: %v", err)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never speaks
 	require.NoError(t, err)

@@ -3,7 +3,6 @@ package invitemail
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
@@ -142,6 +141,9 @@ func New(inv *invite.Service, o Options) (*Mailer, error) {
 	if inv == nil {
 		return nil, errors.New("invitemail: nil invite.Service")
 	}
+	if !inv.HasTokenKey() {
+		return nil, fmt.Errorf("invitemail: %w", invite.ErrNoTokenKey)
+	}
 	if o.Transport == nil {
 		return nil, errors.New("invitemail: no Transport")
 	}
@@ -243,7 +245,8 @@ func (m *Mailer) Message(mm invite.Mail) ([]byte, error) {
 	header("To", (&mail.Address{Address: mm.Invitation.Email}).String())
 	header("Subject", mime.QEncoding.Encode("utf-8", strings.Join(strings.Fields(subject.String()), " ")))
 	header("Date", m.clock.Now().UTC().Format(time.RFC1123Z))
-	header("Message-ID", fmt.Sprintf("<%s.%s@memberkit>", mm.EventID, strings.ToLower(rand.Text()[:8])))
+	_, domain, _ := strings.Cut(m.from.Address, "@")
+	header("Message-ID", fmt.Sprintf("<%s@%s>", mm.EventID, domain)) // the same for a mail sent twice
 	header("MIME-Version", "1.0")
 	header("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
 	b.WriteString("\r\n")

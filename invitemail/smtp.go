@@ -49,8 +49,10 @@ type SMTP struct {
 	Timeout time.Duration
 }
 
-// PermanentError is a server's 5xx answer: sending the same message again
-// would fail the same way (an unknown recipient, a refused sender).
+// PermanentError is a server's 5xx answer to a recipient: sending the
+// same message again would fail the same way (an unknown address). Other
+// refusals (authentication, sender, TLS) are the configuration's: they
+// are returned as they are, and the relay tries again after a backoff.
 type PermanentError struct{ Err *textproto.Error }
 
 func (e *PermanentError) Error() string {
@@ -127,6 +129,13 @@ func (s *SMTP) Send(ctx context.Context, from string, to []string, msg []byte) e
 	}
 	for _, rcpt := range to {
 		if err := c.Rcpt(rcpt); err != nil {
+			var te *textproto.Error
+			if errors.As(err, &te) && te.Code >= 500 {
+				// This recipient is refused for good; anything else
+				// (greeting, TLS, authentication, sender) is the
+				// configuration's and is retried.
+				return &PermanentError{Err: te}
+			}
 			return s.fail(ctx, err)
 		}
 	}
@@ -140,18 +149,14 @@ func (s *SMTP) Send(ctx context.Context, from string, to []string, msg []byte) e
 	if err := w.Close(); err != nil {
 		return s.fail(ctx, err)
 	}
-	return s.fail(ctx, c.Quit())
+	_ = c.Quit() // the server has taken the message: a failed goodbye does not undo it
+	return nil
 }
 
-// fail reads an SMTP error: a 5xx is permanent; a timeout names the
-// context's error.
+// fail reads an SMTP error; a timeout names the context's error.
 func (s *SMTP) fail(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
-	}
-	var te *textproto.Error
-	if errors.As(err, &te) && te.Code >= 500 {
-		return &PermanentError{Err: te}
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("invitemail: SMTP: %w (%v)", ctx.Err(), err)

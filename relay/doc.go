@@ -15,9 +15,11 @@
 //     Event.ID (stable, unique) or by (OrgID, Seq);
 //   - each org's events arrive in commit order; orgs are independent;
 //   - only committed events are ever delivered;
-//   - a failing subscriber backs off (exponential, with jitter) and is
-//     disabled after Options.MaxFailures failures in a row, until Resume;
-//     it can be paused, and replayed from any Seq.
+//   - an org whose delivery fails backs off on its own (exponential,
+//     with jitter) while the subscriber's other orgs go on; after
+//     Options.MaxFailures failures in a row the subscriber is disabled
+//     until Resume; a subscriber can be paused, and replayed from any
+//     Seq.
 //
 // Several relays, in several processes, can serve the same subscribers on
 // PostgreSQL or MySQL/MariaDB: an org's cursor is leased to one relay at a
@@ -31,12 +33,14 @@
 //
 //	r, err := relay.New(st, nil)
 //	…
+//	hooks, err := webhook.Subscriber("hooks", endpoint) // signed HTTP POSTs
+//	…
 //	go r.Run(ctx,
 //		relay.Subscriber{Name: "billing", Deliver: func(ctx context.Context, b relay.Batch) error {
 //			return billing.SyncSeats(ctx, b.OrgID, b.Events) // idempotent by Event.ID
 //		}},
-//		webhook.Subscriber("hooks", endpoint),        // signed HTTP POSTs
-//		invitemail.Subscriber("invitation-mail", m),  // invitation email by SMTP
+//		hooks,
+//		mailer.Subscriber("invitation-mail"), // invitemail: invitation email by SMTP
 //	)
 //
 // Give r.Notify as the services' AfterCommit hook (memberkit.Options) and

@@ -27,9 +27,9 @@ type Subscriber struct {
 	// is; the batch (or a longer one) comes again after a backoff. Deliver
 	// must return within its context's deadline (Options.Timeout).
 	Deliver func(ctx context.Context, b Batch) error
-	// FromNow makes a subscriber seen for the first time skip the events
-	// recorded before that moment (by Event.At); by default it starts
-	// with each org's first event.
+	// FromNow makes a subscriber seen for the first time start after
+	// each org's last event at that moment (its cursors are set there);
+	// by default it starts with each org's first event.
 	FromNow bool
 	// BatchSize, when not zero, overrides Options.BatchSize for this
 	// subscriber: 1 for one whose deliveries have effects that must not
@@ -40,8 +40,8 @@ type Subscriber struct {
 	Types []membership.EventType
 }
 
-// Batch is consecutive events of one org, by ascending Seq. Events that
-// a FromNow subscriber skips may leave gaps in Seq.
+// Batch is events of one org, by ascending Seq: consecutive but for the
+// events a subscriber's Types pass over.
 type Batch struct {
 	OrgID  string
 	Events []membership.Event
@@ -49,15 +49,17 @@ type Batch struct {
 
 // Options configure a [Relay]. A nil *Options means the defaults.
 type Options struct {
-	// Owner names this relay in the leases it takes; default the host
-	// name, the process ID and a random suffix. Two relays must not
-	// share one.
+	// Owner names this relay in the leases it takes (at most 100
+	// bytes); default the host name, the process ID and a random suffix.
+	// Each lease adds a suffix of its own, so that two passes of one
+	// relay never hold the same org at once.
 	Owner string
 	// Clock tells the time; default the system clock. Relays sharing a
 	// store must have clocks closer than Lease − 2×Timeout.
 	Clock membership.Clock
 	// Lease is how long a relay holds an org's cursor between two
-	// progress records; default 30 s. It must be more than 2×Timeout.
+	// progress records; default 30 s or 3×Timeout, whichever is longer.
+	// It must be more than 2×Timeout.
 	Lease time.Duration
 	// Timeout bounds each Deliver call; default 10 s.
 	Timeout time.Duration
@@ -68,12 +70,13 @@ type Options struct {
 	// Poll is how long Run waits when nothing is pending before it
 	// looks again (a Notify wakes it at once); default 1 s.
 	Poll time.Duration
-	// MaxFailures is how many failed deliveries in a row disable a
-	// subscriber; default 12 (about 68 min of backoff with the defaults).
+	// MaxFailures is how many failed deliveries in a row, for one org,
+	// disable a subscriber; default 12 (about 68 min of backoff with the
+	// defaults).
 	MaxFailures int
-	// Backoff is the wait after the first failure, doubled after each
-	// next one up to MaxBackoff, each ±20 % at random; defaults 1 s and
-	// 30 min.
+	// Backoff is an org's wait after its first failure, doubled after
+	// each next one up to MaxBackoff, each ±20 % at random; defaults 1 s
+	// and 30 min. The subscriber's other orgs go on meanwhile.
 	Backoff, MaxBackoff time.Duration
 	// Logger receives delivery failures and disablings; default silent.
 	Logger *slog.Logger
@@ -113,15 +116,18 @@ func New(st store.Store, opts *Options) (*Relay, error) {
 	}
 	if o.Owner == "" {
 		host, _ := os.Hostname()
-		o.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), rand.Text()[:8])
+		o.Owner = fmt.Sprintf("%.60s-%d-%s", host, os.Getpid(), rand.Text()[:8])
+	}
+	if len(o.Owner) > 100 {
+		return nil, errors.New("relay: Owner is longer than 100 bytes")
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
 		}
 	}
-	def(&o.Lease, 30*time.Second)
 	def(&o.Timeout, 10*time.Second)
+	def(&o.Lease, max(30*time.Second, 3*o.Timeout))
 	def(&o.Poll, time.Second)
 	def(&o.Backoff, time.Second)
 	def(&o.MaxBackoff, 30*time.Minute)
@@ -158,10 +164,15 @@ func (r *Relay) Notify(context.Context, []membership.Event) {
 // returns ctx's error. A failing delivery or store is logged and tried
 // again later; it never ends Run.
 func (r *Relay) Run(ctx context.Context, subs ...Subscriber) error {
+	names := map[string]bool{}
 	for _, s := range subs {
 		if err := check(s); err != nil {
 			return err
 		}
+		if names[s.Name] {
+			return fmt.Errorf("relay: two subscribers named %q", s.Name)
+		}
+		names[s.Name] = true
 	}
 	var wg sync.WaitGroup
 	wakes := make([]chan struct{}, len(subs))
@@ -223,11 +234,11 @@ func check(s Subscriber) error {
 }
 
 // DeliveryError is what [Relay.Pass] returns when a subscriber's Deliver
-// failed: the batch stays to be delivered after a backoff.
+// failed: the batch stays to be delivered after the org's backoff.
 type DeliveryError struct {
 	Subscriber string
 	OrgID      string
-	Failures   int  // in a row, this one included
+	Failures   int  // in a row for this org, this one included
 	Disabled   bool // this failure disabled the subscriber
 	Err        error
 }

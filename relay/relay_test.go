@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -111,9 +112,22 @@ func TestDeliversEachOrgInOrder(t *testing.T) {
 	assert.Equal(t, upTo(10), other.seqs("acme"), "each subscriber has its own cursor")
 }
 
-// A failing subscriber waits a growing, jittered backoff, keeps its
-// cursor, is disabled after MaxFailures failures in a row, and gets the
-// same events once resumed.
+// listed reports whether the org comes up for the subscriber at t: not
+// when it waits out a backoff.
+func listed(t *testing.T, st *memstore.Store, sub, org string, at time.Time) bool {
+	ps, err := st.FeedOrgs(t.Context(), sub, at, 100)
+	require.NoError(t, err)
+	for _, p := range ps {
+		if p.OrgID == org {
+			return true
+		}
+	}
+	return false
+}
+
+// A failing org waits a growing, jittered backoff, keeps its cursor, and
+// disables the subscriber after MaxFailures failures in a row; resumed,
+// the subscriber gets the same events.
 func TestFailuresBackOffThenDisable(t *testing.T) {
 	st, clock := setup(t, "acme")
 	r, err := relay.New(st, &relay.Options{Clock: clock, MaxFailures: 3, Backoff: time.Second, MaxBackoff: 3 * time.Second})
@@ -129,27 +143,28 @@ func TestFailuresBackOffThenDisable(t *testing.T) {
 	assert.False(t, de.Disabled)
 	state, err := r.State(t.Context(), "hooks")
 	require.NoError(t, err)
-	wait := state.NextAttempt.Sub(clock.Now())
-	assert.True(t, wait >= 800*time.Millisecond && wait < 1200*time.Millisecond, "first backoff 1 s ± 20 %%: %v", wait)
 	assert.Contains(t, state.LastError, "503")
+	assert.False(t, listed(t, st, "hooks", "acme", t0.Add(799*time.Millisecond)), "first backoff: at least 0.8 s")
+	assert.True(t, listed(t, st, "hooks", "acme", t0.Add(1200*time.Millisecond)), "first backoff: at most 1.2 s")
 
 	n, err := r.Pass(t.Context(), sub)
 	require.NoError(t, err)
 	assert.Zero(t, n, "nothing is tried during the backoff")
 
-	clock.Set(state.NextAttempt)
+	clock.Set(t0.Add(1200 * time.Millisecond))
 	_, err = r.Pass(t.Context(), sub)
 	require.ErrorAs(t, err, &de)
-	state, _ = r.State(t.Context(), "hooks")
-	wait = state.NextAttempt.Sub(clock.Now())
-	assert.True(t, wait >= 1600*time.Millisecond && wait < 2400*time.Millisecond, "second backoff 2 s ± 20 %%: %v", wait)
+	assert.Equal(t, 2, de.Failures)
+	assert.False(t, listed(t, st, "hooks", "acme", clock.Now().Add(1599*time.Millisecond)), "second backoff: at least 1.6 s")
+	assert.True(t, listed(t, st, "hooks", "acme", clock.Now().Add(2400*time.Millisecond)), "second backoff: at most 2.4 s")
 
-	clock.Set(state.NextAttempt)
+	clock.Set(clock.Now().Add(2400 * time.Millisecond))
 	_, err = r.Pass(t.Context(), sub)
 	require.ErrorAs(t, err, &de)
 	assert.True(t, de.Disabled)
 	state, _ = r.State(t.Context(), "hooks")
 	assert.False(t, state.DisabledAt.IsZero())
+	assert.Equal(t, 3, state.Failures)
 
 	clock.Set(clock.Now().Add(time.Hour))
 	box.fail = nil
@@ -157,12 +172,115 @@ func TestFailuresBackOffThenDisable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n, "a disabled subscriber gets nothing")
 
+	clock.Set(clock.Now().Add(-time.Hour + time.Millisecond)) // within the org's backoff
 	require.NoError(t, r.Resume(t.Context(), "hooks"))
 	_, err = r.Pass(t.Context(), sub)
 	require.NoError(t, err)
-	assert.Equal(t, upTo(2), box.seqs("acme"), "the failed events come again, in order")
+	assert.Equal(t, upTo(2), box.seqs("acme"), "resumed at once, the failed events come again, in order")
 	state, _ = r.State(t.Context(), "hooks")
 	assert.Zero(t, state.Failures)
+}
+
+// poison fails one org's deliveries, and keeps the others'.
+type poison struct {
+	inbox
+	org string
+}
+
+func (p *poison) deliver(ctx context.Context, b relay.Batch) error {
+	if b.OrgID == p.org {
+		return errors.New("413 Payload Too Large")
+	}
+	return p.inbox.deliver(ctx, b)
+}
+
+// An org whose deliveries keep failing backs off on its own while the
+// others are delivered; it disables the subscriber after MaxFailures in a
+// row however well the others go.
+func TestAFailingOrgDoesNotHoldOthersBack(t *testing.T) {
+	st, clock := setup(t, "good", "bad")
+	r, err := relay.New(st, &relay.Options{Clock: clock, MaxFailures: 4, Backoff: time.Second})
+	require.NoError(t, err)
+	box := &poison{org: "bad"}
+	sub := relay.Subscriber{Name: "hooks", Deliver: box.deliver}
+	commit(t, st, clock, "bad", 1)
+	attempts := 0
+	for i := range 40 {
+		commit(t, st, clock, "good", 1)
+		_, err := r.Pass(t.Context(), sub)
+		var de *relay.DeliveryError
+		if errors.As(err, &de) {
+			attempts++
+			assert.Equal(t, "bad", de.OrgID)
+			assert.Equal(t, attempts, de.Failures, "the good org's successes do not reset the bad one's count")
+		}
+		if de == nil || !de.Disabled {
+			assert.Len(t, box.seqs("good"), i+1, "the good org is delivered at each pass")
+		}
+		clock.Set(clock.Now().Add(500 * time.Millisecond))
+		if attempts == 4 {
+			break
+		}
+	}
+	assert.Equal(t, 4, attempts, "tried 4 times in a growing backoff, not at each pass")
+	state, _ := r.State(t.Context(), "hooks")
+	assert.False(t, state.DisabledAt.IsZero())
+	assert.Contains(t, state.LastError, "bad: 413")
+}
+
+// Two passes of one relay at once never hold one org together: each
+// event is delivered once.
+func TestConcurrentPassesOfOneRelay(t *testing.T) {
+	st, clock := setup(t, "acme", "globex")
+	r, err := relay.New(st, &relay.Options{Clock: clock, BatchSize: 2})
+	require.NoError(t, err)
+	commit(t, st, clock, "acme", 20)
+	commit(t, st, clock, "globex", 20)
+	box := &inbox{}
+	sub := relay.Subscriber{Name: "hooks", Deliver: box.deliver}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := r.Pass(t.Context(), sub)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	for {
+		n, err := r.Pass(t.Context(), sub)
+		require.NoError(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	assert.Equal(t, upTo(20), box.seqs("acme"))
+	assert.Equal(t, upTo(20), box.seqs("globex"))
+	assert.ErrorContains(t, r.Run(t.Context(), sub, sub), "two subscribers")
+}
+
+// A replay asked while the org is being delivered is not undone by the
+// relay that was delivering it.
+func TestReplayDuringDelivery(t *testing.T) {
+	st, clock := setup(t, "acme")
+	r, err := relay.New(st, &relay.Options{Clock: clock, BatchSize: 2})
+	require.NoError(t, err)
+	commit(t, st, clock, "acme", 5)
+	box := &inbox{}
+	replayed := false
+	sub := relay.Subscriber{Name: "hooks", Deliver: func(ctx context.Context, b relay.Batch) error {
+		if !replayed && b.Events[0].Seq == 3 {
+			replayed = true
+			require.NoError(t, r.Replay(ctx, "hooks", "acme", 0))
+		}
+		return box.deliver(ctx, b)
+	}}
+	_, err = r.Pass(t.Context(), sub)
+	require.NoError(t, err)
+	_, err = r.Pass(t.Context(), sub)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1, 2, 3, 4, 1, 2, 3, 4, 5}, box.seqs("acme"))
 }
 
 // A success after failures forgets them.
@@ -215,13 +333,13 @@ func TestPauseAndReplay(t *testing.T) {
 	assert.Error(t, r.Replay(t.Context(), "hooks", "acme", -1))
 }
 
-// A FromNow subscriber skips what was recorded before it first ran.
+// A FromNow subscriber starts after each org's last event when it first
+// runs, whatever the events' times.
 func TestFromNow(t *testing.T) {
 	st, clock := setup(t, "acme")
 	r, err := relay.New(st, &relay.Options{Clock: clock})
 	require.NoError(t, err)
 	commit(t, st, clock, "acme", 3)
-	clock.Set(t0.Add(time.Second))
 	box := &inbox{}
 	sub := relay.Subscriber{Name: "mail", Deliver: box.deliver, FromNow: true}
 	n, err := r.Pass(t.Context(), sub)
@@ -286,6 +404,10 @@ func TestNewChecks(t *testing.T) {
 	assert.Error(t, err)
 	_, err = relay.New(memstore.New(), &relay.Options{Lease: time.Second, Timeout: time.Second})
 	assert.ErrorContains(t, err, "Lease")
+	_, err = relay.New(memstore.New(), &relay.Options{Timeout: 20 * time.Second})
+	assert.NoError(t, err, "the lease follows a long timeout")
+	_, err = relay.New(memstore.New(), &relay.Options{Owner: strings.Repeat("x", 101)})
+	assert.Error(t, err)
 	_, err = relay.New(struct{ store.Store }{memstore.New()}, nil)
 	assert.ErrorIs(t, err, relay.ErrNoFeed)
 	r, err := relay.New(memstore.New(), nil)

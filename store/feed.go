@@ -28,25 +28,38 @@ var ErrLeaseLost = membership.NewSentinel("lease_lost", 409, "memberkit: the rel
 // lease's margin.
 type Feed interface {
 	// FeedOrgs lists up to limit orgs that have events after the
-	// subscriber's cursor (0 for an org it never saw) and whose cursor
-	// is not leased at now, with the cursor's position; in no particular
-	// order, but one that lets every org come up in turn.
+	// subscriber's cursor (0 for an org it never saw), whose cursor is
+	// not leased at now and not waiting out a backoff (NextAttempt after
+	// now), with the cursor's position; those released longest ago
+	// first, so that every org comes up in turn.
 	FeedOrgs(ctx context.Context, subscriber string, now time.Time, limit int) ([]FeedPosition, error)
 	// ClaimFeed leases the (subscriber, org) cursor to owner until until,
 	// when it is free at now (never leased, expired, or already owner's),
-	// and returns its position; ok is false when another owner holds it.
-	ClaimFeed(ctx context.Context, subscriber, orgID, owner string, now, until time.Time) (after int64, ok bool, err error)
-	// AdvanceFeed moves the cursor to seq and sets its lease to until,
-	// when owner still holds the lease at now; otherwise ErrLeaseLost and
-	// nothing changes. An until at or before now releases the lease,
-	// recording now as the time it was released.
+	// and returns the cursor; ok is false when another owner holds it.
+	ClaimFeed(ctx context.Context, subscriber, orgID, owner string, now, until time.Time) (c FeedCursor, ok bool, err error)
+	// AdvanceFeed moves the cursor to seq, clears its failures and sets
+	// its lease to until, when owner still holds the lease at now (its
+	// until is after now); otherwise ErrLeaseLost and nothing changes.
+	// An until at or before now releases the lease, recording now as the
+	// time it was released.
 	AdvanceFeed(ctx context.Context, subscriber, orgID, owner string, seq int64, now, until time.Time) error
+	// FailFeed records a failed delivery on the cursor owner holds: its
+	// failures in a row become failures, the next attempt waits until
+	// next, and the lease is released at now; the cursor does not move.
+	// ErrLeaseLost when owner no longer holds the lease.
+	FailFeed(ctx context.Context, subscriber, orgID, owner string, failures int, now, next time.Time) error
+	// RetryFeed clears the failures and backoff of every cursor of the
+	// subscriber, keeping their positions and leases: they come up at
+	// once.
+	RetryFeed(ctx context.Context, subscriber string) error
 	// EventsAfter returns up to limit events of the org whose Seq is
 	// greater than after, by ascending Seq.
 	EventsAfter(ctx context.Context, orgID string, after int64, limit int) ([]membership.Event, error)
 	// SetFeedCursor moves the subscriber's cursor of an org to seq (0:
-	// before the first event), whatever its lease: a replay. orgID ""
-	// moves every cursor the subscriber has to 0, replaying every org
+	// before the first event), clears its failures and takes its lease
+	// away, whoever held it: a replay, which the relay delivering that
+	// org at the time cannot undo (its next AdvanceFeed fails). orgID ""
+	// does so to every cursor the subscriber has, replaying every org
 	// from its first event; seq must then be 0.
 	SetFeedCursor(ctx context.Context, subscriber, orgID string, seq int64) error
 	// Subscriber returns a subscriber's state, or the zero state (Name
@@ -60,6 +73,12 @@ type Feed interface {
 	UpdateSubscriber(ctx context.Context, name string, fn func(s *SubscriberState) error) error
 }
 
+// FeedCursor is a (subscriber, org) cursor as [Feed.ClaimFeed] returns it.
+type FeedCursor struct {
+	After    int64 // the last Seq delivered
+	Failures int   // deliveries of this org failed in a row
+}
+
 // FeedPosition is an org with events a subscriber has not had, as
 // [Feed.FeedOrgs] returns it.
 type FeedPosition struct {
@@ -71,19 +90,17 @@ type FeedPosition struct {
 // SubscriberState is what a store keeps of a subscriber of the event feed.
 type SubscriberState struct {
 	Name string
-	// Since, when not zero, skips events recorded (Event.At) before it:
-	// a subscriber made "from now" starts there.
-	Since time.Time
 	// Paused stops delivery until resumed; cursors stay where they are.
 	Paused bool
-	// Failures counts the deliveries failed in a row; NextAttempt is
-	// when the next may be tried.
-	Failures    int
-	NextAttempt time.Time
-	// DisabledAt is when too many failures in a row disabled the
-	// subscriber (zero while enabled); LastError says why.
+	// Failures is how many deliveries in a row failed for the org that
+	// failed last, and LastError why; failures are counted per org, on
+	// its cursor.
+	Failures  int
+	LastError string
+	// DisabledAt is when an org's failures in a row reached the relay's
+	// limit and disabled the subscriber (zero while enabled).
 	DisabledAt time.Time
-	LastError  string
-	// Created is when the state was first stored.
+	// Created is when the subscriber was first seen, once its cursors
+	// were set (at each org's last event for one that starts from now).
 	Created time.Time
 }

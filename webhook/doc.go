@@ -6,7 +6,7 @@
 // [Subscriber] makes a relay subscriber (package relay): each batch of one
 // org's events is POSTed as a JSON [Payload] with three headers:
 //
-//	webhook-id:        msg_<org>_<first seq>-<last seq>  (same events, same ID)
+//	webhook-id:        msg_<org>_<first seq>-<last seq>
 //	webhook-timestamp: Unix seconds
 //	webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">
 //
@@ -29,8 +29,10 @@
 //	  ]
 //	}
 //
-// Events of one org arrive in seq order, at least once: a receiver keeps
-// the IDs it has seen (or the last seq per org) and ignores repeats. Empty
+// Events of one org arrive in seq order, at least once, and a batch sent
+// again may hold more events than the first time (so another
+// webhook-id): a receiver deduplicates by event ID (or keeps the last seq
+// per org), not by webhook-id, and ignores repeats. Empty
 // fields are left out. A field may be added within version 1; a change
 // of meaning makes version 2.
 //

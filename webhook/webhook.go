@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/memberkit/memberkit/membership"
@@ -59,8 +60,9 @@ func NewPayload(b relay.Batch) Payload {
 	return p
 }
 
-// MessageID is the webhook-id of a batch: the org and the Seq range, so
-// that the same events sent again carry the same ID.
+// MessageID is the webhook-id of a batch: the org and the Seq range. A
+// batch sent again carries the same ID when it holds the same events,
+// but a retry may hold more: receivers deduplicate by Event.ID.
 func MessageID(b relay.Batch) string {
 	if len(b.Events) == 0 {
 		return "msg_" + b.OrgID
@@ -140,7 +142,7 @@ func Subscriber(name string, e Endpoint) (relay.Subscriber, error) {
 		req.Header.Set(HeaderSignature, string(sigs))
 		resp, err := client.Do(req)
 		if err != nil {
-			return err
+			return redact(err)
 		}
 		defer resp.Body.Close()
 		head, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
@@ -150,6 +152,21 @@ func Subscriber(name string, e Endpoint) (relay.Subscriber, error) {
 		}
 		return nil
 	}}, nil
+}
+
+// redact takes the query and the user information out of the URL a
+// transport error names: they often hold a token, and the error is kept
+// in the subscriber's state and logged.
+func redact(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	if u, perr := url.Parse(ue.URL); perr == nil {
+		u.RawQuery, u.User, u.Fragment = "", nil, ""
+		return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+	}
+	return &url.Error{Op: ue.Op, URL: "(the endpoint)", Err: ue.Err}
 }
 
 // MaxBody is the most bytes [Receive] reads of a request.

@@ -229,6 +229,18 @@ func TestTimeoutsAndRedirects(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, http.StatusFound, se.Status)
 
+	// A transport error keeps the endpoint's query (often a token) out of
+	// what is logged and stored.
+	sub, err = webhook.Subscriber("down", webhook.Endpoint{URL: "http://127.0.0.1:1/hook?token=SECRET-IN-URL", Secrets: []membership.Secret{webhook.NewSecret()}})
+	require.NoError(t, err)
+	_, err = r.Pass(ctx, sub)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "SECRET-IN-URL")
+	assert.Contains(t, err.Error(), "127.0.0.1:1/hook")
+	state, err := r.State(ctx, "down")
+	require.NoError(t, err)
+	assert.NotContains(t, state.LastError, "SECRET-IN-URL")
+
 	_, err = webhook.Subscriber("x", webhook.Endpoint{URL: slow.URL})
 	assert.Error(t, err)
 	_, err = webhook.Subscriber("x", webhook.Endpoint{Secrets: []membership.Secret{webhook.NewSecret()}})

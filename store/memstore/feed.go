@@ -17,9 +17,11 @@ var _ store.Feed = (*Store)(nil)
 type cursorKey struct{ subscriber, orgID string }
 
 type cursor struct {
-	seq   int64
-	owner string
-	until time.Time
+	seq      int64
+	owner    string
+	until    time.Time
+	failures int
+	next     time.Time
 }
 
 // FeedOrgs lists the orgs with events past the subscriber's cursor whose
@@ -47,7 +49,7 @@ func (s *Store) FeedOrgs(ctx context.Context, subscriber string, now time.Time, 
 	s.fmu.Lock()
 	for id, seq := range last {
 		c := s.cursors[cursorKey{subscriber, id}]
-		if seq > c.seq && !c.until.After(now) {
+		if seq > c.seq && !c.until.After(now) && !c.next.After(now) {
 			cs = append(cs, candidate{store.FeedPosition{OrgID: id, After: c.seq, Last: seq}, c.until})
 		}
 	}
@@ -63,20 +65,30 @@ func (s *Store) FeedOrgs(ctx context.Context, subscriber string, now time.Time, 
 }
 
 // ClaimFeed leases a cursor to owner when it is free.
-func (s *Store) ClaimFeed(ctx context.Context, subscriber, orgID, owner string, now, until time.Time) (int64, bool, error) {
+func (s *Store) ClaimFeed(ctx context.Context, subscriber, orgID, owner string, now, until time.Time) (store.FeedCursor, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, false, err
+		return store.FeedCursor{}, false, err
 	}
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
 	k := cursorKey{subscriber, orgID}
 	c := s.cursors[k]
+	fc := store.FeedCursor{After: c.seq, Failures: c.failures}
 	if c.owner != owner && c.until.After(now) {
-		return c.seq, false, nil
+		return fc, false, nil
 	}
 	c.owner, c.until = owner, until
 	s.cursors[k] = c
-	return c.seq, true, nil
+	return fc, true, nil
+}
+
+// held returns the cursor owner holds at now, or ErrLeaseLost.
+func (s *Store) held(subscriber, orgID, owner string, now time.Time) (cursor, error) {
+	c := s.cursors[cursorKey{subscriber, orgID}]
+	if c.owner != owner || !c.until.After(now) {
+		return c, fmt.Errorf("feed %s of org %s: %w", subscriber, orgID, store.ErrLeaseLost)
+	}
+	return c, nil
 }
 
 // AdvanceFeed moves a cursor its owner still holds.
@@ -86,18 +98,33 @@ func (s *Store) AdvanceFeed(ctx context.Context, subscriber, orgID, owner string
 	}
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
-	k := cursorKey{subscriber, orgID}
-	c := s.cursors[k]
-	if c.owner != owner || c.until.Before(now) {
-		return fmt.Errorf("feed %s of org %s: %w", subscriber, orgID, store.ErrLeaseLost)
+	c, err := s.held(subscriber, orgID, owner, now)
+	if err != nil {
+		return err
 	}
-	c.seq = seq
+	c.seq, c.failures, c.next = seq, 0, time.Time{}
 	if !until.After(now) {
 		c.owner, c.until = "", now
 	} else {
 		c.until = until
 	}
-	s.cursors[k] = c
+	s.cursors[cursorKey{subscriber, orgID}] = c
+	return nil
+}
+
+// FailFeed records a failed delivery and releases the lease.
+func (s *Store) FailFeed(ctx context.Context, subscriber, orgID, owner string, failures int, now, next time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	c, err := s.held(subscriber, orgID, owner, now)
+	if err != nil {
+		return err
+	}
+	c.owner, c.until, c.failures, c.next = "", now, failures, next
+	s.cursors[cursorKey{subscriber, orgID}] = c
 	return nil
 }
 
@@ -128,7 +155,23 @@ func (s *Store) EventsAfter(ctx context.Context, orgID string, after int64, limi
 	return out, nil
 }
 
-// SetFeedCursor moves a cursor whatever its lease.
+// RetryFeed clears the backoff of every cursor of a subscriber.
+func (s *Store) RetryFeed(ctx context.Context, subscriber string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	for k, c := range s.cursors {
+		if k.subscriber == subscriber {
+			c.failures, c.next = 0, time.Time{}
+			s.cursors[k] = c
+		}
+	}
+	return nil
+}
+
+// SetFeedCursor moves a cursor whatever its lease, and takes the lease away.
 func (s *Store) SetFeedCursor(ctx context.Context, subscriber, orgID string, seq int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -139,18 +182,14 @@ func (s *Store) SetFeedCursor(ctx context.Context, subscriber, orgID string, seq
 		if seq != 0 {
 			return errors.New("memstore: a cursor of every org can only go back to 0")
 		}
-		for k, c := range s.cursors {
+		for k := range s.cursors {
 			if k.subscriber == subscriber {
-				c.seq = 0
-				s.cursors[k] = c
+				s.cursors[k] = cursor{}
 			}
 		}
 		return nil
 	}
-	k := cursorKey{subscriber, orgID}
-	c := s.cursors[k]
-	c.seq = seq
-	s.cursors[k] = c
+	s.cursors[cursorKey{subscriber, orgID}] = cursor{seq: seq}
 	return nil
 }
 
@@ -183,7 +222,7 @@ func (s *Store) UpdateSubscriber(ctx context.Context, name string, fn func(st *s
 		return err
 	}
 	st.Name = name
-	st.Since, st.NextAttempt, st.DisabledAt, st.Created = store.Time(st.Since), store.Time(st.NextAttempt), store.Time(st.DisabledAt), store.Time(st.Created)
+	st.DisabledAt, st.Created = store.Time(st.DisabledAt), store.Time(st.Created)
 	s.subs[name] = st
 	return nil
 }

@@ -112,10 +112,10 @@ func testFeedLeases(t *testing.T, s store.Store) {
 	}
 	assert.Equal(t, map[string]store.FeedPosition{a.ID: {OrgID: a.ID, After: 0, Last: 3}, b.ID: {OrgID: b.ID, After: 0, Last: 1}}, orgs("hooks"))
 
-	after, ok, err := f.ClaimFeed(ctx, "hooks", a.ID, "r1", now, now.Add(time.Minute))
+	c, ok, err := f.ClaimFeed(ctx, "hooks", a.ID, "r1", now, now.Add(time.Minute))
 	require.NoError(t, err)
 	assert.True(t, ok)
-	assert.Zero(t, after)
+	assert.Equal(t, store.FeedCursor{}, c)
 	_, ok, err = f.ClaimFeed(ctx, "hooks", a.ID, "r2", now, now.Add(time.Minute))
 	require.NoError(t, err)
 	assert.False(t, ok, "a leased cursor is not claimed by another")
@@ -126,26 +126,61 @@ func testFeedLeases(t *testing.T, s store.Store) {
 	require.NoError(t, f.AdvanceFeed(ctx, "hooks", a.ID, "r1", 2, now, now.Add(time.Minute)))
 	require.NoError(t, f.AdvanceFeed(ctx, "hooks", a.ID, "r1", 2, now, now)) // released
 	assert.Equal(t, store.FeedPosition{OrgID: a.ID, After: 2, Last: 3}, orgs("hooks")[a.ID])
+	assert.ErrorIs(t, f.AdvanceFeed(ctx, "hooks", a.ID, "r1", 3, now, now), store.ErrLeaseLost, "a released lease is not held")
+
+	// A failure releases the lease, keeps the cursor, and hides the org
+	// until its next attempt; the count comes back with the next claim,
+	// and a success clears it.
+	_, ok, err = f.ClaimFeed(ctx, "hooks", a.ID, "r1", now, now.Add(time.Minute))
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.ErrorIs(t, f.FailFeed(ctx, "hooks", a.ID, "r2", 1, now, now.Add(time.Second)), store.ErrLeaseLost)
+	require.NoError(t, f.FailFeed(ctx, "hooks", a.ID, "r1", 1, now, now.Add(time.Second)))
+	assert.NotContains(t, orgs("hooks"), a.ID, "an org waiting out its backoff is not listed")
+	assert.Contains(t, orgs("hooks"), b.ID, "the other orgs are")
+	now = now.Add(time.Second)
+	assert.Contains(t, orgs("hooks"), a.ID)
+	c, ok, err = f.ClaimFeed(ctx, "hooks", a.ID, "r2", now, now.Add(time.Minute))
+	require.NoError(t, err)
+	require.True(t, ok, "a failure released the lease")
+	assert.Equal(t, store.FeedCursor{After: 2, Failures: 1}, c)
+	require.NoError(t, f.FailFeed(ctx, "hooks", a.ID, "r2", 2, now, now))
+	c, _, err = f.ClaimFeed(ctx, "hooks", a.ID, "r2", now, now.Add(time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, 2, c.Failures)
+	require.NoError(t, f.FailFeed(ctx, "hooks", a.ID, "r2", 3, now, now.Add(time.Hour)))
+	assert.NotContains(t, orgs("hooks"), a.ID)
+	require.NoError(t, f.RetryFeed(ctx, "hooks"))
+	assert.Equal(t, store.FeedPosition{OrgID: a.ID, After: 2, Last: 3}, orgs("hooks")[a.ID], "a retry ends the backoff, not the position")
+	c, _, err = f.ClaimFeed(ctx, "hooks", a.ID, "r2", now, now.Add(time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, store.FeedCursor{After: 2}, c)
+	require.NoError(t, f.AdvanceFeed(ctx, "hooks", a.ID, "r2", 2, now, now.Add(time.Second)))
 
 	// An expired lease is taken over; its old owner can no longer move it.
-	_, ok, err = f.ClaimFeed(ctx, "hooks", a.ID, "r1", now, now.Add(time.Second))
-	require.NoError(t, err)
-	require.True(t, ok)
 	now = now.Add(2 * time.Second)
-	after, ok, err = f.ClaimFeed(ctx, "hooks", a.ID, "r2", now, now.Add(time.Minute))
+	c, ok, err = f.ClaimFeed(ctx, "hooks", a.ID, "r3", now, now.Add(time.Minute))
 	require.NoError(t, err)
 	require.True(t, ok)
-	assert.Equal(t, int64(2), after)
-	assert.ErrorIs(t, f.AdvanceFeed(ctx, "hooks", a.ID, "r1", 3, now, now), store.ErrLeaseLost)
-	require.NoError(t, f.AdvanceFeed(ctx, "hooks", a.ID, "r2", 3, now, now))
+	assert.Equal(t, store.FeedCursor{After: 2}, c, "the success cleared the failures")
+	assert.ErrorIs(t, f.AdvanceFeed(ctx, "hooks", a.ID, "r2", 3, now, now), store.ErrLeaseLost)
+	require.NoError(t, f.AdvanceFeed(ctx, "hooks", a.ID, "r3", 3, now, now))
 	assert.NotContains(t, orgs("hooks"), a.ID, "a cursor at the last event is not listed")
 
-	// Replays move cursors back, whatever their lease.
+	// Replays move cursors back and take their lease away: the relay
+	// holding it cannot write its own position over the replay.
+	_, ok, err = f.ClaimFeed(ctx, "hooks", b.ID, "r1", now, now.Add(time.Minute))
+	require.NoError(t, err)
+	require.True(t, ok)
 	require.NoError(t, f.SetFeedCursor(ctx, "hooks", a.ID, 1))
 	assert.Equal(t, int64(1), orgs("hooks")[a.ID].After)
+	require.NoError(t, f.SetFeedCursor(ctx, "hooks", b.ID, 0))
+	assert.ErrorIs(t, f.AdvanceFeed(ctx, "hooks", b.ID, "r1", 1, now, now), store.ErrLeaseLost)
+	assert.Equal(t, int64(0), orgs("hooks")[b.ID].After)
 	require.NoError(t, f.SetFeedCursor(ctx, "hooks", a.ID, 3))
 	require.NoError(t, f.SetFeedCursor(ctx, "hooks", "", 0))
 	assert.Equal(t, int64(0), orgs("hooks")[a.ID].After)
+	assert.Error(t, f.SetFeedCursor(ctx, "hooks", "", 2))
 }
 
 // Of many relays claiming one cursor at once, one wins.
@@ -178,12 +213,12 @@ func testFeedSubscribers(t *testing.T, s store.Store) {
 	st, err := f.Subscriber(ctx, "hooks")
 	require.NoError(t, err)
 	assert.Equal(t, store.SubscriberState{Name: "hooks"}, st)
-	want := store.SubscriberState{Name: "hooks", Since: t0, Paused: true, Failures: 2, NextAttempt: t0.Add(time.Minute),
+	want := store.SubscriberState{Name: "hooks", Paused: true, Failures: 2,
 		DisabledAt: t0.Add(time.Hour), LastError: "503 — « indisponible »", Created: t0}
 	require.NoError(t, f.UpdateSubscriber(ctx, "hooks", func(s *store.SubscriberState) error { *s = want; return nil }))
 	st, err = f.Subscriber(ctx, "hooks")
 	require.NoError(t, err)
-	want.Since, want.NextAttempt, want.DisabledAt, want.Created = store.Time(want.Since), store.Time(want.NextAttempt), store.Time(want.DisabledAt), store.Time(want.Created)
+	want.DisabledAt, want.Created = store.Time(want.DisabledAt), store.Time(want.Created)
 	assert.Equal(t, want, st)
 	boom := errors.New("no")
 	assert.ErrorIs(t, f.UpdateSubscriber(ctx, "hooks", func(s *store.SubscriberState) error { s.Failures = 99; return boom }), boom)

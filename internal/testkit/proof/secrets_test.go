@@ -110,7 +110,7 @@ func samples(t *testing.T) map[string]any {
 		"membership.ThrottlePolicy": membership.ThrottlePolicy{}, "membership.Tally": membership.Tally{},
 		"store.MemberSummary": store.MemberSummary{}, "store.MemberPatch": store.MemberPatch{PasswordHash: markHash},
 		"store.MemberFilter": store.MemberFilter{}, "store.MemberQuery": store.MemberQuery{}, "store.InvitationQuery": store.InvitationQuery{},
-		"store.EventQuery": store.EventQuery{}, "store.FeedPosition": store.FeedPosition{}, "store.SubscriberState": store.SubscriberState{},
+		"store.EventQuery": store.EventQuery{}, "store.FeedPosition": store.FeedPosition{}, "store.FeedCursor": store.FeedCursor{}, "store.SubscriberState": store.SubscriberState{},
 		"store.Membership": store.Membership{Org: org, Member: member}, "store.Access": store.Access{},
 		"membership.Domain": membership.Domain{Name: "exemple.fr", Token: "tok"}, "membership.PermissionDef": membership.PermissionDef{},
 		"membership.Catalog": membership.Catalog{},

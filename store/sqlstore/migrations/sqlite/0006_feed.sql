@@ -2,7 +2,9 @@
 -- are numbered (seq: 1, 2, 3… in commit order, the org's row holding the
 -- last number), existing ones in ID order. A relay keeps, per subscriber
 -- and org, the last seq delivered and a lease; and per subscriber its
--- state (paused, failures in a row, disabled).
+-- state (paused, disabled). Failures in a row are counted per org, on
+-- the cursor. Stop the writers of older versions before this migration:
+-- an event they append without a seq is refused (PostgreSQL, MySQL).
 ALTER TABLE memberkit_events ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
 UPDATE memberkit_events SET seq = r.n
     FROM (SELECT org_id, id, row_number() OVER (PARTITION BY org_id ORDER BY id) AS n FROM memberkit_events) AS r
@@ -16,14 +18,14 @@ CREATE TABLE memberkit_feed_cursors (
     seq         INTEGER NOT NULL,
     owner       TEXT NOT NULL,
     lease_until INTEGER NOT NULL,
+    failures    INTEGER NOT NULL,
+    next_attempt INTEGER NOT NULL,
     PRIMARY KEY (subscriber, org_id)
 ) WITHOUT ROWID;
 CREATE TABLE memberkit_subscribers (
     name         TEXT PRIMARY KEY,
-    since        INTEGER NOT NULL,
     paused       BOOLEAN NOT NULL,
     failures     INTEGER NOT NULL,
-    next_attempt INTEGER NOT NULL,
     disabled_at  INTEGER NOT NULL,
     last_error   TEXT NOT NULL,
     created_at   INTEGER NOT NULL
