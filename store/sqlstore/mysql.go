@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -73,16 +72,10 @@ func (mysqlDialect) patchMembers(ctx context.Context, t *tx, ps []store.MemberPa
 	return patchMembersEach(ctx, t, ps)
 }
 
-func (mysqlDialect) migrationLock(ctx context.Context, _ *Store, conn *sql.Conn) (func(ok bool), error) {
-	var got sql.NullInt64
-	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK('memberkit_migrate', 300)`).Scan(&got); err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("sqlstore: migrate: lock: %w", err))
-	}
-	if got.Int64 != 1 {
-		return nil, errors.New("sqlstore: migrate: timed out waiting for another process's migration")
-	}
-	bg := context.WithoutCancel(ctx)
-	return func(bool) { _, _ = conn.ExecContext(bg, `SELECT RELEASE_LOCK('memberkit_migrate')`) }, nil
+// migrationLock takes the lock row (see migratelock.go): Galera has no
+// GET_LOCK, and a pooler may not keep a session.
+func (mysqlDialect) migrationLock(ctx context.Context, s *Store, conn *sql.Conn) (func(ok bool), error) {
+	return s.leaseLock(ctx, conn)
 }
 
 // applyMigration runs the statements one by one: MySQL commits DDL at

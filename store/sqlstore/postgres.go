@@ -67,15 +67,10 @@ func (postgresDialect) patchMembers(ctx context.Context, t *tx, ps []store.Membe
 	return patchMembersPostgres(ctx, t, ps)
 }
 
-// migrationKey is memberkit's own advisory lock key.
-const migrationKey = 7_351_884_120
-
-func (postgresDialect) migrationLock(ctx context.Context, _ *Store, conn *sql.Conn) (func(ok bool), error) {
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationKey); err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("sqlstore: migrate: lock: %w", err))
-	}
-	bg := context.WithoutCancel(ctx)
-	return func(bool) { _, _ = conn.ExecContext(bg, `SELECT pg_advisory_unlock($1)`, migrationKey) }, nil
+// migrationLock takes the lock row (see migratelock.go): no session
+// state, so Migrate works through a pooler in transaction mode.
+func (postgresDialect) migrationLock(ctx context.Context, s *Store, conn *sql.Conn) (func(ok bool), error) {
+	return s.leaseLock(ctx, conn)
 }
 
 // applyMigration runs a migration and its bookkeeping row in one

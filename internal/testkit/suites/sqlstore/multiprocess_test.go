@@ -2,9 +2,12 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -73,4 +76,40 @@ func TestMigrationsReadableAsFiles(t *testing.T) {
 	assert.Error(t, err)
 	_, err = sqlstore.New(nil, sqlstore.SQLite, nil)
 	assert.Error(t, err)
+}
+
+// The migration lock is a row with a lease, not a session lock: a
+// process that died holding it holds it no longer once its lease ends,
+// and the lock leaves nothing held on any connection (a pooler in
+// transaction mode may hand each statement to another one).
+func TestMigrationLockIsALeasedRow(t *testing.T) {
+	for _, d := range []sqlstore.Dialect{sqlstore.Postgres, sqlstore.MySQL} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			var db *sql.DB
+			if d == sqlstore.Postgres {
+				db, _ = testdb.PostgresDB(t)
+			} else {
+				db, _ = testdb.MySQLDB(t)
+			}
+			st, err := sqlstore.New(db, d, nil)
+			require.NoError(t, err)
+			require.NoError(t, st.MigrateTo(ctx, 5))
+			q := `UPDATE memberkit_migration_lock SET owner = 'dead-process', locked_until = ? WHERE id = 1`
+			if d == sqlstore.Postgres {
+				q = strings.Replace(q, "?", "$1", 1)
+			}
+			_, err = db.ExecContext(ctx, q, time.Now().Add(1500*time.Millisecond).UnixMicro())
+			require.NoError(t, err)
+			require.NoError(t, st.Migrate(ctx), "waits out the dead holder's lease")
+			var owner string
+			require.NoError(t, db.QueryRowContext(ctx, `SELECT owner FROM memberkit_migration_lock WHERE id = 1`).Scan(&owner))
+			assert.Empty(t, owner, "released")
+			if d == sqlstore.Postgres {
+				var n int
+				require.NoError(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'`).Scan(&n))
+				assert.Zero(t, n, "no advisory lock is used")
+			}
+		})
+	}
 }

@@ -1,0 +1,116 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The migration lock of PostgreSQL and MySQL is a row, not a session
+// lock (pg_advisory_lock, GET_LOCK): a connection pooler in transaction
+// mode (PgBouncer) hands each transaction to any server connection, so a
+// session lock would be taken on one and released on another; and a
+// multi-primary cluster (Galera) has no GET_LOCK. The row holds a lease:
+// its owner and the time it ends, written by a conditional UPDATE that
+// commits at once, which a Galera cluster certifies like any write, so
+// one process in the whole cluster holds it. The holder renews it while it
+// works; a holder that died frees it when the lease ends.
+const (
+	migrationLease   = 2 * time.Minute
+	migrationWaitMax = 5 * time.Minute
+)
+
+// createLockTable makes the lock table and its one row exist. Processes
+// doing so at once may collide on PostgreSQL's catalog (a CREATE TABLE IF
+// NOT EXISTS racing another): such an error is retried.
+func (s *Store) createLockTable(ctx context.Context, q querier) error {
+	stmts := []string{
+		`CREATE TABLE IF NOT EXISTS memberkit_migration_lock (id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(64) NOT NULL, locked_until BIGINT NOT NULL)`,
+		s.d.ensureRow("memberkit_migration_lock", "id, owner, locked_until", 3),
+	}
+	for attempt := 0; ; attempt++ {
+		var err error
+		for i, st := range stmts {
+			args := []any{}
+			if i == 1 {
+				args = []any{1, "", 0}
+			}
+			if _, err = q.ExecContext(ctx, s.d.rebind(st), args...); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		if attempt >= 5 || !(s.d.isUnique(err) || s.d.isRetryable(err)) || ctx.Err() != nil {
+			return ctxErr(ctx, fmt.Errorf("sqlstore: migrate: lock table: %w", err))
+		}
+		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
+	}
+}
+
+// leaseLock takes the migration lock row, waiting for another holder
+// (at most migrationWaitMax), renews it until the returned func releases
+// it.
+func (s *Store) leaseLock(ctx context.Context, q querier) (func(ok bool), error) {
+	if err := s.createLockTable(ctx, q); err != nil {
+		return nil, err
+	}
+	owner := rand.Text()[:16]
+	take := func(ctx context.Context) (bool, error) {
+		now := time.Now()
+		res, err := q.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_migration_lock SET owner = ?, locked_until = ? WHERE id = 1 AND (locked_until < ? OR owner = ?)`),
+			owner, now.Add(migrationLease).UnixMicro(), now.UnixMicro(), owner)
+		if err != nil {
+			if s.d.isRetryable(err) { // a certification conflict with another taker
+				return false, nil
+			}
+			return false, ctxErr(ctx, fmt.Errorf("sqlstore: migrate: lock: %w", err))
+		}
+		n, err := res.RowsAffected()
+		return n == 1, err
+	}
+	deadline := time.Now().Add(migrationWaitMax)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		ok, err := take(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, errors.New("sqlstore: migrate: timed out waiting for another process's migration")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	// Renew the lease while the migrations run, on the pool (the
+	// migration's own connection is busy with them).
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(migrationLease / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				_, _ = s.db.ExecContext(context.WithoutCancel(ctx), s.d.rebind(`UPDATE memberkit_migration_lock SET locked_until = ? WHERE id = 1 AND owner = ?`),
+					time.Now().Add(migrationLease).UnixMicro(), owner)
+			}
+		}
+	}()
+	return func(bool) {
+		close(stop)
+		<-done
+		_, _ = q.ExecContext(context.WithoutCancel(ctx), s.d.rebind(`UPDATE memberkit_migration_lock SET owner = '', locked_until = 0 WHERE id = 1 AND owner = ?`), owner)
+	}, nil
+}
