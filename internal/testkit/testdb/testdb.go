@@ -28,6 +28,10 @@ import (
 const (
 	PostgresEnv = "MEMBERKIT_POSTGRES_DSN" // e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 	MySQLEnv    = "MEMBERKIT_MYSQL_DSN"    // e.g. root@tcp(127.0.0.1:3306)/test
+	// PgBouncerEnv names a PgBouncer in transaction mode in front of the
+	// server of PostgresEnv, e.g.
+	// postgres://postgres@127.0.0.1:6432/test?sslmode=disable&default_query_exec_mode=exec
+	PgBouncerEnv = "MEMBERKIT_PGBOUNCER_DSN"
 )
 
 // Kind is one store implementation under test.
@@ -48,6 +52,7 @@ func Kinds() []Kind {
 		{Name: "sqlite", New: func(t testing.TB) store.Store { return SQLite(t) }, SQL: true},
 		{Name: "postgres", New: func(t testing.TB) store.Store { return Postgres(t) }, SQL: true},
 		{Name: "mysql", New: func(t testing.TB) store.Store { return MySQL(t) }, SQL: true},
+		{Name: "pgbouncer", New: func(t testing.TB) store.Store { return PgBouncer(t) }, SQL: true},
 	}
 }
 
@@ -140,6 +145,53 @@ func Postgres(t testing.TB) *sqlstore.Store {
 	return migrate(t, db, sqlstore.Postgres)
 }
 
+// PgBouncerDB creates a new database on the server of
+// MEMBERKIT_POSTGRES_DSN and returns a pool on it through the PgBouncer of
+// MEMBERKIT_PGBOUNCER_DSN, and that DSN. A database rather than a schema:
+// PgBouncer 1.18 passes no search_path, and in transaction mode a SET
+// would not last. The database is dropped at cleanup.
+func PgBouncerDB(t testing.TB) (*sql.DB, string) {
+	t.Helper()
+	bouncer, direct := os.Getenv(PgBouncerEnv), os.Getenv(PostgresEnv)
+	if bouncer == "" || direct == "" {
+		t.Skipf("PgBouncer tests skipped: set %s and %s (.ci/pgbouncer starts one; .ci/run sets them)", PgBouncerEnv, PostgresEnv)
+	}
+	admin, err := sql.Open("pgx", direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := randomName()
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		admin.Close()
+		t.Fatalf("postgres: %v", err)
+	}
+	u, err := url.Parse(bouncer)
+	if err != nil {
+		t.Fatalf("%s: %v", PgBouncerEnv, err)
+	}
+	u.Path = "/" + name
+	sdsn := u.String()
+	db, err := sql.Open("pgx", sdsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(20)
+	t.Cleanup(func() {
+		db.Close()
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		admin.Close()
+	})
+	return db, sdsn
+}
+
+// PgBouncer returns a store, migrated through PgBouncer, in a new
+// database.
+func PgBouncer(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	db, _ := PgBouncerDB(t)
+	return migrate(t, db, sqlstore.Postgres)
+}
+
 // MySQLDB creates a new database on the server of MEMBERKIT_MYSQL_DSN and
 // returns a pool on it and its DSN. The database is dropped at cleanup.
 func MySQLDB(t testing.TB) (*sql.DB, string) {
@@ -174,6 +226,41 @@ func MySQLDB(t testing.TB) (*sql.DB, string) {
 		admin.Close()
 	})
 	return db, sdsn
+}
+
+// GaleraDBs creates a new database on a Galera cluster through its first
+// node (the cluster replicates it) and returns a DSN of it on each node
+// (nodes: one DSN per node, as MEMBERKIT_GALERA_DSNS lists them). The
+// database is dropped at cleanup.
+func GaleraDBs(t testing.TB, nodes []string) []string {
+	t.Helper()
+	first, err := mysql.ParseDSN(nodes[0])
+	if err != nil {
+		t.Fatalf("galera: %v", err)
+	}
+	admin, err := sql.Open("mysql", first.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := randomName()
+	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+		admin.Close()
+		t.Fatalf("galera: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name)
+		admin.Close()
+	})
+	out := make([]string, len(nodes))
+	for i, n := range nodes {
+		cfg, err := mysql.ParseDSN(n)
+		if err != nil {
+			t.Fatalf("galera node %d: %v", i, err)
+		}
+		cfg.DBName = name
+		out[i] = cfg.FormatDSN()
+	}
+	return out
 }
 
 // MySQL returns a migrated store in a new database.
@@ -221,6 +308,10 @@ func Pools(t testing.TB, k Kind, n int) []store.Store {
 		var db *sql.DB
 		db, dsn = MySQLDB(t)
 		d, first = sqlstore.MySQL, migrate(t, db, sqlstore.MySQL)
+	case "pgbouncer":
+		var db *sql.DB
+		db, dsn = PgBouncerDB(t)
+		d, first = sqlstore.Postgres, migrate(t, db, sqlstore.Postgres)
 	default:
 		t.Fatalf("testdb: unknown kind %q", k.Name)
 	}

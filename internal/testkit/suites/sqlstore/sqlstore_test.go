@@ -21,3 +21,11 @@ func TestContractMySQL(t *testing.T) {
 	testdb.MySQLDB(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return testdb.MySQL(t) })
 }
+
+// The contract through PgBouncer in transaction mode: each transaction
+// may run on another server connection, so nothing may rest on session
+// state (prepared statements across transactions, session locks, SET).
+func TestContractPgBouncer(t *testing.T) {
+	testdb.PgBouncerDB(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return testdb.PgBouncer(t) })
+}
