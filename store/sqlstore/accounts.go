@@ -74,13 +74,13 @@ func (s *Store) Access(ctx context.Context, orgID string, actor membership.Actor
 	var perms sql.NullString
 	// The role's permissions by a scalar subquery on its primary key: one
 	// statement, and a plan SQLite makes as fast as a lone select's.
-	st, err := s.prepare(ctx, `SELECT m.org_id, m.id, m.user_key, m.role_id, m.status, m.must_change_password, `+
-		`(SELECT r.permissions FROM memberkit_roles r WHERE r.org_id = m.org_id AND r.id = m.role_id) FROM memberkit_members m WHERE m.org_id = ? AND `+where)
+	row, err := s.queryRow(ctx, `SELECT m.org_id, m.id, m.user_key, m.role_id, m.status, m.must_change_password, `+
+		`(SELECT r.permissions FROM memberkit_roles r WHERE r.org_id = m.org_id AND r.id = m.role_id) FROM memberkit_members m WHERE m.org_id = ? AND `+where, orgID, arg)
 	if err != nil {
 		return a, err
 	}
 	var uk sql.NullString
-	err = st.QueryRowContext(ctx, orgID, arg).Scan(&gotOrg, &a.MemberID, &uk, &a.RoleID, &status, &a.MustChangePassword, &perms)
+	err = row.Scan(&gotOrg, &a.MemberID, &uk, &a.RoleID, &status, &a.MustChangePassword, &perms)
 	userKey = uk.String
 	if errors.Is(err, sql.ErrNoRows) || err == nil && (gotOrg != orgID || actor.MemberID != "" && a.MemberID != actor.MemberID || actor.MemberID == "" && userKey != actor.UserID) {
 		return store.Access{}, fmt.Errorf("member of %s: %w", actor, store.ErrNotFound)

@@ -65,6 +65,30 @@ type dialect interface {
 	migrationLock(ctx context.Context, s *Store, conn *sql.Conn) (func(ok bool), error)
 	// applyMigration runs one migration and records it.
 	applyMigration(ctx context.Context, s *Store, conn *sql.Conn, m Migration) error
+	// poolPrepare reports whether hot reads outside transactions gain by
+	// statements prepared once on the pool: not on PostgreSQL, whose
+	// driver caches its own, and where a named statement outliving its
+	// transaction breaks behind a pooler in transaction mode.
+	poolPrepare() bool
+	// lockOrg runs before the org's row is read and locked at the start
+	// of an Update: on a Galera cluster, where row locks stay on their
+	// node, it writes the row, so that two Updates of one org on two
+	// nodes conflict at certification and one runs again.
+	lockOrg(ctx context.Context, s *Store, q querier, orgID string) error
+	// aborted returns, after fn failed with err inside an Update, a
+	// retryable error when that failure may come from a transaction the
+	// database is killing (a Galera node's applier aborts a local
+	// transaction holding a lock a replicated one needs, and what it read
+	// meanwhile may be past its lock: a version conflict), so that the
+	// Update runs again rather than return what fn concluded; nil
+	// otherwise.
+	aborted(ctx context.Context, s *Store, q querier, err error) error
+	// tableOptions ends a CREATE TABLE made outside the migration files:
+	// on MySQL, the engine and character set, stated rather than taken
+	// from the database's default (on a Galera cluster, a default that
+	// differs between nodes makes their tables differ, and a node that
+	// cannot apply a row leaves the cluster).
+	tableOptions() string
 	// matchedRows reports whether an UPDATE's RowsAffected counts the rows
 	// its WHERE matched, even those it left unchanged (not so on MySQL,
 	// which counts the rows changed).

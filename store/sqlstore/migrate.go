@@ -156,7 +156,7 @@ func (s *Store) migrate(ctx context.Context, upTo int) (err error) {
 	}
 	defer func() { unlock(err == nil) }()
 
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS memberkit_schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS memberkit_schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at BIGINT NOT NULL)`+s.d.tableOptions()); err != nil {
 		return ctxErr(ctx, fmt.Errorf("sqlstore: migrate: create bookkeeping table: %w", err))
 	}
 	for _, m := range ms {

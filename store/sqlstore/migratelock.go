@@ -27,7 +27,7 @@ const (
 // NOT EXISTS racing another): such an error is retried.
 func (s *Store) createLockTable(ctx context.Context, q querier) error {
 	stmts := []string{
-		`CREATE TABLE IF NOT EXISTS memberkit_migration_lock (id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(64) NOT NULL, locked_until BIGINT NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS memberkit_migration_lock (id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(64) NOT NULL, locked_until BIGINT NOT NULL)` + s.d.tableOptions(),
 		s.d.ensureRow("memberkit_migration_lock", "id, owner, locked_until", 3),
 	}
 	for attempt := 0; ; attempt++ {

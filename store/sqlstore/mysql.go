@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -102,6 +103,10 @@ func (mysqlDialect) applyMigration(ctx context.Context, s *Store, conn *sql.Conn
 func (mysqlDialect) isUnique(err error) bool { return mysqlCode(err) == 1062 }
 
 func (mysqlDialect) isRetryable(err error) bool {
+	var cc *clusterConflict
+	if errors.As(err, &cc) {
+		return true
+	}
 	switch mysqlCode(err) {
 	case 1213, 1205: // deadlock, lock wait timeout
 		return true
@@ -116,3 +121,48 @@ func (mysqlDialect) ensureRow(table, cols string, ncols int) string {
 }
 
 func (mysqlDialect) matchedRows() bool { return false }
+
+func (mysqlDialect) poolPrepare() bool { return true }
+
+// lockOrg bumps the org's lock_ticks on a Galera cluster (see dialect).
+func (mysqlDialect) lockOrg(ctx context.Context, s *Store, q querier, orgID string) error {
+	if !s.galera(ctx) {
+		return nil
+	}
+	if _, err := q.ExecContext(ctx, `UPDATE memberkit_orgs SET lock_ticks = lock_ticks + 1 WHERE id = ?`, orgID); err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: lock org: %w", err))
+	}
+	return nil
+}
+
+// aborted, on a Galera node, asks whether the transaction is still
+// alive, and reads a version conflict met inside an Update as the
+// possible symptom of a commit on another node that the org's lock (a
+// row lock, local to its node) did not hold back: a node's applier may
+// make a replicated row visible to a transaction it is about to abort.
+// The Update then runs again, as after a deadlock, and reads the new
+// version; a conflict with a version the caller brought from outside
+// comes back at each run, and Update returns it after a few.
+func (d mysqlDialect) aborted(ctx context.Context, s *Store, q querier, err error) error {
+	if !s.galera(ctx) {
+		return nil
+	}
+	if _, e := q.ExecContext(ctx, `DO 1`); e != nil && d.isRetryable(e) {
+		return e
+	}
+	if errors.Is(err, store.ErrConflict) {
+		return &clusterConflict{err}
+	}
+	return nil
+}
+
+// clusterConflict is a version conflict inside an Update on a Galera
+// node: retryable, and the conflict itself once the retries are spent.
+type clusterConflict struct{ err error }
+
+func (c *clusterConflict) Error() string { return c.err.Error() }
+func (c *clusterConflict) Unwrap() error { return c.err }
+
+func (mysqlDialect) tableOptions() string {
+	return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+}

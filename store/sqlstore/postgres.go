@@ -115,3 +115,11 @@ func (postgresDialect) ensureRow(table, cols string, ncols int) string {
 }
 
 func (postgresDialect) matchedRows() bool { return true }
+
+func (postgresDialect) poolPrepare() bool { return false }
+
+func (postgresDialect) lockOrg(context.Context, *Store, querier, string) error { return nil }
+
+func (postgresDialect) aborted(context.Context, *Store, querier, error) error { return nil }
+
+func (postgresDialect) tableOptions() string { return "" }

@@ -156,3 +156,11 @@ func (*sqliteDialect) ensureRow(table, cols string, ncols int) string {
 }
 
 func (*sqliteDialect) matchedRows() bool { return true }
+
+func (*sqliteDialect) poolPrepare() bool { return true }
+
+func (*sqliteDialect) lockOrg(context.Context, *Store, querier, string) error { return nil }
+
+func (*sqliteDialect) aborted(context.Context, *Store, querier, error) error { return nil }
+
+func (*sqliteDialect) tableOptions() string { return "" }

@@ -45,6 +45,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/memberkit/memberkit/membership"
@@ -71,6 +72,44 @@ type Store struct {
 
 	pmu      sync.Mutex
 	prepared map[string]*sql.Stmt // the hot reads outside transactions, prepared once
+
+	cluster atomic.Int32 // 0: not asked yet; 1: a single server; 2: a Galera node
+}
+
+// galera reports whether the MySQL server is a node of a Galera cluster
+// (wsrep_on), asking once.
+func (s *Store) galera(ctx context.Context) bool {
+	switch s.cluster.Load() {
+	case 1:
+		return false
+	case 2:
+		return true
+	}
+	var on sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT @@wsrep_on`).Scan(&on)
+	if err != nil && ctx.Err() != nil {
+		return false // ask again next time
+	}
+	if err == nil && (on.String == "1" || strings.EqualFold(on.String, "ON")) {
+		s.cluster.Store(2)
+		return true
+	}
+	s.cluster.Store(1) // not Galera, or MySQL without the variable
+	return false
+}
+
+// queryRow runs a hot read outside any transaction: through a statement
+// prepared once on the pool where the dialect gains by it (see prepare),
+// as a plain query otherwise.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	if !s.d.poolPrepare() {
+		return s.db.QueryRowContext(ctx, s.d.rebind(query), args...), nil
+	}
+	st, err := s.prepare(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryRowContext(ctx, args...), nil
 }
 
 // prepare returns the statement for query (in ? form), prepared once on
@@ -218,8 +257,23 @@ func readOrgSeq(ctx context.Context, d dialect, q querier, orgID, suffix string)
 // Update runs fn in a transaction holding the org's lock; see the package
 // documentation.
 func (s *Store) Update(ctx context.Context, orgID string, fn func(tx store.Tx) error) error {
-	return s.retry(ctx, "org", orgID, func() error { return s.update(ctx, orgID, fn) })
+	conflicts := 0
+	return s.retry(ctx, "org", orgID, func() error {
+		err := s.update(ctx, orgID, fn)
+		if cc := (*clusterConflict)(nil); errors.As(err, &cc) {
+			// A conflict that survives fresh runs is the caller's own
+			// (a version read outside the Update): return it.
+			if conflicts++; conflicts > maxClusterConflicts {
+				return cc.err
+			}
+		}
+		return err
+	})
 }
+
+// maxClusterConflicts bounds the runs again of an Update after version
+// conflicts on a Galera node (see mysqlDialect.aborted).
+const maxClusterConflicts = 3
 
 // retry runs write until it succeeds, fails for good, or has been retried
 // MaxRetries times after serialization failures, deadlocks or a busy
@@ -247,12 +301,18 @@ func (s *Store) update(ctx context.Context, orgID string, fn func(tx store.Tx) e
 	return s.d.writeTx(ctx, s, func(q querier) error {
 		t := &tx{s: s, q: q, orgID: orgID}
 		defer t.close()
+		if err := s.d.lockOrg(ctx, s, q, orgID); err != nil {
+			return err
+		}
 		_, seq, err := readOrgSeq(ctx, s.d, q, orgID, s.d.lockRow())
 		if err != nil {
 			return err
 		}
 		t.seq, t.seqRead = seq, seq
 		if err := fn(t); err != nil {
+			if killed := s.d.aborted(ctx, s, q, err); killed != nil {
+				return killed
+			}
 			return err
 		}
 		if t.seq != t.seqRead {

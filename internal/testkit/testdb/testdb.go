@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -53,6 +54,7 @@ func Kinds() []Kind {
 		{Name: "postgres", New: func(t testing.TB) store.Store { return Postgres(t) }, SQL: true},
 		{Name: "mysql", New: func(t testing.TB) store.Store { return MySQL(t) }, SQL: true},
 		{Name: "pgbouncer", New: func(t testing.TB) store.Store { return PgBouncer(t) }, SQL: true},
+		{Name: "galera", New: func(t testing.TB) store.Store { return Galera(t) }, SQL: true},
 	}
 }
 
@@ -257,6 +259,25 @@ func GaleraDBs(t testing.TB, nodes []string) []string {
 		if err != nil {
 			t.Fatalf("galera node %d: %v", i, err)
 		}
+		// The other nodes apply the CREATE DATABASE a moment later: a
+		// connection naming it before then is refused.
+		node, err := sql.Open("mysql", cfg.FormatDSN())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for try := 0; ; try++ {
+			var got string
+			err := node.QueryRow("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", name).Scan(&got)
+			if err == nil {
+				break
+			}
+			if try > 200 {
+				node.Close()
+				t.Fatalf("galera node %d never saw database %s: %v", i, name, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		node.Close()
 		cfg.DBName = name
 		out[i] = cfg.FormatDSN()
 	}
@@ -312,6 +333,18 @@ func Pools(t testing.TB, k Kind, n int) []store.Store {
 		var db *sql.DB
 		db, dsn = PgBouncerDB(t)
 		d, first = sqlstore.Postgres, migrate(t, db, sqlstore.Postgres)
+	case "galera": // each pool spreads its connections over the nodes
+		first = Galera(t)
+		db := first.(*sqlstore.Store).DB()
+		out := []store.Store{first}
+		for len(out) < n {
+			s, err := sqlstore.New(db, sqlstore.MySQL, &sqlstore.Options{MaxRetries: GaleraRetries})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
 	default:
 		t.Fatalf("testdb: unknown kind %q", k.Name)
 	}

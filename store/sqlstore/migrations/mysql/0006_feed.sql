@@ -30,3 +30,7 @@ CREATE TABLE memberkit_subscribers (
     last_error   TEXT NOT NULL,
     created_at   BIGINT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+-- On a Galera cluster, each Update of an org bumps lock_ticks: row locks
+-- stay on their node, but two writes of one row on two nodes conflict at
+-- certification, so that Updates of one org stay serialised cluster-wide.
+ALTER TABLE memberkit_orgs ADD COLUMN lock_ticks BIGINT NOT NULL DEFAULT 0;
