@@ -47,6 +47,7 @@ var catalogue = map[string][2]string{
 	"not_delivered":            {"le mot de passe temporaire n'a pas pu être envoyé", "the temporary password could not be sent"},
 	"send_failed":              {"l'invitation est enregistrée mais n'a pas pu être envoyée : renvoyez-la", "the invitation is saved but could not be sent: resend it"},
 	"no_token_key":             {"les invitations ne peuvent pas être envoyées par courriel : la clé des jetons manque", "invitations cannot be emailed: the token key is missing"},
+	"unavailable":              {"la base de données n'a pas répondu ; rien n'a été modifié, réessayez", "the database did not answer; nothing was changed, try again"},
 	"lease_lost":               {"la livraison de ces événements a été reprise par un autre processus", "another process took over delivering these events"},
 	"not_migrated":             {"la base de données n'est pas prête (migrations non appliquées)", "the database is not ready (migrations not applied)"},
 	"file_invalid":             {"le fichier a des problèmes", "the file has problems"},

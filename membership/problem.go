@@ -87,6 +87,7 @@ func (e *Sentinel) Code() string { return e.code }
 //	send_failed               502  the invitation is saved, the host's sender failed
 //	not_delivered             502  the host's notifier failed
 //	not_migrated              503  the database has no memberkit tables
+//	unavailable               503  the database did not answer (store.ErrUnavailable): nothing changed
 //	lease_lost                409  a relay lost its lease on an org's events (store.ErrLeaseLost)
 //	canceled                  499  the caller went away
 //	timeout                   504  the context's deadline passed

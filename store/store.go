@@ -59,6 +59,12 @@ var (
 	ErrConflict  = membership.ErrConflict
 )
 
+// ErrUnavailable is what a store's error matches when the database did
+// not answer: the connection was lost or refused, or the server cancelled
+// a statement at its timeout. Nothing of the transaction was kept; the
+// call may be tried again.
+var ErrUnavailable = membership.NewSentinel("unavailable", 503, "memberkit: the database did not answer; nothing was changed, try again")
+
 // Store keeps orgs and everything in them.
 type Store interface {
 	// CreateOrg stores a new org. An org with the same ID gives a

@@ -39,10 +39,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -173,7 +176,28 @@ func ctxErr(ctx context.Context, err error) error {
 	if missingTable(err) && !errors.Is(err, ErrNotMigrated) {
 		return fmt.Errorf("%w (%w)", ErrNotMigrated, err)
 	}
+	if unavailable(err) && !errors.Is(err, store.ErrUnavailable) {
+		return fmt.Errorf("%w (%w)", store.ErrUnavailable, err)
+	}
 	return err
+}
+
+// unavailable recognises, by shape, a database that did not answer: a
+// connection lost or refused (database/sql's ErrBadConn, a network
+// error, PostgreSQL's SQLSTATE class 08 and 57P01–57P03: the backend was
+// terminated or the server is shutting down) or a statement cancelled by
+// the server's statement timeout (57014).
+func unavailable(err error) bool {
+	var ne net.Error
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) {
+		return true
+	}
+	var st sqlStater
+	if errors.As(err, &st) {
+		code := st.SQLState()
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" || code == "57014"
+	}
+	return false
 }
 
 // ErrNotMigrated is returned when a memberkit table does not exist: the

@@ -33,6 +33,7 @@ type Store struct {
 	calls  int
 	at     int
 	cancel context.CancelFunc
+	hook   func(method string)
 	trace  []string
 }
 
@@ -44,7 +45,7 @@ func New(inner store.Store) *Store { return &Store{inner: inner} }
 // FailAt makes the k-th call from now fail (k ≥ 1); 0 disarms.
 func (s *Store) FailAt(k int) {
 	s.mu.Lock()
-	s.calls, s.at, s.cancel, s.trace = 0, k, nil, nil
+	s.calls, s.at, s.cancel, s.trace, s.hook = 0, k, nil, nil, nil
 	s.mu.Unlock()
 }
 
@@ -53,6 +54,24 @@ func (s *Store) FailAt(k int) {
 func (s *Store) CancelAt(k int, cancel context.CancelFunc) {
 	s.mu.Lock()
 	s.calls, s.at, s.cancel, s.trace = 0, k, cancel, nil
+	s.mu.Unlock()
+}
+
+// HookAt makes the k-th call from now whose method is method (any
+// method when "") run hook first, then proceed: to break the database's
+// connection at a chosen point of a transaction, say.
+func (s *Store) HookAt(k int, method string, hook func(method string)) {
+	s.mu.Lock()
+	s.calls, s.at, s.cancel, s.trace = 0, 0, nil, nil
+	n := 0
+	s.hook = func(m string) {
+		if method != "" && m != method {
+			return
+		}
+		if n++; n == k {
+			hook(m)
+		}
+	}
 	s.mu.Unlock()
 }
 
@@ -71,6 +90,12 @@ func (s *Store) Trace() []string {
 }
 
 func (s *Store) hit(method string) error {
+	s.mu.Lock()
+	hook := s.hook
+	s.mu.Unlock()
+	if hook != nil {
+		hook(method)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
