@@ -90,15 +90,17 @@ func (s *Store) galera(ctx context.Context) bool {
 	}
 	var on sql.NullString
 	err := s.db.QueryRowContext(ctx, `SELECT @@wsrep_on`).Scan(&on)
-	if err != nil && ctx.Err() != nil {
-		return false // ask again next time
-	}
-	if err == nil && (on.String == "1" || strings.EqualFold(on.String, "ON")) {
+	switch {
+	case err == nil && (on.String == "1" || strings.EqualFold(on.String, "ON")):
 		s.cluster.Store(2)
 		return true
+	case err == nil || strings.Contains(err.Error(), "Unknown system variable"):
+		s.cluster.Store(1) // not Galera, or MySQL without the variable
+		return false
 	}
-	s.cluster.Store(1) // not Galera, or MySQL without the variable
-	return false
+	// Ask again at the next Update; meanwhile assume a cluster, whose
+	// extra write is harmless on a single server.
+	return true
 }
 
 // queryRow runs a hot read outside any transaction: through a statement

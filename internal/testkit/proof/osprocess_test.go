@@ -31,7 +31,7 @@ const (
 	procRoundsEnv = "MEMBERKIT_PROC_ROUNDS" // default 3
 	galeraEnv     = "MEMBERKIT_GALERA_DSNS" // three DSNs, comma-separated, one per node
 	procsPerRound = 4
-	opsPerProcess = 30
+	opsPerProcess = 60
 )
 
 // TestProcessChild is a child of TestOSProcessesKeepInvariants: it runs
