@@ -74,15 +74,13 @@ type dialect interface {
 	// of an Update: on a Galera cluster, where row locks stay on their
 	// node, it writes the row, so that two Updates of one org on two
 	// nodes conflict at certification and one runs again.
-	lockOrg(ctx context.Context, s *Store, q querier, orgID string) error
-	// aborted returns, after fn failed with err inside an Update, a
-	// retryable error when that failure may come from a transaction the
-	// database is killing (a Galera node's applier aborts a local
-	// transaction holding a lock a replicated one needs, and what it read
-	// meanwhile may be past its lock: a version conflict), so that the
-	// Update runs again rather than return what fn concluded; nil
-	// otherwise.
-	aborted(ctx context.Context, s *Store, q querier, err error) error
+	// It returns a token that owned then checks.
+	lockOrg(ctx context.Context, s *Store, q querier, orgID string) (string, error)
+	// owned, at the end of an Update, checks that the transaction still
+	// holds what lockOrg wrote (token): on a Galera node, a transaction the
+	// cluster aborted may not be told, and would go on outside it; a
+	// retryable error then. nil elsewhere.
+	owned(ctx context.Context, s *Store, q querier, orgID, token string) error
 	// tableOptions ends a CREATE TABLE made outside the migration files:
 	// on MySQL, the engine and character set, stated rather than taken
 	// from the database's default (on a Galera cluster, a default that

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,7 +22,42 @@ type mysqlDialect struct{ questionMarks }
 func (mysqlDialect) name() Dialect { return MySQL }
 
 func (mysqlDialect) writeTx(ctx context.Context, s *Store, fn func(q querier) error) error {
+	if s.galera(ctx) {
+		return galeraTx(ctx, s, fn)
+	}
 	return readCommitted(ctx, s, fn)
+}
+
+// galeraTx runs fn in a READ COMMITTED transaction on one connection with
+// autocommit off: should the node abort the transaction without telling
+// (see owned), the statements that follow are not committed one by one
+// but gathered in a transaction that the failed check rolls back. The
+// connection is given back with autocommit on, or closed.
+func galeraTx(ctx context.Context, s *Store, fn func(q querier) error) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: connection: %w", err))
+	}
+	defer conn.Close()
+	bg := context.WithoutCancel(ctx)
+	defer func() {
+		_, rerr := conn.ExecContext(bg, "ROLLBACK")
+		if _, aerr := conn.ExecContext(bg, "SET autocommit = 1"); rerr != nil || aerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // not back to the pool
+		}
+	}()
+	for _, st := range []string{"SET autocommit = 0", "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", "START TRANSACTION"} {
+		if _, err := conn.ExecContext(ctx, st); err != nil {
+			return ctxErr(ctx, fmt.Errorf("sqlstore: begin: %w", err))
+		}
+	}
+	if err := fn(conn); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return ctxErr(ctx, fmt.Errorf("sqlstore: commit: %w", err))
+	}
+	return nil
 }
 
 func (mysqlDialect) viewOptions() *sql.TxOptions {
@@ -103,8 +140,7 @@ func (mysqlDialect) applyMigration(ctx context.Context, s *Store, conn *sql.Conn
 func (mysqlDialect) isUnique(err error) bool { return mysqlCode(err) == 1062 }
 
 func (mysqlDialect) isRetryable(err error) bool {
-	var cc *clusterConflict
-	if errors.As(err, &cc) {
+	if errors.Is(err, errClusterAbort) {
 		return true
 	}
 	switch mysqlCode(err) {
@@ -124,44 +160,41 @@ func (mysqlDialect) matchedRows() bool { return false }
 
 func (mysqlDialect) poolPrepare() bool { return true }
 
-// lockOrg bumps the org's lock_ticks on a Galera cluster (see dialect).
-func (mysqlDialect) lockOrg(ctx context.Context, s *Store, q querier, orgID string) error {
+// lockOrg, on a Galera cluster, writes the org's row (see dialect): a
+// tick and a token of this transaction, which owned checks at the end.
+func (mysqlDialect) lockOrg(ctx context.Context, s *Store, q querier, orgID string) (string, error) {
 	if !s.galera(ctx) {
+		return "", nil
+	}
+	token := rand.Text()[:16]
+	if _, err := q.ExecContext(ctx, `UPDATE memberkit_orgs SET lock_ticks = lock_ticks + 1, lock_token = ? WHERE id = ?`, token, orgID); err != nil {
+		return "", ctxErr(ctx, fmt.Errorf("sqlstore: lock org: %w", err))
+	}
+	return token, nil
+}
+
+// owned reads the org's lock token back: a Galera node may abort a local
+// transaction (its applier needing a lock it holds) without telling the
+// client, whose next statements then run outside it. writeTx runs the
+// Update with autocommit off, so those statements are in a transaction of
+// their own, which this error rolls back; the Update runs again.
+func (mysqlDialect) owned(ctx context.Context, s *Store, q querier, orgID, token string) error {
+	if token == "" {
 		return nil
 	}
-	if _, err := q.ExecContext(ctx, `UPDATE memberkit_orgs SET lock_ticks = lock_ticks + 1 WHERE id = ?`, orgID); err != nil {
+	var got string
+	if err := q.QueryRowContext(ctx, `SELECT lock_token FROM memberkit_orgs WHERE id = ?`, orgID).Scan(&got); err != nil {
 		return ctxErr(ctx, fmt.Errorf("sqlstore: lock org: %w", err))
 	}
-	return nil
-}
-
-// aborted, on a Galera node, asks whether the transaction is still
-// alive, and reads a version conflict met inside an Update as the
-// possible symptom of a commit on another node that the org's lock (a
-// row lock, local to its node) did not hold back: a node's applier may
-// make a replicated row visible to a transaction it is about to abort.
-// The Update then runs again, as after a deadlock, and reads the new
-// version; a conflict with a version the caller brought from outside
-// comes back at each run, and Update returns it after a few.
-func (d mysqlDialect) aborted(ctx context.Context, s *Store, q querier, err error) error {
-	if !s.galera(ctx) {
-		return nil
-	}
-	if _, e := q.ExecContext(ctx, `DO 1`); e != nil && d.isRetryable(e) {
-		return e
-	}
-	if errors.Is(err, store.ErrConflict) {
-		return &clusterConflict{err}
+	if got != token {
+		return errClusterAbort
 	}
 	return nil
 }
 
-// clusterConflict is a version conflict inside an Update on a Galera
-// node: retryable, and the conflict itself once the retries are spent.
-type clusterConflict struct{ err error }
-
-func (c *clusterConflict) Error() string { return c.err.Error() }
-func (c *clusterConflict) Unwrap() error { return c.err }
+// errClusterAbort is a transaction a Galera node aborted without saying:
+// retryable.
+var errClusterAbort = errors.New("sqlstore: the cluster aborted the transaction (a conflicting write on another node); running it again")
 
 func (mysqlDialect) tableOptions() string {
 	return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"

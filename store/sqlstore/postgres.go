@@ -118,8 +118,10 @@ func (postgresDialect) matchedRows() bool { return true }
 
 func (postgresDialect) poolPrepare() bool { return false }
 
-func (postgresDialect) lockOrg(context.Context, *Store, querier, string) error { return nil }
+func (postgresDialect) lockOrg(context.Context, *Store, querier, string) (string, error) {
+	return "", nil
+}
 
-func (postgresDialect) aborted(context.Context, *Store, querier, error) error { return nil }
+func (postgresDialect) owned(context.Context, *Store, querier, string, string) error { return nil }
 
 func (postgresDialect) tableOptions() string { return "" }

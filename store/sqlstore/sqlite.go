@@ -159,8 +159,10 @@ func (*sqliteDialect) matchedRows() bool { return true }
 
 func (*sqliteDialect) poolPrepare() bool { return true }
 
-func (*sqliteDialect) lockOrg(context.Context, *Store, querier, string) error { return nil }
+func (*sqliteDialect) lockOrg(context.Context, *Store, querier, string) (string, error) {
+	return "", nil
+}
 
-func (*sqliteDialect) aborted(context.Context, *Store, querier, error) error { return nil }
+func (*sqliteDialect) owned(context.Context, *Store, querier, string, string) error { return nil }
 
 func (*sqliteDialect) tableOptions() string { return "" }

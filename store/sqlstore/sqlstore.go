@@ -283,23 +283,8 @@ func readOrgSeq(ctx context.Context, d dialect, q querier, orgID, suffix string)
 // Update runs fn in a transaction holding the org's lock; see the package
 // documentation.
 func (s *Store) Update(ctx context.Context, orgID string, fn func(tx store.Tx) error) error {
-	conflicts := 0
-	return s.retry(ctx, "org", orgID, func() error {
-		err := s.update(ctx, orgID, fn)
-		if cc := (*clusterConflict)(nil); errors.As(err, &cc) {
-			// A conflict that survives fresh runs is the caller's own
-			// (a version read outside the Update): return it.
-			if conflicts++; conflicts > maxClusterConflicts {
-				return cc.err
-			}
-		}
-		return err
-	})
+	return s.retry(ctx, "org", orgID, func() error { return s.update(ctx, orgID, fn) })
 }
-
-// maxClusterConflicts bounds the runs again of an Update after version
-// conflicts on a Galera node (see mysqlDialect.aborted).
-const maxClusterConflicts = 3
 
 // retry runs write until it succeeds, fails for good, or has been retried
 // MaxRetries times after serialization failures, deadlocks or a busy
@@ -327,7 +312,8 @@ func (s *Store) update(ctx context.Context, orgID string, fn func(tx store.Tx) e
 	return s.d.writeTx(ctx, s, func(q querier) error {
 		t := &tx{s: s, q: q, orgID: orgID}
 		defer t.close()
-		if err := s.d.lockOrg(ctx, s, q, orgID); err != nil {
+		token, err := s.d.lockOrg(ctx, s, q, orgID)
+		if err != nil {
 			return err
 		}
 		_, seq, err := readOrgSeq(ctx, s.d, q, orgID, s.d.lockRow())
@@ -336,8 +322,10 @@ func (s *Store) update(ctx context.Context, orgID string, fn func(tx store.Tx) e
 		}
 		t.seq, t.seqRead = seq, seq
 		if err := fn(t); err != nil {
-			if killed := s.d.aborted(ctx, s, q, err); killed != nil {
-				return killed
+			// What fn met may come from a transaction the cluster already
+			// aborted (see owned): run it again rather than return that.
+			if lost := s.d.owned(ctx, s, q, orgID, token); lost != nil && s.d.isRetryable(lost) {
+				return lost
 			}
 			return err
 		}
@@ -346,6 +334,9 @@ func (s *Store) update(ctx context.Context, orgID string, fn func(tx store.Tx) e
 			if _, err := q.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_orgs SET event_seq = ? WHERE id = ?`), t.seq, orgID); err != nil {
 				return ctxErr(ctx, fmt.Errorf("sqlstore: event seq: %w", err))
 			}
+		}
+		if err := s.d.owned(ctx, s, q, orgID, token); err != nil {
+			return err
 		}
 		t.close()
 		return ctx.Err()

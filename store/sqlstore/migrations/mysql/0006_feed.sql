@@ -34,3 +34,7 @@ CREATE TABLE memberkit_subscribers (
 -- stay on their node, but two writes of one row on two nodes conflict at
 -- certification, so that Updates of one org stay serialised cluster-wide.
 ALTER TABLE memberkit_orgs ADD COLUMN lock_ticks BIGINT NOT NULL DEFAULT 0;
+-- lock_token is the token of the last Update that wrote lock_ticks: the
+-- Update reads it back before committing, to learn whether the node
+-- aborted it meanwhile (see sqlstore's mysql.go).
+ALTER TABLE memberkit_orgs ADD COLUMN lock_token VARCHAR(32) NOT NULL DEFAULT '';
