@@ -81,6 +81,10 @@ type dialect interface {
 	// cluster aborted may not be told, and would go on outside it; a
 	// retryable error then. nil elsewhere.
 	owned(ctx context.Context, s *Store, q querier, orgID, token string) error
+	// nowMicros is an SQL expression of the database's clock, in
+	// microseconds since the Unix epoch: leases shared by processes read
+	// one clock.
+	nowMicros() string
 	// tableOptions ends a CREATE TABLE made outside the migration files:
 	// on MySQL, the engine and character set, stated rather than taken
 	// from the database's default (on a Galera cluster, a default that
@@ -134,7 +138,7 @@ func readCommitted(ctx context.Context, s *Store, fn func(q querier) error) erro
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return ctxErr(ctx, fmt.Errorf("sqlstore: commit: %w", err))
+		return commitErr(ctx, err)
 	}
 	return nil
 }

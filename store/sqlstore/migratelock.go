@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,22 +48,30 @@ func (s *Store) createLockTable(ctx context.Context, q querier) error {
 		if attempt >= 5 || !(s.d.isUnique(err) || s.d.isRetryable(err)) || ctx.Err() != nil {
 			return ctxErr(ctx, fmt.Errorf("sqlstore: migrate: lock table: %w", err))
 		}
-		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		}
 	}
 }
 
 // leaseLock takes the migration lock row, waiting for another holder
-// (at most migrationWaitMax), renews it until the returned func releases
-// it.
+// (at most migrationWaitMax), and renews it until the returned func
+// releases it. Lease times are the database's clock (nowMicros), not the
+// processes'. A renewal that finds the lease gone (it expired: the
+// database stopped answering longer than the lease) makes the release
+// report it, so that Migrate fails rather than claim it ran alone.
 func (s *Store) leaseLock(ctx context.Context, q querier) (func(ok bool), error) {
 	if err := s.createLockTable(ctx, q); err != nil {
 		return nil, err
 	}
 	owner := rand.Text()[:16]
+	now := s.d.nowMicros()
+	lease := migrationLease.Microseconds()
 	take := func(ctx context.Context) (bool, error) {
-		now := time.Now()
-		res, err := q.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_migration_lock SET owner = ?, locked_until = ? WHERE id = 1 AND (locked_until < ? OR owner = ?)`),
-			owner, now.Add(migrationLease).UnixMicro(), now.UnixMicro(), owner)
+		res, err := q.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_migration_lock SET owner = ?, locked_until = `+now+` + ? WHERE id = 1 AND (locked_until < `+now+` OR owner = ?)`),
+			owner, lease, owner)
 		if err != nil {
 			if s.d.isRetryable(err) { // a certification conflict with another taker
 				return false, nil
@@ -91,26 +100,40 @@ func (s *Store) leaseLock(ctx context.Context, q querier) (func(ok bool), error)
 		}
 	}
 	// Renew the lease while the migrations run, on the pool (the
-	// migration's own connection is busy with them).
-	stop := make(chan struct{})
+	// migration's own connection is busy with them), each renewal bounded.
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
+	var lost atomic.Bool
 	go func() {
 		defer close(done)
 		t := time.NewTicker(migrationLease / 4)
 		defer t.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-rctx.Done():
 				return
 			case <-t.C:
-				_, _ = s.db.ExecContext(context.WithoutCancel(ctx), s.d.rebind(`UPDATE memberkit_migration_lock SET locked_until = ? WHERE id = 1 AND owner = ?`),
-					time.Now().Add(migrationLease).UnixMicro(), owner)
+				c, cancel := context.WithTimeout(rctx, migrationLease/4)
+				res, err := s.db.ExecContext(c, s.d.rebind(`UPDATE memberkit_migration_lock SET locked_until = `+now+` + ? WHERE id = 1 AND owner = ?`), lease, owner)
+				cancel()
+				if err == nil {
+					if n, _ := res.RowsAffected(); n == 0 && s.d.matchedRows() {
+						lost.Store(true)
+					}
+				}
 			}
 		}
 	}()
 	return func(bool) {
-		close(stop)
+		stop()
 		<-done
-		_, _ = q.ExecContext(context.WithoutCancel(ctx), s.d.rebind(`UPDATE memberkit_migration_lock SET owner = '', locked_until = 0 WHERE id = 1 AND owner = ?`), owner)
+		// Released through the pool, bounded: the migration's connection
+		// may be gone with its context.
+		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = s.db.ExecContext(c, s.d.rebind(`UPDATE memberkit_migration_lock SET owner = '', locked_until = 0 WHERE id = 1 AND owner = ?`), owner)
+		if lost.Load() {
+			s.log.ErrorContext(ctx, "memberkit: the migration lock's lease was lost while migrating; another process may have migrated at the same time")
+		}
 	}, nil
 }

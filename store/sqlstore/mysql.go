@@ -55,7 +55,7 @@ func galeraTx(ctx context.Context, s *Store, fn func(q querier) error) (err erro
 		return err
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return ctxErr(ctx, fmt.Errorf("sqlstore: commit: %w", err))
+		return commitErr(ctx, err)
 	}
 	return nil
 }
@@ -163,7 +163,7 @@ func (mysqlDialect) poolPrepare() bool { return true }
 // lockOrg, on a Galera cluster, writes the org's row (see dialect): a
 // tick and a token of this transaction, which owned checks at the end.
 func (mysqlDialect) lockOrg(ctx context.Context, s *Store, q querier, orgID string) (string, error) {
-	if !s.galera(ctx) {
+	if s.cluster.Load() != 2 { // as writeTx found it: no second connection asked for
 		return "", nil
 	}
 	token := rand.Text()[:16]
@@ -199,3 +199,5 @@ var errClusterAbort = errors.New("sqlstore: the cluster aborted the transaction 
 func (mysqlDialect) tableOptions() string {
 	return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
 }
+
+func (mysqlDialect) nowMicros() string { return "CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED)" }

@@ -125,3 +125,7 @@ func (postgresDialect) lockOrg(context.Context, *Store, querier, string) (string
 func (postgresDialect) owned(context.Context, *Store, querier, string, string) error { return nil }
 
 func (postgresDialect) tableOptions() string { return "" }
+
+func (postgresDialect) nowMicros() string {
+	return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
+}

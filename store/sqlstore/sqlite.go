@@ -47,7 +47,7 @@ func (d *sqliteDialect) writeTx(ctx context.Context, s *Store, fn func(q querier
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		return ctxErr(ctx, fmt.Errorf("sqlstore: commit: %w", err))
+		return commitErr(ctx, err)
 	}
 	return nil
 }
@@ -166,3 +166,7 @@ func (*sqliteDialect) lockOrg(context.Context, *Store, querier, string) (string,
 func (*sqliteDialect) owned(context.Context, *Store, querier, string, string) error { return nil }
 
 func (*sqliteDialect) tableOptions() string { return "" }
+
+func (*sqliteDialect) nowMicros() string {
+	return "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
+}

@@ -94,13 +94,11 @@ func (s *Store) galera(ctx context.Context) bool {
 	case err == nil && (on.String == "1" || strings.EqualFold(on.String, "ON")):
 		s.cluster.Store(2)
 		return true
-	case err == nil || strings.Contains(err.Error(), "Unknown system variable"):
-		s.cluster.Store(1) // not Galera, or MySQL without the variable
+	case err == nil || mysqlCode(err) == 1193: // 1193: unknown system variable (MySQL)
+		s.cluster.Store(1)
 		return false
 	}
-	// Ask again at the next Update; meanwhile assume a cluster, whose
-	// extra write is harmless on a single server.
-	return true
+	return false // ask again at the next write
 }
 
 // queryRow runs a hot read outside any transaction: through a statement
@@ -190,6 +188,9 @@ func ctxErr(ctx context.Context, err error) error {
 // terminated or the server is shutting down) or a statement cancelled by
 // the server's statement timeout (57014).
 func unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false // the caller's own deadline: ctxErr says so
+	}
 	var ne net.Error
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) {
 		return true
@@ -199,7 +200,21 @@ func unavailable(err error) bool {
 		code := st.SQLState()
 		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" || code == "57014"
 	}
-	return false
+	switch mysqlCode(err) {
+	case 1047, 1053, 1927, 1969, 3024: // node not ready (Galera), shutdown, connection killed, statement timeouts
+		return true
+	}
+	return strings.Contains(err.Error(), "invalid connection") // go-sql-driver's ErrInvalidConn
+}
+
+// commitErr reads an error of COMMIT: a connection lost then leaves the
+// outcome unknown (the commit may have been applied), so it is not the
+// "nothing changed" of store.ErrUnavailable.
+func commitErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (sqlstore: commit, its outcome unknown: %v)", cerr, err)
+	}
+	return fmt.Errorf("sqlstore: commit, its outcome unknown: %w", err)
 }
 
 // ErrNotMigrated is returned when a memberkit table does not exist: the

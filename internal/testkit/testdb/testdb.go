@@ -294,13 +294,19 @@ func MySQL(t testing.TB) *sqlstore.Store {
 // Open opens a second pool on the same database ("another process").
 func Open(t testing.TB, d sqlstore.Dialect, dsn string) *sqlstore.Store {
 	t.Helper()
+	return OpenWith(t, d, dsn, nil)
+}
+
+// OpenWith is Open with the store's options.
+func OpenWith(t testing.TB, d sqlstore.Dialect, dsn string, opts *sqlstore.Options) *sqlstore.Store {
+	t.Helper()
 	driver := map[sqlstore.Dialect]string{sqlstore.Postgres: "pgx", sqlstore.MySQL: "mysql", sqlstore.SQLite: "sqlite"}[d]
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s, err := sqlstore.New(db, d, nil)
+	s, err := sqlstore.New(db, d, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
