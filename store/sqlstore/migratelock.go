@@ -25,7 +25,7 @@ const (
 
 // createLockTable makes the lock table and its one row exist. Processes
 // doing so at once may collide on PostgreSQL's catalog (a CREATE TABLE IF
-// NOT EXISTS racing another): such an error is retried.
+// NOT EXISTS racing another): errors are tried again, a few times.
 func (s *Store) createLockTable(ctx context.Context, q querier) error {
 	stmts := []string{
 		`CREATE TABLE IF NOT EXISTS memberkit_migration_lock (id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(64) NOT NULL, locked_until BIGINT NOT NULL)` + s.d.tableOptions(),
@@ -45,7 +45,10 @@ func (s *Store) createLockTable(ctx context.Context, q querier) error {
 		if err == nil {
 			return nil
 		}
-		if attempt >= 5 || !(s.d.isUnique(err) || s.d.isRetryable(err)) || ctx.Err() != nil {
+		// Racing another process's CREATE TABLE IF NOT EXISTS, PostgreSQL
+		// may answer 23505 or 42710 (its catalog's row or type already
+		// there): whatever the error, the next try finds the table.
+		if attempt >= 5 || ctx.Err() != nil {
 			return ctxErr(ctx, fmt.Errorf("sqlstore: migrate: lock table: %w", err))
 		}
 		select {
