@@ -91,7 +91,6 @@ var ErrNoFeed = errors.New("relay: the store keeps no event feed (store.Feed)")
 // the same subscribers on one PostgreSQL or MySQL database (on SQLite and
 // memstore, run them in one process).
 type Relay struct {
-	st     store.Store
 	feed   store.Feed
 	o      Options
 	clock  membership.Clock
@@ -143,7 +142,7 @@ func New(st store.Store, opts *Options) (*Relay, error) {
 	if o.MaxFailures <= 0 {
 		o.MaxFailures = 12
 	}
-	return &Relay{st: st, feed: feed, o: o, clock: membership.ClockOrSystem(o.Clock), log: svc.Logger(o.Logger),
+	return &Relay{feed: feed, o: o, clock: membership.ClockOrSystem(o.Clock), log: svc.Logger(o.Logger),
 		wake: make(chan struct{}, 1), jitter: func() float64 { return 0.8 + 0.4*mrand.Float64() }}, nil
 }
 

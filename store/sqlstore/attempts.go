@@ -60,7 +60,7 @@ func (s *Store) Attempts(ctx context.Context, key string) (membership.Attempts, 
 // UpdateAttempts runs fn on the throttle record under key, holding the
 // record's row lock (the database's write lock on SQLite).
 func (s *Store) UpdateAttempts(ctx context.Context, key string, fn func(a *membership.Attempts) error) error {
-	return s.lockedRow(ctx, "attempts", key, s.d.ensureAttempts(), []any{key}, func(q querier) error {
+	return s.lockedRow(ctx, "attempts", key, s.d.ensureRow("memberkit_attempts", "key_hash, failures, last_failure, locked_until", 4), []any{key, 0, 0, 0}, func(q querier) error {
 		a, err := readAttempts(ctx, s.d, q, key, s.d.lockRow())
 		if err != nil {
 			return err

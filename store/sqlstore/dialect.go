@@ -47,9 +47,6 @@ type dialect interface {
 	// the rest of a write transaction ("" where writeTx already excludes
 	// every other writer).
 	lockRow() string
-	// ensureAttempts is the statement that creates an empty throttle row
-	// for a key unless it exists, locking it for the transaction.
-	ensureAttempts() string
 	// ensureRow is a statement inserting one row of cols (each bound to a
 	// ?) unless a row with the same key exists, which it then locks for
 	// the transaction; key is the first column.

@@ -66,13 +66,6 @@ func (mysqlDialect) viewOptions() *sql.TxOptions {
 
 func (mysqlDialect) lockRow() string { return " FOR UPDATE" }
 
-// ensureAttempts takes an exclusive lock at once: INSERT IGNORE would take
-// a shared one on an existing row, and two transactions upgrading theirs
-// deadlock.
-func (mysqlDialect) ensureAttempts() string {
-	return `INSERT INTO memberkit_attempts (key_hash, failures, last_failure, locked_until) VALUES (?, 0, 0, 0) ON DUPLICATE KEY UPDATE key_hash = key_hash`
-}
-
 // mysqlBatch is the most rows per multi-row INSERT.
 const mysqlBatch = 1000
 
@@ -150,7 +143,9 @@ func (mysqlDialect) isRetryable(err error) bool {
 	return false
 }
 
-// ensureRow locks at once, for the reason ensureAttempts gives.
+// ensureRow takes an exclusive lock at once: INSERT IGNORE would take a
+// shared one on an existing row, and two transactions upgrading theirs
+// deadlock.
 func (mysqlDialect) ensureRow(table, cols string, ncols int) string {
 	first, _, _ := strings.Cut(cols, ",")
 	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (` + placeholders(ncols) + `) ON DUPLICATE KEY UPDATE ` + first + ` = ` + first

@@ -51,10 +51,6 @@ func (postgresDialect) viewOptions() *sql.TxOptions {
 
 func (postgresDialect) lockRow() string { return " FOR UPDATE" }
 
-func (postgresDialect) ensureAttempts() string {
-	return `INSERT INTO memberkit_attempts (key_hash, failures, last_failure, locked_until) VALUES (?, 0, 0, 0) ON CONFLICT DO NOTHING`
-}
-
 func (postgresDialect) insertRows(ctx context.Context, t *tx, table, cols string, _, n int, row func(i int) []any) error {
 	return insertRowsPostgres(ctx, t, table, cols, n, row)
 }

@@ -75,10 +75,6 @@ func (*sqliteDialect) viewOptions() *sql.TxOptions { return nil } // a deferred 
 
 func (*sqliteDialect) lockRow() string { return "" }
 
-func (*sqliteDialect) ensureAttempts() string {
-	return `INSERT INTO memberkit_attempts (key_hash, failures, last_failure, locked_until) VALUES (?, 0, 0, 0) ON CONFLICT DO NOTHING`
-}
-
 func (*sqliteDialect) insertRows(ctx context.Context, t *tx, table, cols string, ncols, n int, row func(i int) []any) error {
 	st, err := t.stmt(ctx, "INSERT INTO "+table+" ("+cols+") VALUES ("+placeholders(ncols)+")")
 	if err != nil {

@@ -110,15 +110,7 @@ func PostgresDB(t testing.TB) (*sql.DB, string) {
 	if dsn == "" {
 		t.Skipf("PostgreSQL tests skipped: set %s (for example postgres://postgres@127.0.0.1:5432/test?sslmode=disable); .ci/run sets it", PostgresEnv)
 	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
 	schema := randomName()
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
-		t.Fatalf("postgres: %v", err)
-	}
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatalf("%s: %v", PostgresEnv, err)
@@ -127,17 +119,7 @@ func PostgresDB(t testing.TB) (*sql.DB, string) {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	sdsn := u.String()
-	db, err := sql.Open("pgx", sdsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(20)
-	t.Cleanup(func() {
-		db.Close()
-		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
-	})
-	return db, sdsn
+	return scratch(t, "pgx", dsn, "CREATE SCHEMA "+schema, "DROP SCHEMA "+schema+" CASCADE", sdsn), sdsn
 }
 
 // Postgres returns a migrated store in a new schema.
@@ -158,32 +140,14 @@ func PgBouncerDB(t testing.TB) (*sql.DB, string) {
 	if bouncer == "" || direct == "" {
 		t.Skipf("PgBouncer tests skipped: set %s and %s (.ci/pgbouncer starts one; .ci/run sets them)", PgBouncerEnv, PostgresEnv)
 	}
-	admin, err := sql.Open("pgx", direct)
-	if err != nil {
-		t.Fatal(err)
-	}
 	name := randomName()
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		admin.Close()
-		t.Fatalf("postgres: %v", err)
-	}
 	u, err := url.Parse(bouncer)
 	if err != nil {
 		t.Fatalf("%s: %v", PgBouncerEnv, err)
 	}
 	u.Path = "/" + name
 	sdsn := u.String()
-	db, err := sql.Open("pgx", sdsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(20)
-	t.Cleanup(func() {
-		db.Close()
-		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		admin.Close()
-	})
-	return db, sdsn
+	return scratch(t, "pgx", direct, "CREATE DATABASE "+name, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)", sdsn), sdsn
 }
 
 // PgBouncer returns a store, migrated through PgBouncer, in a new
@@ -206,28 +170,38 @@ func MySQLDB(t testing.TB) (*sql.DB, string) {
 	if err != nil {
 		t.Fatalf("%s: %v", MySQLEnv, err)
 	}
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	admin := cfg.FormatDSN()
+	name := randomName()
+	cfg.DBName = name
+	sdsn := cfg.FormatDSN()
+	return scratch(t, "mysql", admin, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin", "DROP DATABASE IF EXISTS "+name, sdsn), sdsn
+}
+
+// scratch runs create on a pool of driver at adminDSN, opens a pool of
+// driver at dsn (the scratch database or schema), and at cleanup closes
+// it and runs drop.
+func scratch(t testing.TB, driver, adminDSN, create, drop, dsn string) *sql.DB {
+	t.Helper()
+	admin, err := sql.Open(driver, adminDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := randomName()
-	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+	if _, err := admin.Exec(create); err != nil {
 		admin.Close()
-		t.Fatalf("mysql: %v", err)
+		t.Fatalf("%s: %s: %v", driver, create, err)
 	}
-	cfg.DBName = name
-	sdsn := cfg.FormatDSN()
-	db, err := sql.Open("mysql", sdsn)
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
+		admin.Close()
 		t.Fatal(err)
 	}
 	db.SetMaxOpenConns(20)
 	t.Cleanup(func() {
 		db.Close()
-		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name)
+		_, _ = admin.Exec(drop)
 		admin.Close()
 	})
-	return db, sdsn
+	return db
 }
 
 // GaleraDBs creates a new database on a Galera cluster through its first
