@@ -37,6 +37,11 @@ const (
 	EventDomainVerified        EventType = "domain.verified"
 	EventDomainUpdated         EventType = "domain.updated" // its policy or join role changed
 	EventDomainRemoved         EventType = "domain.removed"
+	EventGroupCreated          EventType = "group.created"          // a directory's group (Group) was created
+	EventGroupUpdated          EventType = "group.updated"          // its name, external ID or members changed
+	EventGroupDeleted          EventType = "group.deleted"          // its label was taken off its members
+	EventTokenIssued           EventType = "directory_token.issued" // a directory token (DirectoryToken) was issued
+	EventTokenRevoked          EventType = "directory_token.revoked"
 )
 
 // IsMember reports whether events of this type record a change to one
@@ -62,7 +67,8 @@ func (t EventType) ChangesRoster() bool {
 	switch t {
 	case EventMemberLoggedIn, EventMemberLoginFailed, EventMemberLockedOut, EventMemberPasswordChanged,
 		EventInvitationExpired, EventInvitationRefused,
-		EventDomainClaimed, EventDomainVerified, EventDomainUpdated, EventDomainRemoved:
+		EventDomainClaimed, EventDomainVerified, EventDomainUpdated, EventDomainRemoved,
+		EventTokenIssued, EventTokenRevoked:
 		return false
 	}
 	return true

@@ -48,6 +48,8 @@ var catalogue = map[string][2]string{
 	"send_failed":              {"l'invitation est enregistrée mais n'a pas pu être envoyée : renvoyez-la", "the invitation is saved but could not be sent: resend it"},
 	"no_token_key":             {"les invitations ne peuvent pas être envoyées par courriel : la clé des jetons manque", "invitations cannot be emailed: the token key is missing"},
 	"unavailable":              {"la base de données n'a pas répondu ; rien n'a été modifié, réessayez", "the database did not answer; nothing was changed, try again"},
+	"no_directory":             {"ce stockage ne garde ni jetons d'annuaire ni groupes", "this store keeps no directory tokens or groups"},
+	"token_revoked":            {"ce jeton d'annuaire a été révoqué", "this directory token was revoked"},
 	"lease_lost":               {"la livraison de ces événements a été reprise par un autre processus", "another process took over delivering these events"},
 	"not_migrated":             {"la base de données n'est pas prête (migrations non appliquées)", "the database is not ready (migrations not applied)"},
 	"file_invalid":             {"le fichier a des problèmes", "the file has problems"},
@@ -143,6 +145,8 @@ var catalogue = map[string][2]string{
 	"field.ttl":          {"Durée de validité", "Validity"},
 	"field.token":        {"Lien", "Link"},
 	"field.org":          {"Entreprise", "Company"},
+	"field.group":        {"Groupe", "Group"},
+	"field.token_name":   {"Nom du jeton", "Token name"},
 }
 
 // Message returns the catalogue's text for code in lang, formatted with

@@ -38,6 +38,8 @@ type Store struct {
 	tokens   map[string]tokenRef        // string(token hash) → invitation
 	users    map[string]map[string]bool // user ID → the orgs where a member has it
 	verified map[string]string          // verified domain → its org (reserved while an Update runs)
+	// dirTokens: string(directory token hash) → its org and ID (invID)
+	dirTokens map[string]tokenRef
 
 	amu      sync.Mutex
 	attempts map[string]membership.Attempts // throttle records by key
@@ -52,7 +54,7 @@ type tokenRef struct{ orgID, invID string }
 // New returns an empty store.
 func New() *Store {
 	return &Store{orgs: make(map[string]*orgState), tokens: make(map[string]tokenRef), users: make(map[string]map[string]bool),
-		verified: make(map[string]string), attempts: make(map[string]membership.Attempts),
+		verified: make(map[string]string), dirTokens: make(map[string]tokenRef), attempts: make(map[string]membership.Attempts),
 		cursors: make(map[cursorKey]cursor), subs: make(map[string]store.SubscriberState)}
 }
 
@@ -68,9 +70,11 @@ type orgState struct {
 	roles   map[string]membership.Role
 	domains map[string]membership.Domain // by name
 	invs    map[string]membership.Invitation
-	events  []membership.Event // by ID
-	log     []membership.Event // by Seq: log[i].Seq == i+1
-	seq     int64              // the Seq of the last event
+	events  []membership.Event                   // by ID
+	log     []membership.Event                   // by Seq: log[i].Seq == i+1
+	seq     int64                                // the Seq of the last event
+	dtokens map[string]membership.DirectoryToken // directory tokens by ID
+	dgroups map[string]membership.Group          // directory groups by ID
 
 	sortMu sync.Mutex
 	sorted []sortedEntry // by login key; nil when it must be rebuilt
@@ -243,6 +247,7 @@ func (s *Store) commit(st *orgState, t *tx) {
 		users[k] = id != ""
 	}
 	unverified := st.commitDomains(t)
+	dirHashes, dirIDs := st.commitDirectory(t)
 	st.sortMu.Lock()
 	// The indexes hold each member's pointer, so that a page reads its
 	// members without a lookup in the org's map. Entries whose key moves
@@ -330,8 +335,11 @@ func (s *Store) commit(st *orgState, t *tx) {
 	if len(users)+len(unverified) > 0 {
 		s.publishAccounts(orgID, users, unverified)
 	}
-	if len(oldTokens)+len(newTokens) > 0 {
+	if len(oldTokens)+len(newTokens)+len(dirHashes) > 0 {
 		s.mu.Lock()
+		for i, h := range dirHashes {
+			s.dirTokens[string(h)] = tokenRef{orgID: orgID, invID: dirIDs[i]}
+		}
 		for _, h := range oldTokens {
 			if ref, ok := s.tokens[string(h)]; ok && ref.orgID == orgID {
 				delete(s.tokens, string(h))

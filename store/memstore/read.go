@@ -39,6 +39,8 @@ type tx struct {
 	sortChanges []sortChange
 	domains     map[string]*membership.Domain // by name; nil = deleted
 	reserved    []string                      // verified domains this transaction reserved (see PutDomain)
+	dtokens     map[string]membership.DirectoryToken
+	dgroups     map[string]*membership.Group // nil = deleted
 }
 
 func newTx(s *Store, st *orgState, readOnly bool) *tx {

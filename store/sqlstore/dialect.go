@@ -179,8 +179,10 @@ func duplicate(err error, defKey, value string) error {
 		key = "user_id"
 	case strings.Contains(msg, "_verified_uq") || strings.Contains(msg, ".verified_name"):
 		key = "domain"
+	case strings.Contains(msg, "_groups_name_uq") || strings.Contains(msg, ".name_key"):
+		key = "group"
 	}
-	if key != "login" && key != "email" && key != "user_id" && key != "domain" {
+	if key != "login" && key != "email" && key != "user_id" && key != "domain" && key != "group" {
 		value = ""
 	}
 	return fmt.Errorf("%w (%w)", &membership.DuplicateError{Key: key, Value: value}, err)

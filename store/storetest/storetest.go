@@ -124,6 +124,8 @@ var cases = []testCase{
 	{name: "FeedLeases", fn: testFeedLeases},
 	{name: "FeedConcurrentClaims", fn: testFeedConcurrentClaims},
 	{name: "FeedSubscribers", fn: testFeedSubscribers},
+	{name: "DirectoryTokens", fn: testDirectoryTokens},
+	{name: "DirectoryGroups", fn: testDirectoryGroups},
 }
 
 // Behaviours returns the names of the contract's behaviours, in order.
