@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/memberkit/memberkit/csvsync"
+	"github.com/memberkit/memberkit/directory"
 	"github.com/memberkit/memberkit/domains"
 	"github.com/memberkit/memberkit/internal/svc"
 	"github.com/memberkit/memberkit/invite"
@@ -97,9 +98,13 @@ type Kit struct {
 	Invitations *invite.Service  // invitations by email
 	CSV         *csvsync.Service // export and import of the roster
 	Domains     *domains.Service // email domains orgs claim
-	Store       store.Store
-	Catalog     *membership.Catalog
-	Labels      membership.Labels
+	// Directory issues the tokens identity providers sync the roster
+	// with and keeps their groups (package scim serves them); nil when
+	// the store lacks the store.Directory ability.
+	Directory *directory.Service
+	Store     store.Store
+	Catalog   *membership.Catalog
+	Labels    membership.Labels
 }
 
 // New returns the services on st, wired once with opts (nil for the
@@ -138,6 +143,11 @@ func New(st store.Store, opts *Options) (*Kit, error) {
 	if k.Domains, err = domains.New(st, &domains.Options{Clock: clock, Resolver: o.Resolver, Logger: o.Logger, AfterCommit: o.AfterCommit,
 		Catalog: o.Catalog}); err != nil {
 		return nil, err
+	}
+	if _, ok := store.DirectoryOf(st); ok {
+		if k.Directory, err = directory.New(st, &directory.Options{Clock: clock, Logger: o.Logger, AfterCommit: o.AfterCommit, Catalog: o.Catalog}); err != nil {
+			return nil, err
+		}
 	}
 	return k, nil
 }

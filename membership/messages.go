@@ -49,7 +49,7 @@ var catalogue = map[string][2]string{
 	"no_token_key":             {"les invitations ne peuvent pas être envoyées par courriel : la clé des jetons manque", "invitations cannot be emailed: the token key is missing"},
 	"unavailable":              {"la base de données n'a pas répondu ; rien n'a été modifié, réessayez", "the database did not answer; nothing was changed, try again"},
 	"no_directory":             {"ce stockage ne garde ni jetons d'annuaire ni groupes", "this store keeps no directory tokens or groups"},
-	"token_revoked":            {"ce jeton d'annuaire a été révoqué", "this directory token was revoked"},
+	"invalid_token":            {"jeton d'annuaire inconnu ou révoqué", "unknown or revoked directory token"},
 	"lease_lost":               {"la livraison de ces événements a été reprise par un autre processus", "another process took over delivering these events"},
 	"not_migrated":             {"la base de données n'est pas prête (migrations non appliquées)", "the database is not ready (migrations not applied)"},
 	"file_invalid":             {"le fichier a des problèmes", "the file has problems"},

@@ -153,3 +153,31 @@ func (s *Service) access(ctx context.Context, orgID string, actor membership.Act
 	}
 	return a, nil
 }
+
+// Find returns the org's member with a login or an email (compared
+// without regard to case, by the store's indexes), of any status,
+// permission members.read; an error matching [membership.ErrNotFound]
+// when there is none. by is "login" or "email".
+func (s *Service) Find(ctx context.Context, actor membership.Actor, orgID, by, value string) (membership.Member, error) {
+	var m membership.Member
+	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersRead); err != nil {
+			return err
+		}
+		var err error
+		switch by {
+		case "login":
+			m, err = tx.MemberByLogin(ctx, value)
+		case "email":
+			m, err = tx.MemberByEmail(ctx, value)
+		default:
+			return fmt.Errorf("roster: Find by %q: not login or email", by)
+		}
+		if err != nil {
+			return err
+		}
+		m = svc.Public(m)
+		return nil
+	})
+	return m, err
+}

@@ -22,8 +22,17 @@ type NewMember struct {
 	Groups    []string
 	// Password: blank means a temporary password from
 	// Options.TemporaryPassword, which the member must change at first
-	// login.
+	// login, unless NoPassword.
 	Password string
+	// NoPassword adds the member without a password of memberkit's: they
+	// sign in through the host (its single sign-on, a linked account),
+	// Authenticate refuses them, and no temporary password is made or
+	// hashed. What a directory (SCIM) provisions. Ignored when Password
+	// is set.
+	NoPassword bool
+	// Deactivated adds the member deactivated: listed, taking no seat,
+	// unable to sign in until activated.
+	Deactivated bool
 	// UserID links the member to the host's own user account (optional,
 	// the system actor's to set): one member per account in an org.
 	UserID string
@@ -54,6 +63,9 @@ type Added struct {
 func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string, n NewMember) (Added, error) {
 	cand := membership.Member{Login: n.Login, Email: n.Email, FirstName: n.FirstName, LastName: n.LastName,
 		RoleID: n.RoleID, Groups: n.Groups, UserID: n.UserID, Attributes: n.Attributes, Status: membership.StatusActive}
+	if n.Deactivated {
+		cand.Status = membership.StatusDeactivated
+	}
 	if cand.RoleID == "" {
 		cand.RoleID = membership.RoleUser
 	}
@@ -91,21 +103,27 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 	}
 	var res Added
 	pw := n.Password
-	if pw == "" {
+	switch {
+	case pw == "" && n.NoPassword:
+	case pw == "":
 		t, err := s.tempPw()
 		if err != nil {
 			return Added{}, fmt.Errorf("roster: temporary password: %w", err)
 		}
 		pw, res.TemporaryPassword = t, membership.Secret(t)
 		cand.MustChangePassword = true
-	} else if err := membership.ValidatePassword(pw); err != nil {
-		return Added{}, err
+	default:
+		if err := membership.ValidatePassword(pw); err != nil {
+			return Added{}, err
+		}
 	}
-	hash, err := s.hasher.HashContext(ctx, pw)
-	if err != nil {
-		return Added{}, err
+	if pw != "" {
+		hash, err := s.hasher.HashContext(ctx, pw)
+		if err != nil {
+			return Added{}, err
+		}
+		cand.PasswordHash = hash
 	}
-	cand.PasswordHash = hash
 	cand.SecurityStamp = membership.NewSecurityStamp()
 
 	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
@@ -141,8 +159,10 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 		if err := svc.CheckIdentifiers(ctx, tx, m); err != nil {
 			return err
 		}
-		if err := svc.CheckSeats(ctx, tx, now, 1); err != nil {
-			return err
+		if m.Status == membership.StatusActive {
+			if err := svc.CheckSeats(ctx, tx, now, 1); err != nil {
+				return err
+			}
 		}
 		m.UpdatedAt = now
 		if restored != nil {
@@ -183,7 +203,7 @@ func (s *Service) placeMember(ctx context.Context, tx store.Tx, cand membership.
 		// or to none: whoever reuses a removed member's address or login
 		// must not inherit the old account's link.
 		m.UserID = cand.UserID
-		m.Status = membership.StatusActive
+		m.Status = cand.Status
 		m.PasswordHash, m.MustChangePassword, m.SecurityStamp = cand.PasswordHash, cand.MustChangePassword, cand.SecurityStamp
 		if explicitLogin && !strings.EqualFold(old.Login, cand.Login) {
 			if other, err := tx.MemberByLogin(ctx, cand.Login); err == nil && other.ID != old.ID {

@@ -273,6 +273,17 @@ type Patch struct {
 	// Attributes are merged into the member's: each key is set, and a
 	// key set to "" is removed.
 	Attributes membership.Attributes
+	// Status moves the member to active or deactivated in the same
+	// transaction as the other fields, under the rules of [Service.Activate]
+	// and [Service.Deactivate] (seats, the last admin): what a directory's
+	// "replace this user" needs. The one event then has the status
+	// change's type and lists the other fields changed in its Detail.
+	Status *membership.Status
+	// IfVersion, when not zero, is the member's Version the patch was
+	// made against: any other gives membership.ErrConflict and changes
+	// nothing (an HTTP If-Match, or a read-modify-write that must not
+	// undo a change made meanwhile).
+	IfVersion int64
 }
 
 // Edit changes a member's details (permission members.manage), on a
@@ -284,6 +295,9 @@ func (s *Service) Edit(ctx context.Context, actor membership.Actor, orgID, membe
 	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(tx store.Tx, a membership.Authority, roles *svc.Roles, m *membership.Member) (membership.EventType, string, error) {
 		if m.Status == membership.StatusRemoved {
 			return "", "", removedErr(m)
+		}
+		if p.IfVersion != 0 && p.IfVersion != m.Version {
+			return "", "", fmt.Errorf("member %s at version %d, not %d: %w", m.ID, m.Version, p.IfVersion, membership.ErrConflict)
 		}
 		if p.Email != nil && !a.Is(m.ID) && !strings.EqualFold(strings.TrimSpace(*p.Email), m.Email) {
 			// Another member's email is how their account is recovered.
@@ -326,7 +340,18 @@ func (s *Service) Edit(ctx context.Context, actor membership.Actor, orgID, membe
 				changed = append(changed, "attributes")
 			}
 		}
-		if len(changed) == 0 {
+		typ := membership.EventMemberUpdated
+		if p.Status != nil && *p.Status != m.Status {
+			switch *p.Status {
+			case membership.StatusActive:
+				typ = membership.EventMemberActivated
+			case membership.StatusDeactivated:
+				typ = membership.EventMemberDeactivated
+			default:
+				return "", "", membership.Invalid("status", "status_unknown", string(*p.Status))
+			}
+			m.Status = *p.Status
+		} else if len(changed) == 0 {
 			return "", "", nil
 		}
 		if err := membership.ValidateMember(m); err != nil {
@@ -335,6 +360,9 @@ func (s *Service) Edit(ctx context.Context, actor membership.Actor, orgID, membe
 		if err := svc.CheckIdentifiers(ctx, tx, *m); err != nil {
 			return "", "", err
 		}
-		return membership.EventMemberUpdated, "changed: " + strings.Join(changed, ", "), nil
+		if len(changed) == 0 {
+			return typ, "", nil
+		}
+		return typ, "changed: " + strings.Join(changed, ", "), nil
 	})
 }

@@ -1,0 +1,131 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/memberkit/memberkit/internal/svc"
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+// Issued is a token just issued, with its secret: the only time the
+// secret is known. Hand it to the identity provider's administrator.
+type Issued struct {
+	Token membership.DirectoryToken
+	// Secret is the bearer credential; it prints and marshals as
+	// "[redacted]": use string(Secret).
+	Secret membership.Secret
+}
+
+// IssueToken issues a directory token for the org (permission
+// org.manage), named after who will use it ("Okta"). The name is the
+// actor of every change made with it.
+func (s *Service) IssueToken(ctx context.Context, actor membership.Actor, orgID, name string) (Issued, error) {
+	name, err := membership.ValidateTokenName(name)
+	if err != nil {
+		return Issued{}, err
+	}
+	secret := membership.NewDirectorySecret()
+	var out Issued
+	err = s.update(ctx, orgID, func(dtx store.DirectoryTx, tx store.Tx, emit func(...membership.Event)) error {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermOrgManage); err != nil {
+			return err
+		}
+		now := svc.Now(s.clock)
+		t := membership.DirectoryToken{ID: membership.NewID(), OrgID: orgID, Name: name, Hash: membership.HashDirectorySecret(secret),
+			Hint: secret[:8], CreatedBy: actor.String(), CreatedAt: now}
+		if err := dtx.PutDirectoryToken(ctx, t); err != nil {
+			return err
+		}
+		e := svc.Event(now, membership.EventTokenIssued, actor, t.ID)
+		e.Detail = "name: " + name
+		emit(e)
+		out = Issued{Token: t, Secret: membership.Secret(secret)}
+		return nil
+	})
+	return out, err
+}
+
+// Tokens lists the org's directory tokens, revoked ones included, with
+// their last use (permission org.manage). Secrets are not kept, so not
+// listed.
+func (s *Service) Tokens(ctx context.Context, actor membership.Actor, orgID string) ([]membership.DirectoryToken, error) {
+	var out []membership.DirectoryToken
+	err := s.view(ctx, orgID, func(dtx store.DirectoryTx, tx store.Tx) error {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermOrgManage); err != nil {
+			return err
+		}
+		var err error
+		out, err = dtx.DirectoryTokens(ctx)
+		return err
+	})
+	return out, err
+}
+
+// RevokeToken revokes one of the org's directory tokens (permission
+// org.manage): from then on it authenticates nothing. Revoking a revoked
+// token changes nothing.
+func (s *Service) RevokeToken(ctx context.Context, actor membership.Actor, orgID, tokenID string) (membership.DirectoryToken, error) {
+	var out membership.DirectoryToken
+	err := s.update(ctx, orgID, func(dtx store.DirectoryTx, tx store.Tx, emit func(...membership.Event)) error {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermOrgManage); err != nil {
+			return err
+		}
+		ts, err := dtx.DirectoryTokens(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if t.ID != tokenID {
+				continue
+			}
+			if t.Revoked() {
+				out = t
+				return nil
+			}
+			now := svc.Now(s.clock)
+			t.RevokedAt = now
+			if err := dtx.PutDirectoryToken(ctx, t); err != nil {
+				return err
+			}
+			e := svc.Event(now, membership.EventTokenRevoked, actor, t.ID)
+			e.Detail = "name: " + t.Name
+			emit(e)
+			out = t
+			return nil
+		}
+		return fmt.Errorf("directory token %q: %w", tokenID, store.ErrNotFound)
+	})
+	return out, err
+}
+
+// Authenticate returns the token whose secret a request presents, or
+// [ErrInvalidToken] when there is none or it is revoked. It records the
+// token's last use (at most once per Options.TouchEvery); a failure to
+// record it is logged, not returned.
+func (s *Service) Authenticate(ctx context.Context, secret string) (membership.DirectoryToken, error) {
+	if secret == "" {
+		return membership.DirectoryToken{}, ErrInvalidToken
+	}
+	t, err := s.dir.DirectoryTokenByHash(ctx, membership.HashDirectorySecret(secret))
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return membership.DirectoryToken{}, ErrInvalidToken
+		}
+		return membership.DirectoryToken{}, err
+	}
+	if t.Revoked() {
+		return membership.DirectoryToken{}, ErrInvalidToken
+	}
+	now := svc.Now(s.clock)
+	if now.Sub(t.LastUsedAt) >= s.touchEvery {
+		if err := s.dir.TouchDirectoryToken(ctx, t.OrgID, t.ID, now); err != nil {
+			s.log.WarnContext(ctx, "memberkit: directory token's last use not recorded", "org", t.OrgID, "token", t.ID, "err", err)
+		} else {
+			t.LastUsedAt = now
+		}
+	}
+	return t, nil
+}

@@ -1,0 +1,460 @@
+package scim
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/roster"
+	"github.com/memberkit/memberkit/store"
+)
+
+const (
+	schemaUser       = "urn:ietf:params:scim:schemas:core:2.0:User"
+	schemaEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+)
+
+// etag is a resource's version as SCIM shows it (meta.version, ETag).
+func etag(v int64) string { return `W/"` + strconv.FormatInt(v, 10) + `"` }
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// groupNames maps the org's directory groups by label key.
+type groupNames map[string]membership.Group
+
+func (c *call) groupNames(h *Handler) (groupNames, error) {
+	gs, err := h.o.Directory.Groups(c.ctx(), c.actor, c.org)
+	if err != nil {
+		return nil, err
+	}
+	out := make(groupNames, len(gs))
+	for _, g := range gs {
+		out[membership.GroupKey(g.Name)] = g
+	}
+	return out, nil
+}
+
+// userResource is a member as a SCIM User, with lower-cased attribute
+// names (as filters and patches read them; see render for the output).
+func (c *call) userResource(m membership.Member, groups groupNames) map[string]any {
+	res := map[string]any{
+		"schemas":     []any{schemaUser},
+		"id":          m.ID,
+		"username":    m.Login,
+		"name":        map[string]any{"givenname": m.FirstName, "familyname": m.LastName, "formatted": m.FullName()},
+		"displayname": m.FullName(),
+		"active":      m.Status == membership.StatusActive,
+		"meta": map[string]any{"resourcetype": "User", "created": stamp(m.CreatedAt), "lastmodified": stamp(m.UpdatedAt),
+			"version": etag(m.Version), "location": c.base + "/Users/" + m.ID},
+	}
+	if ext := m.Attributes[ExternalIDAttribute]; ext != "" {
+		res["externalid"] = ext
+	}
+	if m.Email != "" {
+		res["emails"] = []any{map[string]any{"value": m.Email, "type": "work", "primary": true}}
+	}
+	var gs []any
+	for _, label := range m.Groups {
+		if g, ok := groups[membership.GroupKey(label)]; ok {
+			gs = append(gs, map[string]any{"value": g.ID, "display": g.Name, "$ref": c.base + "/Groups/" + g.ID, "type": "direct"})
+		}
+	}
+	if len(gs) > 0 {
+		res["groups"] = gs
+	}
+	return res
+}
+
+// userInput is what a User resource sets on a member.
+type userInput struct {
+	login, first, last, email, externalID, password string
+	active                                          bool
+}
+
+// readUser reads a User resource (lower-cased names) into a member's
+// fields. Only userName is required; a missing name is taken from
+// displayName, then from userName.
+func readUser(res map[string]any) (userInput, error) {
+	var u userInput
+	var err error
+	if u.login, err = str(res, "username"); err != nil {
+		return u, err
+	}
+	if strings.TrimSpace(u.login) == "" {
+		return u, badRequest("invalidValue", "userName is required")
+	}
+	name, _ := res["name"].(map[string]any)
+	if u.first, err = str(name, "givenname"); err != nil {
+		return u, err
+	}
+	if u.last, err = str(name, "familyname"); err != nil {
+		return u, err
+	}
+	display, err := str(res, "displayname")
+	if err != nil {
+		return u, err
+	}
+	if strings.TrimSpace(u.first) == "" || strings.TrimSpace(u.last) == "" {
+		first, last, _ := strings.Cut(strings.TrimSpace(display), " ")
+		if first == "" {
+			first, _, _ = strings.Cut(u.login, "@")
+		}
+		if strings.TrimSpace(u.first) == "" {
+			u.first = first
+		}
+		if strings.TrimSpace(u.last) == "" {
+			u.last = cmpOr(strings.TrimSpace(last), "-")
+		}
+	}
+	if u.email, err = primaryEmail(res); err != nil {
+		return u, err
+	}
+	if u.externalID, err = str(res, "externalid"); err != nil {
+		return u, err
+	}
+	if u.password, err = str(res, "password"); err != nil {
+		return u, err
+	}
+	u.active = true
+	if v, ok := res["active"]; ok && v != nil {
+		b, ok := boolValue(v)
+		if !ok {
+			return u, badRequest("invalidValue", "active must be true or false")
+		}
+		u.active = b
+	}
+	return u, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// str reads an optional string attribute.
+func str(m map[string]any, key string) (string, error) {
+	v, ok := m[key]
+	if !ok || v == nil {
+		return "", nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", badRequest("invalidValue", key+" must be a string")
+	}
+	return s, nil
+}
+
+// boolValue reads a boolean, also as the strings "True" and "False"
+// that Microsoft Entra ID sends in PATCH operations.
+func boolValue(v any) (bool, bool) {
+	switch t := v.(type) {
+	case bool:
+		return t, true
+	case string:
+		b, err := strconv.ParseBool(strings.ToLower(t))
+		return b, err == nil
+	}
+	return false, false
+}
+
+// primaryEmail picks the email a member keeps: the primary one, else the
+// work one, else the first.
+func primaryEmail(res map[string]any) (string, error) {
+	v, ok := res["emails"]
+	if !ok || v == nil {
+		return "", nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return "", badRequest("invalidValue", "emails must be a list")
+	}
+	pick := ""
+	rank := 0
+	for _, e := range list {
+		em, ok := e.(map[string]any)
+		if !ok {
+			return "", badRequest("invalidValue", "each of emails must be an object")
+		}
+		value, err := str(em, "value")
+		if err != nil || value == "" {
+			continue
+		}
+		typ, _ := str(em, "type")
+		primary, _ := boolValue(em["primary"])
+		r := 1
+		if strings.EqualFold(typ, "work") {
+			r = 2
+		}
+		if primary {
+			r = 3
+		}
+		if r > rank {
+			pick, rank = value, r
+		}
+	}
+	return pick, nil
+}
+
+// member reads a member for SCIM: a removed member is not found.
+func (h *Handler) member(c *call, id string) (membership.Member, error) {
+	m, err := h.o.Members.Get(c.ctx(), c.actor, c.org, id)
+	if err != nil {
+		return m, err
+	}
+	if m.Status == membership.StatusRemoved {
+		return m, &Error{Status: http.StatusNotFound, Detail: "no user " + id}
+	}
+	return m, nil
+}
+
+func (h *Handler) writeUser(c *call, status int, m membership.Member) error {
+	groups, err := c.groupNames(h)
+	if err != nil {
+		return err
+	}
+	c.w.Header().Set("ETag", etag(m.Version))
+	if status == http.StatusCreated {
+		c.w.Header().Set("Location", c.base+"/Users/"+m.ID)
+	}
+	sel, err := parseSelection(c.r.URL.Query())
+	if err != nil {
+		return err
+	}
+	writeJSON(c.w, status, render(sel.apply(c.userResource(m, groups))))
+	return nil
+}
+
+func (h *Handler) createUser(c *call) error {
+	res, err := readJSON(c.r)
+	if err != nil {
+		return err
+	}
+	u, err := readUser(res)
+	if err != nil {
+		return err
+	}
+	n := roster.NewMember{Login: u.login, Email: u.email, FirstName: u.first, LastName: u.last, Password: u.password,
+		NoPassword: u.password == "", Deactivated: !u.active}
+	if u.externalID != "" {
+		n.Attributes = membership.Attributes{ExternalIDAttribute: u.externalID}
+	}
+	added, err := h.o.Members.Add(c.ctx(), c.actor, c.org, n)
+	if err != nil {
+		return err
+	}
+	return h.writeUser(c, http.StatusCreated, added.Member)
+}
+
+func (h *Handler) getUser(c *call) error {
+	m, err := h.member(c, c.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if inm := c.r.Header.Get("If-None-Match"); inm != "" && matchesETag(inm, m.Version) {
+		c.w.Header().Set("ETag", etag(m.Version))
+		c.w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	return h.writeUser(c, http.StatusOK, m)
+}
+
+// ifMatch returns the version an If-Match header asks for: 0 when there
+// is none or it is "*".
+func ifMatch(r *http.Request) (int64, error) {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	if v == "" || v == "*" {
+		return 0, nil
+	}
+	v = strings.TrimPrefix(v, "W/")
+	n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, &Error{Status: http.StatusPreconditionFailed, Detail: "If-Match is not a version of this resource"}
+	}
+	return n, nil
+}
+
+func matchesETag(header string, v int64) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.Trim(strings.TrimPrefix(t, "W/"), `"`) == strconv.FormatInt(v, 10) {
+			return true
+		}
+	}
+	return false
+}
+
+// editUser writes u over the member at version (the PUT and the PATCH).
+func (h *Handler) editUser(c *call, m membership.Member, u userInput) (membership.Member, error) {
+	status := membership.StatusDeactivated
+	if u.active {
+		status = membership.StatusActive
+	}
+	attrs := membership.Attributes{ExternalIDAttribute: u.externalID} // "" removes it
+	p := roster.Patch{Login: &u.login, FirstName: &u.first, LastName: &u.last, Email: &u.email, Attributes: attrs, Status: &status, IfVersion: m.Version}
+	return h.o.Members.Edit(c.ctx(), c.actor, c.org, m.ID, p)
+}
+
+func (h *Handler) replaceUser(c *call) error {
+	want, err := ifMatch(c.r)
+	if err != nil {
+		return err
+	}
+	res, err := readJSON(c.r)
+	if err != nil {
+		return err
+	}
+	u, err := readUser(res)
+	if err != nil {
+		return err
+	}
+	m, err := h.member(c, c.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if want != 0 && want != m.Version {
+		return &Error{Status: http.StatusPreconditionFailed, Detail: "the user changed since version " + strconv.FormatInt(want, 10)}
+	}
+	if want == 0 {
+		m.Version = 0 // PUT replaces whatever is there
+	}
+	m, err = h.editUser(c, m, u)
+	if err != nil {
+		return err
+	}
+	return h.writeUser(c, http.StatusOK, m)
+}
+
+// patchRetries is how often a PATCH is applied again when the member
+// changed between its read and its write.
+const patchRetries = 5
+
+func (h *Handler) patchUser(c *call) error {
+	want, err := ifMatch(c.r)
+	if err != nil {
+		return err
+	}
+	body, err := readJSON(c.r)
+	if err != nil {
+		return err
+	}
+	ops, err := readPatch(body)
+	if err != nil {
+		return err
+	}
+	groups, err := c.groupNames(h)
+	if err != nil {
+		return err
+	}
+	for try := 0; ; try++ {
+		m, err := h.member(c, c.r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		if want != 0 && want != m.Version {
+			return &Error{Status: http.StatusPreconditionFailed, Detail: "the user changed since version " + strconv.FormatInt(want, 10)}
+		}
+		res := c.userResource(m, groups)
+		for _, op := range ops {
+			if err := op.apply(res, userSchema); err != nil {
+				return err
+			}
+		}
+		u, err := readUser(res)
+		if err != nil {
+			return err
+		}
+		out, err := h.editUser(c, m, u)
+		if errors.Is(err, membership.ErrConflict) && want == 0 && try < patchRetries {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return h.writeUser(c, http.StatusOK, out)
+	}
+}
+
+func (h *Handler) deleteUser(c *call) error {
+	m, err := h.member(c, c.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if want, err := ifMatch(c.r); err != nil {
+		return err
+	} else if want != 0 && want != m.Version {
+		return &Error{Status: http.StatusPreconditionFailed, Detail: "the user changed since version " + strconv.FormatInt(want, 10)}
+	}
+	if _, err := h.o.Members.Remove(c.ctx(), c.actor, c.org, m.ID); err != nil {
+		return err
+	}
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// users lists the members a filter selects, as User resources.
+func (h *Handler) users(c *call, q listQuery) ([]map[string]any, int, error) {
+	groups, err := c.groupNames(h)
+	if err != nil {
+		return nil, 0, err
+	}
+	var matches []map[string]any
+	keep := func(m membership.Member) {
+		if m.Status == membership.StatusRemoved {
+			return
+		}
+		res := c.userResource(m, groups)
+		if q.filter == nil || eval(q.filter, res, userSchema) {
+			matches = append(matches, res)
+		}
+	}
+	switch by, value := lookup(q.filter); by {
+	case "login", "email":
+		m, err := h.o.Members.Find(c.ctx(), c.actor, c.org, by, value)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, 0, err
+		}
+		if err == nil {
+			keep(m)
+		}
+	default:
+		lq := roster.ListQuery{Statuses: []membership.Status{membership.StatusActive, membership.StatusDeactivated}, Limit: roster.MaxPageSize}
+		if by == "externalid" {
+			lq.Attributes = membership.Attributes{ExternalIDAttribute: value}
+		}
+		for {
+			page, err := h.o.Members.List(c.ctx(), c.actor, c.org, lq)
+			if err != nil {
+				return nil, 0, err
+			}
+			for _, m := range page.Members {
+				keep(m)
+			}
+			if page.Next == "" {
+				break
+			}
+			lq.After = page.Next
+		}
+	}
+	return window(matches, q), len(matches), nil
+}
+
+func (h *Handler) listUsers(c *call) error {
+	q, err := h.queryParams(c.r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return h.writeList(c, q, h.users)
+}
+
+func (h *Handler) searchUsers(c *call) error {
+	q, err := h.searchBody(c.r)
+	if err != nil {
+		return err
+	}
+	return h.writeList(c, q, h.users)
+}
