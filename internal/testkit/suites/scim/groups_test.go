@@ -1,0 +1,96 @@
+package scim_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/store"
+)
+
+func TestGroups(t *testing.T) {
+	each(t, func(t *testing.T, newStore func(t testing.TB) store.Store) {
+		e := newEnv(t, newStore(t), 20)
+		users := map[string]string{}
+		for _, n := range []string{"ana", "ben", "cid"} {
+			r := e.do("POST", "/Users", entraUser(n+"@acme.example", n, "Test", "ext-"+n))
+			require.Equal(t, http.StatusCreated, r.status, r.raw)
+			users[n] = r.str("id")
+		}
+
+		// Create with a member.
+		r := e.do("POST", "/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
+			"displayName": "Ventes", "externalId": "g-ext", "members": []any{map[string]any{"value": users["ana"]}}})
+		require.Equal(t, http.StatusCreated, r.status, r.raw)
+		g := r.str("id")
+		assert.Equal(t, "Ventes", r.str("displayName"))
+		assert.Equal(t, users["ana"], r.str("members.0.value"))
+		assert.Equal(t, `W/"1"`, r.header.Get("ETag"))
+		assert.Contains(t, e.member(users["ana"]).Groups, "Ventes", "the member carries the group's label")
+		r = e.do("GET", "/Users/"+users["ana"], nil)
+		assert.Equal(t, g, r.str("groups.0.value"), "a user lists its groups")
+		assert.Equal(t, "Ventes", r.str("groups.0.display"))
+
+		// The same name again: 409 uniqueness.
+		r = e.do("POST", "/Groups", map[string]any{"displayName": "VENTES"})
+		assert.Equal(t, http.StatusConflict, r.status)
+		assert.Equal(t, "uniqueness", r.str("scimType"))
+
+		// Entra ID: add members by value, remove by a value filter.
+		r = e.do("PATCH", "/Groups/"+g, patchOp(
+			op("Add", "members", []any{map[string]any{"value": users["ben"]}, map[string]any{"value": users["cid"]}}),
+			op("Remove", `members[value eq "`+users["ana"]+`"]`, nil),
+		))
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		assert.Len(t, r.get("members"), 2)
+		assert.NotContains(t, e.member(users["ana"]).Groups, "Ventes")
+		assert.Contains(t, e.member(users["cid"]).Groups, "Ventes")
+		// Entra ID also removes with a value list.
+		r = e.do("PATCH", "/Groups/"+g, patchOp(op("Remove", "members", []any{map[string]any{"value": users["cid"]}})))
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		assert.Len(t, r.get("members"), 1)
+
+		// Okta: rename with no path; every member's label follows.
+		r = e.do("PATCH", "/Groups/"+g, patchOp(op("replace", "", map[string]any{"id": g, "displayName": "Ventes France"})))
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		assert.Equal(t, "Ventes France", r.str("displayName"))
+		assert.Contains(t, e.member(users["ben"]).Groups, "Ventes France")
+		assert.NotContains(t, e.member(users["ben"]).Groups, "Ventes")
+		assert.Equal(t, membership.EventGroupUpdated, e.events[len(e.events)-1].Type)
+
+		// A member the org does not have: 400, nothing changes.
+		r = e.do("PATCH", "/Groups/"+g, patchOp(op("add", "members", []any{map[string]any{"value": "nobody"}})))
+		assert.Equal(t, http.StatusBadRequest, r.status)
+		assert.Equal(t, "invalidValue", r.str("scimType"))
+
+		// If-Match on a group.
+		r = e.do("PATCH", "/Groups/"+g, patchOp(op("add", "members", []any{map[string]any{"value": users["ana"]}})), "If-Match", `W/"1"`)
+		assert.Equal(t, http.StatusPreconditionFailed, r.status)
+
+		// Filters and attribute selection on groups.
+		r = e.do("GET", "/Groups?filter="+url.QueryEscape(`displayName eq "ventes france"`)+"&excludedAttributes=members", nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		assert.EqualValues(t, 1, r.get("totalResults"))
+		assert.Nil(t, r.get("Resources.0.members"))
+		r = e.do("GET", "/Groups?filter="+url.QueryEscape(`members[value eq "`+users["ben"]+`"]`), nil)
+		assert.EqualValues(t, 1, r.get("totalResults"))
+		r = e.do("POST", "/Groups/.search", map[string]any{"filter": `externalId eq "g-ext"`})
+		assert.EqualValues(t, 1, r.get("totalResults"))
+
+		// PUT replaces the whole membership.
+		r = e.do("PUT", "/Groups/"+g, map[string]any{"displayName": "Ventes France", "members": []any{map[string]any{"value": users["cid"]}}})
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		assert.Len(t, r.get("members"), 1)
+		assert.Equal(t, users["cid"], r.str("members.0.value"))
+		assert.NotContains(t, e.member(users["ben"]).Groups, "Ventes France")
+
+		// DELETE takes the label off its members.
+		assert.Equal(t, http.StatusNoContent, e.do("DELETE", "/Groups/"+g, nil).status)
+		assert.Equal(t, http.StatusNotFound, e.do("GET", "/Groups/"+g, nil).status)
+		assert.NotContains(t, e.member(users["cid"]).Groups, "Ventes France")
+	})
+}
