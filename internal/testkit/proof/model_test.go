@@ -100,6 +100,7 @@ func schedule(seed uint64, goroutines, perG int) [][]*modelOp {
 	r := rand.New(rand.NewPCG(seed, 7))
 	kinds := []opKind{opAdd, opAdd, opInvite, opInvite, opAccept, opAccept, opResend, opCancel, opRole, opRole, opDeactivate, opActivate, opBulk, opRemove, opImport,
 		opJoin, opJoin, opAcceptUser}
+	kinds = append(kinds, scimKinds...)
 	out := make([][]*modelOp, goroutines)
 	for g := range out {
 		for range perG {
@@ -146,6 +147,7 @@ type modelEnv struct {
 	domains  *domains.Service
 	sender   *invite.RecordingSender
 	org      string
+	scim     *scimEnv // the identity provider's side
 }
 
 type opKey struct{}
@@ -175,10 +177,12 @@ func newModelEnv(t testing.TB, st store.Store, orgID string, sender *invite.Reco
 		}
 		return err
 	})
-	return &modelEnv{st: st, org: orgID, sender: sender, invites: inv, managers: managers, domains: ds,
+	e := &modelEnv{st: st, org: orgID, sender: sender, invites: inv, managers: managers, domains: ds,
 		roster: testkit.Roster(t, st, &roster.Options{Hasher: h, AfterCommit: hook}),
 		csv:    testkit.CSV(t, st, &csvsync.Options{Hasher: h, AfterCommit: hook}),
 	}
+	e.scim = newSCIMEnv(t, st, orgID, e.roster, hook)
+	return e
 }
 
 func (e *modelEnv) memberID(ctx context.Context, login string) string {
@@ -237,6 +241,8 @@ func (e *modelEnv) run(ctx context.Context, o *modelOp) error {
 		role = e.managers
 	}
 	switch o.kind {
+	case opSCIMCreate, opSCIMDeactivate, opSCIMActivate, opSCIMDelete, opSCIMGroup:
+		return e.runSCIM(ctx, o, first, last, login, email)
 	case opAdd:
 		_, err := e.roster.Add(ctx, sys, e.org, roster.NewMember{FirstName: first, LastName: last, Email: email, Password: "model-password"})
 		return err
@@ -473,7 +479,7 @@ func TestModelRandomizedConcurrency(t *testing.T) {
 			}
 			t.Logf("%d schedules of 24 operations by 4 goroutines: %d operations, %d changed the roster (%v), %d refused by a rule or a race",
 				n, st.ops, st.changed, st.applied, st.refused)
-			for _, k := range []opKind{opJoin, opAcceptUser, opAccept, opImport} {
+			for _, k := range []opKind{opJoin, opAcceptUser, opAccept, opImport, opSCIMCreate, opSCIMDeactivate, opSCIMActivate, opSCIMDelete, opSCIMGroup} {
 				if n >= 50 && st.applied[k] == 0 {
 					t.Errorf("no %s ever applied: the schedules do not exercise it", k)
 				}
