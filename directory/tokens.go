@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/memberkit/memberkit/internal/svc"
 	"github.com/memberkit/memberkit/membership"
@@ -23,11 +24,28 @@ type Issued struct {
 // org.manage), named after who will use it ("Okta"). The name is the
 // actor of every change made with it.
 func (s *Service) IssueToken(ctx context.Context, actor membership.Actor, orgID, name string) (Issued, error) {
+	return s.issue(ctx, actor, orgID, name, membership.NewDirectorySecret())
+}
+
+// ImportToken registers a secret the host made itself (kept in its
+// secret manager, or given on a command line, as examples/scimserver
+// does) as a directory token of the org, permission org.manage. Prefer
+// [Service.IssueToken]: a secret imported here is only as strong as it
+// is long and random (32 random characters or more). A secret another
+// token has gives a *membership.DuplicateError (Key "token").
+func (s *Service) ImportToken(ctx context.Context, actor membership.Actor, orgID, name, secret string) (membership.DirectoryToken, error) {
+	if strings.TrimSpace(secret) == "" || len(secret) > 1024 {
+		return membership.DirectoryToken{}, membership.Invalid("token", "required")
+	}
+	issued, err := s.issue(ctx, actor, orgID, name, secret)
+	return issued.Token, err
+}
+
+func (s *Service) issue(ctx context.Context, actor membership.Actor, orgID, name, secret string) (Issued, error) {
 	name, err := membership.ValidateTokenName(name)
 	if err != nil {
 		return Issued{}, err
 	}
-	secret := membership.NewDirectorySecret()
 	var out Issued
 	err = s.update(ctx, orgID, func(dtx store.DirectoryTx, tx store.Tx, emit func(...membership.Event)) error {
 		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermOrgManage); err != nil {
@@ -35,7 +53,7 @@ func (s *Service) IssueToken(ctx context.Context, actor membership.Actor, orgID,
 		}
 		now := svc.Now(s.clock)
 		t := membership.DirectoryToken{ID: membership.NewID(), OrgID: orgID, Name: name, Hash: membership.HashDirectorySecret(secret),
-			Hint: secret[:8], CreatedBy: actor.String(), CreatedAt: now}
+			Hint: secret[:min(8, len(secret)/4)], CreatedBy: actor.String(), CreatedAt: now}
 		if err := dtx.PutDirectoryToken(ctx, t); err != nil {
 			return err
 		}

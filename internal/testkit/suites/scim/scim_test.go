@@ -48,7 +48,7 @@ func newEnv(t testing.TB, st store.Store, seats int) *env {
 	require.NoError(t, err)
 	require.NotNil(t, kit.Directory, "the store keeps a directory")
 	e.kit = kit
-	e.org, err = kit.Members.CreateOrg(e.ctx, roster.NewOrg{Name: "Acme", Plan: membership.PremiumPlan(seats)})
+	e.org, err = kit.Members.CreateOrg(e.ctx, roster.NewOrg{Name: "Acme", Plan: membership.PremiumPlan(seats), Features: []membership.Feature{membership.FeatureCSV}})
 	require.NoError(t, err)
 	added, err := kit.Members.Add(e.ctx, sys, e.org.ID, roster.NewMember{FirstName: "Ada", LastName: "Admin", Login: "ada", RoleID: membership.RoleAdmin, Password: "correct horse battery"})
 	require.NoError(t, err)
