@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/memberkit/memberkit/directory"
@@ -69,7 +70,27 @@ func (s *scimEnv) call(ctx context.Context, method, path string, body any) (map[
 	var out map[string]any
 	_ = json.Unmarshal(rec.Body.Bytes(), &out)
 	if rec.Code > 299 {
-		return out, fmt.Errorf("scim %s %s: %d %v", method, path, rec.Code, out["detail"])
+		// The rule behind the status, so that the model counts it as a
+		// refusal by a rule.
+		var rule error = membership.ErrInvalid
+		detail := fmt.Sprint(out["detail"])
+		switch {
+		case rec.Code == http.StatusConflict && out["scimType"] == "uniqueness":
+			rule = membership.ErrDuplicate
+		case rec.Code == http.StatusConflict && strings.Contains(detail, "admin"):
+			rule = membership.ErrLastAdmin
+		case rec.Code == http.StatusConflict:
+			rule = membership.ErrMemberLimit
+		case rec.Code == http.StatusNotFound:
+			rule = store.ErrNotFound
+		case rec.Code == http.StatusForbidden:
+			rule = membership.ErrForbidden
+		case rec.Code == http.StatusPreconditionFailed:
+			rule = membership.ErrConflict
+		case rec.Code >= 500:
+			rule = fmt.Errorf("server error")
+		}
+		return out, fmt.Errorf("scim %s %s: %d %s: %w", method, path, rec.Code, detail, rule)
 	}
 	return out, nil
 }

@@ -66,7 +66,7 @@ func TestMigration5FromVersion4(t *testing.T) {
 			require.NoError(t, st.Migrate(ctx))
 			applied, err := st.MigrationsApplied(ctx)
 			require.NoError(t, err)
-			assert.Equal(t, []int{1, 2, 3, 4, 5, 6}, applied)
+			assert.Equal(t, []int{1, 2, 3, 4, 5, 6, 7}, applied)
 
 			require.NoError(t, st.View(ctx, "o1", func(tx store.Tx) error {
 				m, err := tx.MemberByUserID(ctx, "u1")
