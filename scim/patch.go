@@ -136,7 +136,15 @@ func (o patchOp) apply(res map[string]any, s resourceSchema) error {
 		switch {
 		case s.multi[ap.name] || isList(old):
 			list, _ := old.([]any)
-			container[ap.name] = append(list, asList(o.value)...)
+			added := asList(o.value)
+			if anyPrimary(added) { // one primary value at most (RFC 7643 §2.4)
+				for _, x := range list {
+					if obj, ok := x.(map[string]any); ok {
+						delete(obj, "primary")
+					}
+				}
+			}
+			container[ap.name] = append(list, added...)
 		case exists && isObject(old) && isObject(o.value):
 			merge(old.(map[string]any), o.value.(map[string]any))
 		default:
@@ -230,4 +238,15 @@ func merge(dst, src map[string]any) {
 	for k, v := range src {
 		dst[k] = v
 	}
+}
+
+func anyPrimary(list []any) bool {
+	for _, x := range list {
+		if obj, ok := x.(map[string]any); ok {
+			if p, _ := boolValue(obj["primary"]); p {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -143,6 +143,17 @@ func (h *Handler) routes() {
 			return &Error{Status: http.StatusNotImplemented, Detail: what + " is not supported by this service provider (see /ServiceProviderConfig)"}
 		}
 	}
+	notAllowed := func(allow string) handlerFunc {
+		return func(c *call) error {
+			c.w.Header().Set("Allow", allow)
+			return &Error{Status: http.StatusMethodNotAllowed, Detail: c.r.Method + " is not allowed here; allowed: " + allow}
+		}
+	}
+	// Patterns without a method catch the methods the ones above lack.
+	route("/Users", notAllowed("GET, POST"))
+	route("/Users/{id}", notAllowed("GET, PUT, PATCH, DELETE"))
+	route("/Groups", notAllowed("GET, POST"))
+	route("/Groups/{id}", notAllowed("GET, PUT, PATCH, DELETE"))
 	route("/Bulk", notImplemented("Bulk"))
 	route("/Me", notImplemented("/Me"))
 	route("POST /.search", notImplemented("Searching across resource types"))

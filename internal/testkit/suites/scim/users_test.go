@@ -297,3 +297,21 @@ func TestFiltersAndPaging(t *testing.T) {
 		assert.Equal(t, "frank@acme.example", r.str("Resources.0.userName"))
 	})
 }
+
+func TestMethodsAndPrimaryEmail(t *testing.T) {
+	e := newEnv(t, testdb.Kinds()[0].New(t), 10)
+	r := e.do("DELETE", "/Users", nil)
+	assert.Equal(t, http.StatusMethodNotAllowed, r.status)
+	assert.Equal(t, "GET, POST", r.header.Get("Allow"))
+	assert.Equal(t, "405", r.str("status"))
+	assert.Equal(t, http.StatusMethodNotAllowed, e.do("POST", "/Groups/x", map[string]any{}).status)
+	assert.Equal(t, http.StatusNotFound, e.do("GET", "/Nothing", nil).status)
+
+	r = e.do("POST", "/Users", entraUser("hugo@acme.example", "Hugo", "Test", "h"))
+	require.Equal(t, http.StatusCreated, r.status)
+	id := r.str("id")
+	// Okta adds a new primary email: it becomes the member's email.
+	r = e.do("PATCH", "/Users/"+id, patchOp(op("add", "emails", []any{map[string]any{"value": "hugo.test@acme.example", "type": "work", "primary": true}})))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, "hugo.test@acme.example", e.member(id).Email)
+}
