@@ -412,6 +412,31 @@ func (h *Handler) users(c *call, q listQuery) ([]map[string]any, int, error) {
 			matches = append(matches, res)
 		}
 	}
+	if q.filter == nil { // no filter: count by the store, read only up to the page asked
+		total, err := h.o.Members.Count(c.ctx(), c.actor, c.org, store.MemberFilter{Statuses: []membership.Status{membership.StatusActive, membership.StatusDeactivated}})
+		if err != nil {
+			return nil, 0, err
+		}
+		need := q.startIndex - 1 + q.count
+		lq := roster.ListQuery{Statuses: []membership.Status{membership.StatusActive, membership.StatusDeactivated}, Limit: roster.MaxPageSize}
+		for seen := 0; seen < need; {
+			page, err := h.o.Members.List(c.ctx(), c.actor, c.org, lq)
+			if err != nil {
+				return nil, 0, err
+			}
+			for _, m := range page.Members {
+				if seen >= q.startIndex-1 && seen < need {
+					keep(m)
+				}
+				seen++
+			}
+			if page.Next == "" {
+				break
+			}
+			lq.After = page.Next
+		}
+		return matches, total, nil
+	}
 	switch by, value := lookup(q.filter); by {
 	case "login", "email":
 		m, err := h.o.Members.Find(c.ctx(), c.actor, c.org, by, value)
