@@ -222,11 +222,16 @@ func (s *Store) publishAccounts(orgID string, users map[string]bool, unverified 
 
 // release frees the domains a failed transaction reserved.
 func (s *Store) release(st *orgState, t *tx) {
-	if len(t.reserved) == 0 {
+	if len(t.reserved)+len(t.reservedTokens) == 0 {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, h := range t.reservedTokens {
+		if s.dirTokens[h].orgID == st.org.ID {
+			delete(s.dirTokens, h)
+		}
+	}
 	for _, name := range t.reserved {
 		if s.verified[name] == st.org.ID {
 			delete(s.verified, name)

@@ -21,13 +21,17 @@ var (
 	_ store.DirectoryTx = (*tx)(nil)
 )
 
-// dirToken finds a token by ID in the overlay, then in the org.
-func (t *tx) dirToken(id string) (membership.DirectoryToken, bool) {
-	if d, ok := t.dtokens[id]; ok {
-		return d, true
+// lastUsed returns d with the last use TouchDirectoryToken recorded,
+// when later than its own. Last uses are kept apart from the tokens, under
+// their own lock, because they are written outside the org's Update.
+func (st *orgState) lastUsed(d membership.DirectoryToken) membership.DirectoryToken {
+	st.usedMu.Lock()
+	at := st.used[d.ID]
+	st.usedMu.Unlock()
+	if at.After(d.LastUsedAt) {
+		d.LastUsedAt = at
 	}
-	d, ok := t.st.dtokens[id]
-	return d, ok
+	return d
 }
 
 func (t *tx) DirectoryTokens(ctx context.Context) ([]membership.DirectoryToken, error) {
@@ -37,11 +41,11 @@ func (t *tx) DirectoryTokens(ctx context.Context) ([]membership.DirectoryToken, 
 	out := make([]membership.DirectoryToken, 0, len(t.st.dtokens)+len(t.dtokens))
 	for id, d := range t.st.dtokens {
 		if _, ok := t.dtokens[id]; !ok {
-			out = append(out, cloneToken(d))
+			out = append(out, t.st.lastUsed(cloneToken(d)))
 		}
 	}
 	for _, d := range t.dtokens {
-		out = append(out, cloneToken(d))
+		out = append(out, t.st.lastUsed(cloneToken(d)))
 	}
 	slices.SortFunc(out, func(a, b membership.DirectoryToken) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
@@ -57,17 +61,25 @@ func (t *tx) PutDirectoryToken(ctx context.Context, d membership.DirectoryToken)
 	d = cloneToken(d)
 	d.OrgID = t.st.org.ID
 	d.CreatedAt, d.LastUsedAt, d.RevokedAt = store.Time(d.CreatedAt), store.Time(d.LastUsedAt), store.Time(d.RevokedAt)
-	t.s.mu.RLock()
-	ref, taken := t.s.dirTokens[string(d.Hash)]
-	t.s.mu.RUnlock()
-	if taken && (ref.orgID != d.OrgID || ref.invID != d.ID) {
-		return &membership.DuplicateError{Key: "token"}
-	}
 	for id, o := range t.dtokens {
 		if id != d.ID && bytes.Equal(o.Hash, d.Hash) {
 			return &membership.DuplicateError{Key: "token"}
 		}
 	}
+	// The hash is reserved at once, so that another org's transaction
+	// cannot take it meanwhile; a transaction that fails frees it.
+	mine := tokenRef{orgID: d.OrgID, invID: d.ID}
+	t.s.mu.Lock()
+	ref, taken := t.s.dirTokens[string(d.Hash)]
+	if taken && ref != mine {
+		t.s.mu.Unlock()
+		return &membership.DuplicateError{Key: "token"}
+	}
+	if !taken {
+		t.s.dirTokens[string(d.Hash)] = mine
+		t.reservedTokens = append(t.reservedTokens, string(d.Hash))
+	}
+	t.s.mu.Unlock()
 	if t.dtokens == nil {
 		t.dtokens = make(map[string]membership.DirectoryToken)
 	}
@@ -149,9 +161,6 @@ func (t *tx) DeleteGroup(ctx context.Context, id string) error {
 // the token hashes to index. The caller holds st.mu.
 func (st *orgState) commitDirectory(t *tx) (hashes [][]byte, ids []string) {
 	for id, d := range t.dtokens {
-		if old, ok := st.dtokens[id]; ok && old.LastUsedAt.After(d.LastUsedAt) {
-			d.LastUsedAt = old.LastUsedAt // touched while the transaction ran
-		}
 		if st.dtokens == nil {
 			st.dtokens = make(map[string]membership.DirectoryToken)
 		}
@@ -184,12 +193,12 @@ func (s *Store) DirectoryTokenByHash(ctx context.Context, hash []byte) (membersh
 		return membership.DirectoryToken{}, fmt.Errorf("directory token: %w", store.ErrNotFound)
 	}
 	st.mu.RLock()
-	defer st.mu.RUnlock()
 	d, ok := st.dtokens[ref.invID]
+	st.mu.RUnlock()
 	if !ok {
 		return membership.DirectoryToken{}, fmt.Errorf("directory token: %w", store.ErrNotFound)
 	}
-	return cloneToken(d), nil
+	return st.lastUsed(cloneToken(d)), nil
 }
 
 // TouchDirectoryToken records a token's last use.
@@ -201,15 +210,20 @@ func (s *Store) TouchDirectoryToken(ctx context.Context, orgID, id string, at ti
 	if err != nil {
 		return err
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	d, ok := st.dtokens[id]
+	st.mu.RLock()
+	_, ok := st.dtokens[id]
+	st.mu.RUnlock()
 	if !ok {
 		return fmt.Errorf("directory token %q: %w", id, store.ErrNotFound)
 	}
-	if at = store.Time(at); at.After(d.LastUsedAt) {
-		d.LastUsedAt = at
-		st.dtokens[id] = d
+	at = store.Time(at)
+	st.usedMu.Lock()
+	defer st.usedMu.Unlock()
+	if at.After(st.used[id]) {
+		if st.used == nil {
+			st.used = make(map[string]time.Time)
+		}
+		st.used[id] = at
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/store"
@@ -75,6 +76,8 @@ type orgState struct {
 	seq     int64                                // the Seq of the last event
 	dtokens map[string]membership.DirectoryToken // directory tokens by ID
 	dgroups map[string]membership.Group          // directory groups by ID
+	usedMu  sync.Mutex                           // guards used, written outside Update
+	used    map[string]time.Time                 // directory token ID → last use (TouchDirectoryToken)
 
 	sortMu sync.Mutex
 	sorted []sortedEntry // by login key; nil when it must be rebuilt

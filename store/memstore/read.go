@@ -28,19 +28,20 @@ type tx struct {
 	readOnly bool
 	done     bool
 
-	org         *membership.Org
-	members     map[string]*membership.Member
-	login       map[string]string // key → id; "" = released
-	email       map[string]string
-	user        map[string]string           // user ID → member ID; "" = released
-	roles       map[string]*membership.Role // nil = deleted
-	invs        map[string]membership.Invitation
-	events      []membership.Event
-	sortChanges []sortChange
-	domains     map[string]*membership.Domain // by name; nil = deleted
-	reserved    []string                      // verified domains this transaction reserved (see PutDomain)
-	dtokens     map[string]membership.DirectoryToken
-	dgroups     map[string]*membership.Group // nil = deleted
+	org            *membership.Org
+	members        map[string]*membership.Member
+	login          map[string]string // key → id; "" = released
+	email          map[string]string
+	user           map[string]string           // user ID → member ID; "" = released
+	roles          map[string]*membership.Role // nil = deleted
+	invs           map[string]membership.Invitation
+	events         []membership.Event
+	sortChanges    []sortChange
+	domains        map[string]*membership.Domain // by name; nil = deleted
+	reserved       []string                      // verified domains this transaction reserved (see PutDomain)
+	dtokens        map[string]membership.DirectoryToken
+	dgroups        map[string]*membership.Group // nil = deleted
+	reservedTokens []string                     // directory token hashes this transaction reserved
 }
 
 func newTx(s *Store, st *orgState, readOnly bool) *tx {

@@ -148,3 +148,44 @@ func testDirectoryGroups(t *testing.T, s store.Store) {
 	err = s.Update(ctx, a.ID, func(tx store.Tx) error { return dirTx(t, tx).DeleteGroup(ctx, g.ID) })
 	assert.ErrorIs(t, err, store.ErrNotFound)
 }
+
+// testDirectoryTouchDuringUpdate: a token's last use is recorded while an
+// Update of its org reads and writes tokens (what a provider's requests do
+// while an admin revokes a token); run under -race, it proves they share
+// no unguarded state.
+func testDirectoryTouchDuringUpdate(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	dir := directoryOf(t, s)
+	o := newOrg(t, s, "A")
+	tok := membership.DirectoryToken{ID: membership.NewID(), Name: "Okta", Hash: membership.HashDirectorySecret(membership.NewDirectorySecret()), CreatedAt: t0}
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return dirTx(t, tx).PutDirectoryToken(ctx, tok) }))
+	done, stop := make(chan struct{}), make(chan struct{})
+	var last time.Time
+	go func() {
+		defer close(done)
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			last = t0.Add(time.Duration(i) * time.Second)
+			assert.NoError(t, dir.TouchDirectoryToken(ctx, o.ID, tok.ID, last))
+			_, _ = dir.DirectoryTokenByHash(ctx, tok.Hash)
+		}
+	}()
+	for range 200 {
+		require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error {
+			ts, err := dirTx(t, tx).DirectoryTokens(ctx)
+			if err != nil {
+				return err
+			}
+			return dirTx(t, tx).PutDirectoryToken(ctx, ts[0])
+		}))
+	}
+	close(stop)
+	<-done
+	got, err := dir.DirectoryTokenByHash(ctx, tok.Hash)
+	require.NoError(t, err)
+	assert.True(t, got.LastUsedAt.Equal(last), "the last touch is kept: %v, not %v", got.LastUsedAt, last)
+}

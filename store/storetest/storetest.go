@@ -126,6 +126,7 @@ var cases = []testCase{
 	{name: "FeedSubscribers", fn: testFeedSubscribers},
 	{name: "DirectoryTokens", fn: testDirectoryTokens},
 	{name: "DirectoryGroups", fn: testDirectoryGroups},
+	{name: "DirectoryTouchDuringUpdate", fn: testDirectoryTouchDuringUpdate},
 }
 
 // Behaviours returns the names of the contract's behaviours, in order.
