@@ -2,7 +2,12 @@ package directory
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/memberkit/memberkit/internal/svc"
@@ -30,10 +35,11 @@ type GroupChange struct {
 	Members *[]string
 	Add     []string // member IDs to put in the group
 	Remove  []string // member IDs to take out of it (absent ones are ignored)
-	// IfVersion, when not zero, is the group's Version the change was
-	// made against: another gives membership.ErrConflict and changes
+	// IfMatch, when not empty, lists the tags ([Tag]) the change was
+	// made against: a group whose tag is none of them (its fields or its
+	// members changed since) gives membership.ErrConflict and changes
 	// nothing (SCIM's If-Match).
-	IfVersion int64
+	IfMatch []string
 }
 
 // memberBatch is how many members a group change writes per store call.
@@ -164,8 +170,8 @@ func (s *Service) UpdateGroup(ctx context.Context, actor membership.Actor, orgID
 		if err != nil {
 			return err
 		}
-		if c.IfVersion != 0 && c.IfVersion != g.Version {
-			return fmt.Errorf("group %q at version %d, not %d: %w", g.ID, g.Version, c.IfVersion, membership.ErrConflict)
+		if err := checkTag(ctx, tx, g, c.IfMatch); err != nil {
+			return err
 		}
 		now := svc.Now(s.clock)
 		r := relabeling{from: g.Name, name: g.Name, add: c.Add, remove: c.Remove, set: c.Members}
@@ -205,7 +211,9 @@ func (s *Service) UpdateGroup(ctx context.Context, actor membership.Actor, orgID
 
 // DeleteGroup deletes a directory group (permission members.manage) and
 // takes its label off every member carrying it, in one transaction.
-func (s *Service) DeleteGroup(ctx context.Context, actor membership.Actor, orgID, groupID string) error {
+// ifMatch, when not empty, lists the tags ([Tag]) the deletion was asked
+// against, as in [GroupChange].
+func (s *Service) DeleteGroup(ctx context.Context, actor membership.Actor, orgID, groupID string, ifMatch ...string) error {
 	return s.update(ctx, orgID, func(dtx store.DirectoryTx, tx store.Tx, emit func(...membership.Event)) error {
 		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersManage)
 		if err != nil {
@@ -213,6 +221,9 @@ func (s *Service) DeleteGroup(ctx context.Context, actor membership.Actor, orgID
 		}
 		g, err := findGroup(ctx, dtx, groupID)
 		if err != nil {
+			return err
+		}
+		if err := checkTag(ctx, tx, g, ifMatch); err != nil {
 			return err
 		}
 		now := svc.Now(s.clock)
@@ -227,4 +238,38 @@ func (s *Service) DeleteGroup(ctx context.Context, actor membership.Actor, orgID
 		emit(e)
 		return nil
 	})
+}
+
+// Tag is a group's entity tag, given its members (not removed, as
+// [Service.Group] returns them): it changes when the group's own fields
+// change and when its members do, whoever changed them (a CSV import, an
+// admin's edit, a member's new name), since a group's members are the
+// members carrying its label. SCIM shows it as the group's ETag.
+func Tag(g membership.Group, members []membership.Member) string {
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.ID + ":" + strconv.FormatInt(m.Version, 10)
+	}
+	slices.Sort(ids)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n%d\n", g.ID, g.Name, g.ExternalID, g.Version)
+	for _, id := range ids {
+		io.WriteString(h, id+"\n")
+	}
+	return strconv.FormatInt(g.Version, 10) + "-" + hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// checkTag refuses a change asked against tags the group no longer has.
+func checkTag(ctx context.Context, tx store.Tx, g membership.Group, tags []string) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	ms, err := carriers(ctx, tx, g.Name, false)
+	if err != nil {
+		return err
+	}
+	if tag := Tag(g, ms); !slices.Contains(tags, tag) {
+		return fmt.Errorf("group %q is at %s: %w", g.ID, tag, membership.ErrConflict)
+	}
+	return nil
 }

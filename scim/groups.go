@@ -3,7 +3,7 @@ package scim
 import (
 	"errors"
 	"net/http"
-	"strconv"
+	"slices"
 	"strings"
 
 	filter "github.com/scim2/filter-parser/v2"
@@ -14,13 +14,25 @@ import (
 
 const schemaGroup = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
+// groupResource is a group as a SCIM Group. Its version (the ETag) and
+// lastModified account for its members, so they are given only when its
+// members were read.
 func (c *call) groupResource(g membership.Group, members []membership.Member, withMembers bool) map[string]any {
+	meta := map[string]any{"resourcetype": "Group", "created": stamp(g.CreatedAt), "lastmodified": stamp(g.UpdatedAt), "location": c.base + "/Groups/" + g.ID}
 	res := map[string]any{
 		"schemas":     []any{schemaGroup},
 		"id":          g.ID,
 		"displayname": g.Name,
-		"meta": map[string]any{"resourcetype": "Group", "created": stamp(g.CreatedAt), "lastmodified": stamp(g.UpdatedAt),
-			"version": etag(g.Version), "location": c.base + "/Groups/" + g.ID},
+		"meta":        meta,
+	}
+	if withMembers {
+		last := g.UpdatedAt
+		for _, m := range members {
+			if m.UpdatedAt.After(last) {
+				last = m.UpdatedAt
+			}
+		}
+		meta["lastmodified"], meta["version"] = stamp(last), etagOf(directory.Tag(g, members))
 	}
 	if g.ExternalID != "" {
 		res["externalid"] = g.ExternalID
@@ -50,7 +62,7 @@ func (h *Handler) writeGroup(c *call, status int, id string) error {
 	if err != nil {
 		return err
 	}
-	c.w.Header().Set("ETag", etag(g.Version))
+	c.w.Header().Set("ETag", etagOf(directory.Tag(g, members)))
 	if status == http.StatusCreated {
 		c.w.Header().Set("Location", c.base+"/Groups/"+g.ID)
 	}
@@ -109,12 +121,12 @@ func (h *Handler) createGroup(c *call) error {
 func (h *Handler) getGroup(c *call) error {
 	id := c.r.PathValue("id")
 	if inm := c.r.Header.Get("If-None-Match"); inm != "" {
-		g, _, err := h.o.Directory.Group(c.ctx(), c.actor, c.org, id)
+		g, members, err := h.o.Directory.Group(c.ctx(), c.actor, c.org, id)
 		if err != nil {
 			return err
 		}
-		if matchesETag(inm, g.Version) {
-			c.w.Header().Set("ETag", etag(g.Version))
+		if tag := directory.Tag(g, members); matchesETag(inm, tag) {
+			c.w.Header().Set("ETag", etagOf(tag))
 			c.w.WriteHeader(http.StatusNotModified)
 			return nil
 		}
@@ -123,10 +135,7 @@ func (h *Handler) getGroup(c *call) error {
 }
 
 func (h *Handler) replaceGroup(c *call) error {
-	want, err := ifMatch(c.r)
-	if err != nil {
-		return err
-	}
+	want := ifMatch(c.r)
 	res, err := readJSON(c.r)
 	if err != nil {
 		return err
@@ -147,7 +156,7 @@ func (h *Handler) replaceGroup(c *call) error {
 		return err
 	}
 	id := c.r.PathValue("id")
-	if _, err := h.o.Directory.UpdateGroup(c.ctx(), c.actor, c.org, id, directory.GroupChange{Name: &name, ExternalID: &ext, Members: &ids, IfVersion: want}); err != nil {
+	if _, err := h.o.Directory.UpdateGroup(c.ctx(), c.actor, c.org, id, directory.GroupChange{Name: &name, ExternalID: &ext, Members: &ids, IfMatch: want}); err != nil {
 		return groupErr(err)
 	}
 	return h.writeGroup(c, http.StatusOK, id)
@@ -179,12 +188,16 @@ func groupChange(ops []patchOp) (directory.GroupChange, error) {
 		if err != nil {
 			return err
 		}
+		// Operations apply in order (RFC 7644 §3.5.2): a later add undoes
+		// an earlier remove of the same member, and the other way round.
 		switch op {
 		case "add":
+			ch.Remove = without(ch.Remove, ids)
 			ch.Add = append(ch.Add, ids...)
 		case "replace":
 			ch.Members, ch.Add, ch.Remove = &ids, nil, nil
 		case "remove":
+			ch.Add = without(ch.Add, ids)
 			ch.Remove = append(ch.Remove, ids...)
 		}
 		return nil
@@ -223,6 +236,7 @@ func groupChange(ops []patchOp) (directory.GroupChange, error) {
 			if !ok {
 				return ch, badRequest("invalidFilter", o.raw+": select members by value eq \"<id>\" (joined by or)")
 			}
+			ch.Add = without(ch.Add, ids)
 			ch.Remove = append(ch.Remove, ids...)
 		case ap.name == "members" && ap.sub == "":
 			if o.op == "remove" && o.value == nil { // every member
@@ -276,10 +290,7 @@ func valueIDs(e filter.Expression) ([]string, bool) {
 }
 
 func (h *Handler) patchGroup(c *call) error {
-	want, err := ifMatch(c.r)
-	if err != nil {
-		return err
-	}
+	want := ifMatch(c.r)
 	body, err := readJSON(c.r)
 	if err != nil {
 		return err
@@ -292,7 +303,7 @@ func (h *Handler) patchGroup(c *call) error {
 	if err != nil {
 		return err
 	}
-	ch.IfVersion = want
+	ch.IfMatch = want
 	id := c.r.PathValue("id")
 	if _, err := h.o.Directory.UpdateGroup(c.ctx(), c.actor, c.org, id, ch); err != nil {
 		return groupErr(err)
@@ -302,18 +313,7 @@ func (h *Handler) patchGroup(c *call) error {
 
 func (h *Handler) deleteGroup(c *call) error {
 	id := c.r.PathValue("id")
-	if want, err := ifMatch(c.r); err != nil {
-		return err
-	} else if want != 0 {
-		g, _, err := h.o.Directory.Group(c.ctx(), c.actor, c.org, id)
-		if err != nil {
-			return err
-		}
-		if g.Version != want {
-			return &Error{Status: http.StatusPreconditionFailed, Detail: "the group changed since version " + strconv.FormatInt(want, 10)}
-		}
-	}
-	if err := h.o.Directory.DeleteGroup(c.ctx(), c.actor, c.org, id); err != nil {
+	if err := h.o.Directory.DeleteGroup(c.ctx(), c.actor, c.org, id, ifMatch(c.r)...); err != nil {
 		return err
 	}
 	c.w.WriteHeader(http.StatusNoContent)
@@ -361,4 +361,18 @@ func (h *Handler) searchGroups(c *call) error {
 		return err
 	}
 	return h.writeList(c, q, h.groups)
+}
+
+// without returns list less the IDs in drop.
+func without(list, drop []string) []string {
+	if len(list) == 0 || len(drop) == 0 {
+		return list
+	}
+	out := list[:0:0]
+	for _, id := range list {
+		if !slices.Contains(drop, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }

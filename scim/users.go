@@ -3,6 +3,7 @@ package scim
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +18,10 @@ const (
 	schemaEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 )
 
-// etag is a resource's version as SCIM shows it (meta.version, ETag).
-func etag(v int64) string { return `W/"` + strconv.FormatInt(v, 10) + `"` }
+// etag is a member's version as SCIM shows it (meta.version, ETag).
+func etag(v int64) string { return etagOf(strconv.FormatInt(v, 10)) }
+
+func etagOf(tag string) string { return `W/"` + tag + `"` }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
@@ -255,7 +258,7 @@ func (h *Handler) getUser(c *call) error {
 	if err != nil {
 		return err
 	}
-	if inm := c.r.Header.Get("If-None-Match"); inm != "" && matchesETag(inm, m.Version) {
+	if inm := c.r.Header.Get("If-None-Match"); inm != "" && matchesETag(inm, strconv.FormatInt(m.Version, 10)) {
 		c.w.Header().Set("ETag", etag(m.Version))
 		c.w.WriteHeader(http.StatusNotModified)
 		return nil
@@ -263,29 +266,40 @@ func (h *Handler) getUser(c *call) error {
 	return h.writeUser(c, http.StatusOK, m)
 }
 
-// ifMatch returns the version an If-Match header asks for: 0 when there
-// is none or it is "*".
-func ifMatch(r *http.Request) (int64, error) {
-	v := strings.TrimSpace(r.Header.Get("If-Match"))
-	if v == "" || v == "*" {
-		return 0, nil
-	}
-	v = strings.TrimPrefix(v, "W/")
-	n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, &Error{Status: http.StatusPreconditionFailed, Detail: "If-Match is not a version of this resource"}
-	}
-	return n, nil
+// ifMatch returns the entity tags an If-Match header lists (without W/
+// and quotes): nil when there is none or it is "*".
+func ifMatch(r *http.Request) []string {
+	return etags(r.Header.Get("If-Match"))
 }
 
-func matchesETag(header string, v int64) bool {
+func etags(header string) []string {
+	var out []string
 	for _, t := range strings.Split(header, ",") {
 		t = strings.TrimSpace(t)
-		if t == "*" || strings.Trim(strings.TrimPrefix(t, "W/"), `"`) == strconv.FormatInt(v, 10) {
-			return true
+		if t == "*" {
+			return nil
+		}
+		if t = strings.Trim(strings.TrimPrefix(t, "W/"), `"`); t != "" {
+			out = append(out, t)
 		}
 	}
-	return false
+	return out
+}
+
+// matchesETag reports whether an If-None-Match header names tag.
+func matchesETag(header, tag string) bool {
+	if strings.TrimSpace(header) == "*" {
+		return true
+	}
+	return slices.Contains(etags(header), tag)
+}
+
+// stale is the 412 of a write asked against another version.
+func stale(tags []string, current string) error {
+	if tags == nil || slices.Contains(tags, current) {
+		return nil
+	}
+	return &Error{Status: http.StatusPreconditionFailed, Detail: "the resource changed: it is at " + etagOf(current) + ", not " + strings.Join(tags, ", ")}
 }
 
 // editUser writes u over the member at version (the PUT and the PATCH).
@@ -300,10 +314,7 @@ func (h *Handler) editUser(c *call, m membership.Member, u userInput) (membershi
 }
 
 func (h *Handler) replaceUser(c *call) error {
-	want, err := ifMatch(c.r)
-	if err != nil {
-		return err
-	}
+	want := ifMatch(c.r)
 	res, err := readJSON(c.r)
 	if err != nil {
 		return err
@@ -316,10 +327,10 @@ func (h *Handler) replaceUser(c *call) error {
 	if err != nil {
 		return err
 	}
-	if want != 0 && want != m.Version {
-		return &Error{Status: http.StatusPreconditionFailed, Detail: "the user changed since version " + strconv.FormatInt(want, 10)}
+	if err := stale(want, strconv.FormatInt(m.Version, 10)); err != nil {
+		return err
 	}
-	if want == 0 {
+	if want == nil {
 		m.Version = 0 // PUT replaces whatever is there
 	}
 	m, err = h.editUser(c, m, u)
@@ -334,10 +345,7 @@ func (h *Handler) replaceUser(c *call) error {
 const patchRetries = 5
 
 func (h *Handler) patchUser(c *call) error {
-	want, err := ifMatch(c.r)
-	if err != nil {
-		return err
-	}
+	want := ifMatch(c.r)
 	body, err := readJSON(c.r)
 	if err != nil {
 		return err
@@ -355,8 +363,8 @@ func (h *Handler) patchUser(c *call) error {
 		if err != nil {
 			return err
 		}
-		if want != 0 && want != m.Version {
-			return &Error{Status: http.StatusPreconditionFailed, Detail: "the user changed since version " + strconv.FormatInt(want, 10)}
+		if err := stale(want, strconv.FormatInt(m.Version, 10)); err != nil {
+			return err
 		}
 		res := c.userResource(m, groups)
 		for _, op := range ops {
@@ -369,7 +377,7 @@ func (h *Handler) patchUser(c *call) error {
 			return err
 		}
 		out, err := h.editUser(c, m, u)
-		if errors.Is(err, membership.ErrConflict) && want == 0 && try < patchRetries {
+		if errors.Is(err, membership.ErrConflict) && want == nil && try < patchRetries {
 			continue
 		}
 		if err != nil {
@@ -384,10 +392,8 @@ func (h *Handler) deleteUser(c *call) error {
 	if err != nil {
 		return err
 	}
-	if want, err := ifMatch(c.r); err != nil {
+	if err := stale(ifMatch(c.r), strconv.FormatInt(m.Version, 10)); err != nil {
 		return err
-	} else if want != 0 && want != m.Version {
-		return &Error{Status: http.StatusPreconditionFailed, Detail: "the user changed since version " + strconv.FormatInt(want, 10)}
 	}
 	if _, err := h.o.Members.Remove(c.ctx(), c.actor, c.org, m.ID); err != nil {
 		return err

@@ -3,12 +3,14 @@ package scim_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/roster"
 	"github.com/memberkit/memberkit/store"
 )
 
@@ -29,7 +31,8 @@ func TestGroups(t *testing.T) {
 		g := r.str("id")
 		assert.Equal(t, "Ventes", r.str("displayName"))
 		assert.Equal(t, users["ana"], r.str("members.0.value"))
-		assert.Equal(t, `W/"1"`, r.header.Get("ETag"))
+		assert.True(t, strings.HasPrefix(r.header.Get("ETag"), `W/"1-`), r.header.Get("ETag"))
+		assert.Equal(t, r.header.Get("ETag"), r.str("meta.version"))
 		assert.Contains(t, e.member(users["ana"]).Groups, "Ventes", "the member carries the group's label")
 		r = e.do("GET", "/Users/"+users["ana"], nil)
 		assert.Equal(t, g, r.str("groups.0.value"), "a user lists its groups")
@@ -67,9 +70,33 @@ func TestGroups(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, r.status)
 		assert.Equal(t, "invalidValue", r.str("scimType"))
 
-		// If-Match on a group.
-		r = e.do("PATCH", "/Groups/"+g, patchOp(op("add", "members", []any{map[string]any{"value": users["ana"]}})), "If-Match", `W/"1"`)
+		// If-Match on a group: its tag moves with its members, whoever
+		// changes them (here an admin's edit, outside SCIM).
+		r = e.do("GET", "/Groups/"+g, nil)
+		tag := r.header.Get("ETag")
+		assert.Equal(t, http.StatusNotModified, e.do("GET", "/Groups/"+g, nil, "If-None-Match", tag).status)
+		ben := e.member(users["ben"])
+		_, err := e.kit.Members.Edit(e.ctx, sys, e.org.ID, ben.ID, roster.Patch{Groups: &[]string{}})
+		require.NoError(t, err)
+		r = e.do("GET", "/Groups/"+g, nil, "If-None-Match", tag)
+		require.Equal(t, http.StatusOK, r.status, "the group changed: no 304")
+		assert.Nil(t, r.get("members.0"))
+		assert.NotEqual(t, tag, r.header.Get("ETag"))
+		r = e.do("PATCH", "/Groups/"+g, patchOp(op("add", "members", []any{map[string]any{"value": users["ana"]}})), "If-Match", tag)
 		assert.Equal(t, http.StatusPreconditionFailed, r.status)
+		assert.Equal(t, http.StatusPreconditionFailed, e.do("DELETE", "/Groups/"+g, nil, "If-Match", tag).status)
+
+		// Operations apply in order: a remove then an add of the same
+		// member leaves them in; an add then a remove, out.
+		r = e.do("PATCH", "/Groups/"+g, patchOp(
+			op("remove", `members[value eq "`+users["ben"]+`"]`, nil),
+			op("add", "members", []any{map[string]any{"value": users["ben"]}}),
+			op("add", "members", []any{map[string]any{"value": users["ana"]}}),
+			op("remove", "members", []any{map[string]any{"value": users["ana"]}}),
+		))
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		assert.Contains(t, e.member(users["ben"]).Groups, "Ventes France")
+		assert.NotContains(t, e.member(users["ana"]).Groups, "Ventes France")
 
 		// Filters and attribute selection on groups.
 		r = e.do("GET", "/Groups?filter="+url.QueryEscape(`displayName eq "ventes france"`)+"&excludedAttributes=members", nil)
