@@ -113,6 +113,18 @@ func (o patchOp) apply(res map[string]any, s resourceSchema) error {
 	if sub == "" && o.path.SubAttribute != nil {
 		sub = strings.ToLower(*o.path.SubAttribute)
 	}
+	if list, ok := container[ap.name].([]any); ok && sub != "" { // emails.value: each value
+		for _, x := range list {
+			if obj, ok := x.(map[string]any); ok {
+				if o.op == "remove" {
+					delete(obj, sub)
+				} else {
+					obj[sub] = o.value
+				}
+			}
+		}
+		return nil
+	}
 	if sub != "" { // name.givenName
 		obj, _ := container[ap.name].(map[string]any)
 		if o.op == "remove" {
@@ -202,8 +214,11 @@ func (o patchOp) applyFiltered(container map[string]any, ap attrPath, s resource
 	if matched || o.op == "remove" {
 		return nil
 	}
-	// Nothing matched: emails[type eq "work"].value adds a work email,
-	// as Entra ID expects when the user has none yet.
+	if o.op == "replace" { // RFC 7644 §3.5.2.3
+		return badRequest("noTarget", fmt.Sprintf("%s selects nothing to replace", o.raw))
+	}
+	// Nothing matched: add emails[type eq "work"].value adds a work
+	// email, as Entra ID expects when the user has none yet.
 	ae, ok := o.path.ValueExpression.(*filter.AttributeExpression)
 	if !ok || !strings.EqualFold(string(ae.Operator), "eq") || ae.AttributePath.SubAttribute != nil {
 		return badRequest("noTarget", fmt.Sprintf("%s selects nothing", o.raw))

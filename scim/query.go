@@ -157,7 +157,9 @@ func parseSelection(v url.Values) (selection, error) {
 // "always").
 var always = map[string]bool{"id": true, "schemas": true}
 
-// apply keeps what the selection asks for.
+// apply keeps what the selection asks for. A sub-attribute path
+// (name.givenName, emails.value) selects that sub-attribute of the
+// complex attribute, or of each value of a multi-valued one.
 func (s selection) apply(res map[string]any) map[string]any {
 	if len(s.only) > 0 {
 		out := make(map[string]any)
@@ -176,8 +178,9 @@ func (s selection) apply(res map[string]any) map[string]any {
 				out[top] = v
 				continue
 			}
-			if obj, ok := v.(map[string]any); ok {
-				if x, ok := obj[sub]; ok {
+			switch t := v.(type) {
+			case map[string]any:
+				if x, ok := t[sub]; ok {
 					o, _ := out[top].(map[string]any)
 					if o == nil {
 						o = map[string]any{}
@@ -185,6 +188,22 @@ func (s selection) apply(res map[string]any) map[string]any {
 					}
 					o[sub] = x
 				}
+			case []any:
+				kept, _ := out[top].([]any)
+				if kept == nil {
+					kept = make([]any, len(t))
+					for i := range kept {
+						kept[i] = map[string]any{}
+					}
+				}
+				for i, x := range t {
+					if obj, ok := x.(map[string]any); ok {
+						if y, ok := obj[sub]; ok {
+							kept[i].(map[string]any)[sub] = y
+						}
+					}
+				}
+				out[top] = kept
 			}
 		}
 		return out
@@ -198,17 +217,33 @@ func (s selection) apply(res map[string]any) map[string]any {
 			delete(res, top)
 			continue
 		}
-		if obj, ok := res[top].(map[string]any); ok {
-			c := make(map[string]any, len(obj))
-			for k, v := range obj {
-				if k != sub {
-					c[k] = v
+		switch t := res[top].(type) {
+		case map[string]any:
+			res[top] = withoutKey(t, sub)
+		case []any:
+			out := make([]any, len(t))
+			for i, x := range t {
+				if obj, ok := x.(map[string]any); ok {
+					out[i] = withoutKey(obj, sub)
+				} else {
+					out[i] = x
 				}
 			}
-			res[top] = c
+			res[top] = out
 		}
 	}
 	return res
+}
+
+// withoutKey returns a copy of obj less key.
+func withoutKey(obj map[string]any, key string) map[string]any {
+	c := make(map[string]any, len(obj))
+	for k, v := range obj {
+		if k != key {
+			c[k] = v
+		}
+	}
+	return c
 }
 
 // canonical spells the attributes as the schemas do, for responses.

@@ -315,3 +315,34 @@ func TestMethodsAndPrimaryEmail(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, "hugo.test@acme.example", e.member(id).Email)
 }
+
+func TestPatchAndSelectionEdges(t *testing.T) {
+	e := newEnv(t, testdb.Kinds()[0].New(t), 10)
+	r := e.do("POST", "/Users", entraUser("iris@acme.example", "Iris", "Test", "i"))
+	require.Equal(t, http.StatusCreated, r.status)
+	id := r.str("id")
+
+	// replace with a filter that selects nothing: 400 noTarget (add adds).
+	r = e.do("PATCH", "/Users/"+id, patchOp(op("replace", `emails[type eq "home"].value`, "home@acme.example")))
+	assert.Equal(t, http.StatusBadRequest, r.status)
+	assert.Equal(t, "noTarget", r.str("scimType"))
+	assert.Equal(t, "iris@acme.example", e.member(id).Email)
+
+	// A sub-attribute of a multi-valued attribute applies to each value.
+	r = e.do("PATCH", "/Users/"+id, patchOp(op("replace", "emails.value", "iris.test@acme.example")))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, "iris.test@acme.example", e.member(id).Email)
+
+	// …and is selected in each value.
+	r = e.do("GET", "/Users/"+id+"?attributes=emails.value", nil)
+	assert.Equal(t, "iris.test@acme.example", r.str("emails.0.value"))
+	assert.Nil(t, r.get("emails.0.type"))
+	r = e.do("GET", "/Users/"+id+"?excludedAttributes=emails.type", nil)
+	assert.Equal(t, "iris.test@acme.example", r.str("emails.0.value"))
+	assert.Nil(t, r.get("emails.0.type"))
+
+	// If-Match may list several tags.
+	v := e.member(id).Version
+	r = e.do("PATCH", "/Users/"+id, patchOp(op("replace", "name.givenName", "Irène")), "If-Match", `W/"999", W/"`+itoa(v)+`"`)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+}
