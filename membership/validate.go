@@ -15,8 +15,11 @@ const (
 	MaxNameLen  = 100 // runes, first and last names, role and org names
 	MaxLoginLen = 64  // bytes (logins are ASCII)
 	MaxEmailLen = 254 // bytes
-	MaxGroupLen = 64  // runes per group label
-	MaxGroups   = 32  // labels per member
+	MaxGroupLen = 256 // runes per group label (a directory's group names: Entra ID allows 256)
+	MaxGroups   = 128 // labels per member (a person in many of a directory's groups)
+	// MaxGroupsBytes bounds a member's labels together (UTF-8 bytes,
+	// one separator each), so that every store keeps them in one column.
+	MaxGroupsBytes = 32 << 10
 )
 
 // ValidateName trims a person, role or org name and checks it: not empty,
@@ -227,7 +230,7 @@ func ValidateGroups(groups []string) ([]string, error) {
 		if g == "" {
 			continue
 		}
-		if !utf8.ValidString(g) || utf8.RuneCountInString(g) > MaxGroupLen {
+		if !utf8.ValidString(g) || utf8.RuneCountInString(g) > MaxGroupLen || utf8.RuneCountInString(GroupKey(g)) > MaxGroupLen {
 			return nil, invalid("groups", "group_label", Excerpt(g, 64), MaxGroupLen)
 		}
 		for _, r := range g {
@@ -248,6 +251,9 @@ func ValidateGroups(groups []string) ([]string, error) {
 	}
 	if len(out) > MaxGroups {
 		return nil, invalid("groups", "too_many", len(out), MaxGroups)
+	}
+	if n := len(strings.Join(out, "\n")); n > MaxGroupsBytes {
+		return nil, invalid("groups", "groups_too_long", n, MaxGroupsBytes)
 	}
 	if len(out) == 0 {
 		return nil, nil
