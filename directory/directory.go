@@ -51,6 +51,9 @@ type Options struct {
 	// TouchEvery is how often at most a token's last use is written:
 	// a provider's burst of requests writes it once; default a minute.
 	TouchEvery time.Duration
+	// MinImportedSecret is the shortest secret [Service.ImportToken]
+	// takes, in bytes; default 32. Lower it for a demo only.
+	MinImportedSecret int
 }
 
 // Service issues directory tokens and manages directory groups. It is
@@ -63,6 +66,7 @@ type Service struct {
 	log        *slog.Logger
 	hook       svc.Hook
 	touchEvery time.Duration
+	minImport  int
 }
 
 // New returns a Service on st, or [store.ErrNoDirectory] when st does
@@ -82,8 +86,11 @@ func New(st store.Store, opts *Options) (*Service, error) {
 	if o.TouchEvery <= 0 {
 		o.TouchEvery = time.Minute
 	}
+	if o.MinImportedSecret <= 0 {
+		o.MinImportedSecret = 32
+	}
 	return &Service{st: st, dir: dir, cat: o.Catalog, clock: membership.ClockOrSystem(o.Clock), log: svc.Logger(o.Logger),
-		hook: o.AfterCommit, touchEvery: o.TouchEvery}, nil
+		hook: o.AfterCommit, touchEvery: o.TouchEvery, minImport: o.MinImportedSecret}, nil
 }
 
 func (s *Service) update(ctx context.Context, orgID string, fn func(tx store.DirectoryTx, tx0 store.Tx, emit func(...membership.Event)) error) error {

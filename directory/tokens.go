@@ -31,11 +31,16 @@ func (s *Service) IssueToken(ctx context.Context, actor membership.Actor, orgID,
 // secret manager, or given on a command line, as examples/scimserver
 // does) as a directory token of the org, permission org.manage. Prefer
 // [Service.IssueToken]: a secret imported here is only as strong as it
-// is long and random (32 random characters or more). A secret another
-// token has gives a *membership.DuplicateError (Key "token").
+// is long and random, so one shorter than Options.MinImportedSecret
+// (default 32 bytes) or longer than 1,024 is refused (ErrInvalid, field
+// "token"). A secret another token has gives a *membership.DuplicateError
+// (Key "token").
 func (s *Service) ImportToken(ctx context.Context, actor membership.Actor, orgID, name, secret string) (membership.DirectoryToken, error) {
-	if strings.TrimSpace(secret) == "" || len(secret) > 1024 {
+	if strings.TrimSpace(secret) == "" {
 		return membership.DirectoryToken{}, membership.Invalid("token", "required")
+	}
+	if len(secret) < s.minImport || len(secret) > 1024 {
+		return membership.DirectoryToken{}, membership.Invalid("token", "secret_length", s.minImport, 1024)
 	}
 	issued, err := s.issue(ctx, actor, orgID, name, secret)
 	return issued.Token, err
@@ -53,7 +58,7 @@ func (s *Service) issue(ctx context.Context, actor membership.Actor, orgID, name
 		}
 		now := svc.Now(s.clock)
 		t := membership.DirectoryToken{ID: membership.NewID(), OrgID: orgID, Name: name, Hash: membership.HashDirectorySecret(secret),
-			Hint: secret[:min(8, len(secret)/4)], CreatedBy: actor.String(), CreatedAt: now}
+			Hint: hint(secret), CreatedBy: actor.String(), CreatedAt: now}
 		if err := dtx.PutDirectoryToken(ctx, t); err != nil {
 			return err
 		}
@@ -146,4 +151,15 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (membership.D
 		}
 	}
 	return t, nil
+}
+
+// hint is what a list shows of a secret: its first 8 characters, and
+// nothing of a secret shorter than 32 bytes (a hint would be a large part
+// of it).
+func hint(secret string) string {
+	if len(secret) < 32 {
+		return ""
+	}
+	r := []rune(secret)
+	return string(r[:min(8, len(r))])
 }

@@ -71,6 +71,7 @@ var catalogue = map[string][2]string{
 
 	// Validation reasons ([ValidationError.Code]).
 	"required":              {"obligatoire", "required"},
+	"secret_length":         {"de %d à %d octets", "%d to %d bytes"},
 	"groups_too_long":       {"les groupes font %d octets en tout, plus que %d", "the groups take %d bytes in all, more than %d"},
 	"not_utf8":              {"texte illisible (encodage non valide)", "not valid UTF-8"},
 	"max_bytes":             {"%d octets au plus", "at most %d bytes"},

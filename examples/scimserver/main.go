@@ -27,6 +27,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/memberkit/memberkit"
+	"github.com/memberkit/memberkit/directory"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"
 	"github.com/memberkit/memberkit/scim"
@@ -78,13 +79,19 @@ func run(addr, token string, seats int) error {
 	if _, err := kit.Members.Add(ctx, sys, org.ID, roster.NewMember{Login: "admin", FirstName: "Admin", LastName: "Demo", RoleID: membership.RoleAdmin, NoPassword: true}); err != nil {
 		return err
 	}
+	// A demo takes the token given, however short; a deployment issues
+	// one (directory.Service.IssueToken) or imports 32 random bytes or more.
 	if len(token) < 32 {
-		log.Printf("scimserver: a token of %d characters is fine for a demo; a real one is 32 random characters or more (directory.Service.IssueToken)", len(token))
+		log.Printf("scimserver: a token of %d characters is fine for a demo; a real one is 32 random characters or more", len(token))
 	}
-	if _, err := kit.Directory.ImportToken(ctx, sys, org.ID, "scimserver", token); err != nil {
+	dirs, err := directory.New(st, &directory.Options{MinImportedSecret: 1})
+	if err != nil {
 		return err
 	}
-	h, err := scim.New(scim.Options{Members: kit.Members, Directory: kit.Directory})
+	if _, err := dirs.ImportToken(ctx, sys, org.ID, "scimserver", token); err != nil {
+		return err
+	}
+	h, err := scim.New(scim.Options{Members: kit.Members, Directory: dirs})
 	if err != nil {
 		return err
 	}
