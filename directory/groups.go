@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/memberkit/memberkit/internal/svc"
 	"github.com/memberkit/memberkit/membership"
@@ -121,6 +123,9 @@ func (s *Service) CreateGroup(ctx context.Context, actor membership.Actor, orgID
 	if err != nil {
 		return membership.Group{}, err
 	}
+	if err := validExternalID(n.ExternalID); err != nil {
+		return membership.Group{}, err
+	}
 	var out membership.Group
 	err = s.update(ctx, orgID, func(dtx store.DirectoryTx, tx store.Tx, emit func(...membership.Event)) error {
 		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersManage)
@@ -153,6 +158,11 @@ func (s *Service) CreateGroup(ctx context.Context, actor membership.Actor, orgID
 // naming the member; a member the actor may not act on, its
 // *membership.ForbiddenError.
 func (s *Service) UpdateGroup(ctx context.Context, actor membership.Actor, orgID, groupID string, c GroupChange) (membership.Group, error) {
+	if c.ExternalID != nil {
+		if err := validExternalID(*c.ExternalID); err != nil {
+			return membership.Group{}, err
+		}
+	}
 	var newName string
 	if c.Name != nil {
 		var err error
@@ -270,6 +280,21 @@ func checkTag(ctx context.Context, tx store.Tx, g membership.Group, tags []strin
 	}
 	if tag := Tag(g, ms); !slices.Contains(tags, tag) {
 		return fmt.Errorf("group %q is at %s: %w", g.ID, tag, membership.ErrConflict)
+	}
+	return nil
+}
+
+// MaxExternalIDLen bounds a group's external ID, in characters.
+const MaxExternalIDLen = 256
+
+func validExternalID(id string) error {
+	if utf8.RuneCountInString(strings.TrimSpace(id)) > MaxExternalIDLen {
+		return membership.Invalid("external_id", "max_chars", MaxExternalIDLen)
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) {
+			return membership.Invalid("external_id", "control_char")
+		}
 	}
 	return nil
 }

@@ -57,6 +57,12 @@ import (
 // named, carried by audit events.
 const ExternalIDAttribute = "scim.external_id"
 
+// UserNameAttribute keeps a User's userName as the provider spelled it
+// ("Jane.Doe@Example.com") when it differs from the member's login, which
+// memberkit keeps in lower case: the userName is given back as sent, and
+// still compared without regard to case.
+const UserNameAttribute = "scim.user_name"
+
 // Options configure a Handler.
 type Options struct {
 	// Members and Directory are the services requests go through; both
@@ -72,6 +78,12 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxResults bounds a page of a list or search; default 1,000.
 	MaxResults int
+	// BaseURL is the absolute URL the handler is mounted at
+	// ("https://app.example.com/scim/v2"), for meta.location and
+	// Location. Empty: read from each request (its Host, TLS or
+	// X-Forwarded-Proto, and the prefix http.StripPrefix removed); set it
+	// when the handler is behind a proxy that rewrites them.
+	BaseURL string
 }
 
 // Handler serves SCIM 2.0 for the orgs whose directory tokens it is
@@ -184,7 +196,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc) 
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes)
-	c := &call{w: w, r: r, org: tok.OrgID, actor: tok.Actor(), base: baseURL(r)}
+	base := strings.TrimSuffix(h.o.BaseURL, "/")
+	if base == "" {
+		base = baseURL(r)
+	}
+	c := &call{w: w, r: r, org: tok.OrgID, actor: tok.Actor(), base: base}
 	if err := fn(c); err != nil {
 		h.writeError(w, r, err)
 	}

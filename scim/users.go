@@ -46,7 +46,7 @@ func (c *call) userResource(m membership.Member, groups groupNames) map[string]a
 	res := map[string]any{
 		"schemas":     []any{schemaUser},
 		"id":          m.ID,
-		"username":    m.Login,
+		"username":    userName(m),
 		"name":        map[string]any{"givenname": m.FirstName, "familyname": m.LastName, "formatted": m.FullName()},
 		"displayname": m.FullName(),
 		"active":      m.Status == membership.StatusActive,
@@ -71,10 +71,18 @@ func (c *call) userResource(m membership.Member, groups groupNames) map[string]a
 	return res
 }
 
+// userName is the member's login as the provider spelled it.
+func userName(m membership.Member) string {
+	if sp := m.Attributes[UserNameAttribute]; sp != "" && membership.LoginKey(sp) == m.Login {
+		return sp
+	}
+	return m.Login
+}
+
 // userInput is what a User resource sets on a member.
 type userInput struct {
 	login, first, last, email, externalID, password string
-	active                                          bool
+	active, activeSet                               bool
 }
 
 // readUser reads a User resource (lower-cased names) into a member's
@@ -127,7 +135,7 @@ func readUser(res map[string]any) (userInput, error) {
 		if !ok {
 			return u, badRequest("invalidValue", "active must be true or false")
 		}
-		u.active = b
+		u.active, u.activeSet = b, true
 	}
 	return u, nil
 }
@@ -243,8 +251,8 @@ func (h *Handler) createUser(c *call) error {
 	}
 	n := roster.NewMember{Login: u.login, Email: u.email, FirstName: u.first, LastName: u.last, Password: u.password,
 		NoPassword: u.password == "", Deactivated: !u.active}
-	if u.externalID != "" {
-		n.Attributes = membership.Attributes{ExternalIDAttribute: u.externalID}
+	if u.externalID != "" || spelling(u.login) != "" {
+		n.Attributes = membership.Attributes{ExternalIDAttribute: u.externalID, UserNameAttribute: spelling(u.login)}
 	}
 	added, err := h.o.Members.Add(c.ctx(), c.actor, c.org, n)
 	if err != nil {
@@ -303,14 +311,29 @@ func stale(tags []string, current string) error {
 }
 
 // editUser writes u over the member at version (the PUT and the PATCH).
+// A resource without active leaves the status as it is.
 func (h *Handler) editUser(c *call, m membership.Member, u userInput) (membership.Member, error) {
-	status := membership.StatusDeactivated
-	if u.active {
-		status = membership.StatusActive
+	attrs := membership.Attributes{ExternalIDAttribute: u.externalID, UserNameAttribute: spelling(u.login)} // "" removes them
+	p := roster.Patch{Login: &u.login, FirstName: &u.first, LastName: &u.last, Email: &u.email, Attributes: attrs, IfVersion: m.Version}
+	if u.activeSet {
+		status := membership.StatusDeactivated
+		if u.active {
+			status = membership.StatusActive
+		}
+		p.Status = &status
 	}
-	attrs := membership.Attributes{ExternalIDAttribute: u.externalID} // "" removes it
-	p := roster.Patch{Login: &u.login, FirstName: &u.first, LastName: &u.last, Email: &u.email, Attributes: attrs, Status: &status, IfVersion: m.Version}
 	return h.o.Members.Edit(c.ctx(), c.actor, c.org, m.ID, p)
+}
+
+// spelling is the userName as the provider spells it, when it differs
+// from the login memberkit keeps (lower-cased): kept in
+// UserNameAttribute and given back as the userName.
+func spelling(userName string) string {
+	userName = strings.TrimSpace(userName)
+	if userName == strings.ToLower(userName) {
+		return ""
+	}
+	return userName
 }
 
 func (h *Handler) replaceUser(c *call) error {

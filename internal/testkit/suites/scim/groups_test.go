@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -9,8 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"
+	"github.com/memberkit/memberkit/scim"
 	"github.com/memberkit/memberkit/store"
 )
 
@@ -120,4 +123,23 @@ func TestGroups(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, e.do("GET", "/Groups/"+g, nil).status)
 		assert.NotContains(t, e.member(users["cid"]).Groups, "Ventes France")
 	})
+}
+
+func TestBaseURLAndGroupLimits(t *testing.T) {
+	e := newEnv(t, testdb.Kinds()[0].New(t), 10)
+	r := e.do("POST", "/Groups", map[string]any{"displayName": "Ops", "externalId": strings.Repeat("x", 257)})
+	assert.Equal(t, http.StatusBadRequest, r.status)
+	assert.Equal(t, "invalidValue", r.str("scimType"))
+	r = e.do("POST", "/Groups", map[string]any{"displayName": strings.Repeat("g", 256)})
+	assert.Equal(t, http.StatusCreated, r.status, "a 256-character group name, as Entra ID allows")
+
+	// Behind a proxy, the locations are the ones the host configures.
+	h, err := scim.New(scim.Options{Members: e.kit.Members, Directory: e.kit.Directory, BaseURL: "https://app.example.com/scim/v2/"})
+	require.NoError(t, err)
+	req := httptest.NewRequest("POST", "/Users", strings.NewReader(`{"userName":"kim@acme.example"}`))
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+	assert.True(t, strings.HasPrefix(rec.Header().Get("Location"), "https://app.example.com/scim/v2/Users/"), rec.Header().Get("Location"))
 }

@@ -78,7 +78,7 @@ func TestUsers(t *testing.T) {
 		r := e.do("POST", "/Users", entraUser("Alice.Martin@acme.example", "Alice", "Martin", "ext-alice"))
 		require.Equal(t, http.StatusCreated, r.status, r.raw)
 		alice := r.str("id")
-		assert.Equal(t, "alice.martin@acme.example", r.str("userName"))
+		assert.Equal(t, "Alice.Martin@acme.example", r.str("userName"), "given back as the provider spelled it")
 		assert.Equal(t, "Alice", r.str("name.givenName"))
 		assert.Equal(t, "ext-alice", r.str("externalId"))
 		assert.Equal(t, true, r.get("active"))
@@ -89,6 +89,7 @@ func TestUsers(t *testing.T) {
 		assert.Equal(t, `W/"1"`, r.str("meta.version"))
 		assert.Nil(t, r.get("password"))
 		m := e.member(alice)
+		assert.Equal(t, "alice.martin@acme.example", m.Login, "the login is kept in lower case")
 		assert.Equal(t, "ext-alice", m.Attributes[scim.ExternalIDAttribute])
 		assert.Equal(t, membership.StatusActive, m.Status)
 		last := e.events[len(e.events)-1]
@@ -176,6 +177,14 @@ func TestUsers(t *testing.T) {
 		assert.Equal(t, "Alice Martin", m.FullName())
 		assert.Equal(t, membership.StatusDeactivated, m.Status)
 		assert.Equal(t, "alice.martin@acme.example", m.Email)
+		assert.Equal(t, "alice.martin@acme.example", r.str("userName"))
+		// A PUT without active leaves the status as it is.
+		delete(put, "active")
+		put["name"] = map[string]any{"givenName": "Alice", "familyName": "Martin-Durand"}
+		r = e.do("PUT", "/Users/"+alice, put)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		assert.Equal(t, membership.StatusDeactivated, e.member(alice).Status)
+		assert.Equal(t, "Martin-Durand", e.member(alice).LastName)
 
 		// DELETE removes the member; their data stays and the same
 		// userName brings them back.
