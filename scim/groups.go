@@ -91,27 +91,38 @@ func memberIDs(v any) ([]string, error) {
 	return out, nil
 }
 
+// groupInput is what a Group resource sets.
+type groupInput struct {
+	name, externalID string
+	members          []string
+}
+
+// groupBody reads a request's Group resource.
+func groupBody(r *http.Request) (groupInput, error) {
+	var g groupInput
+	res, err := readJSON(r)
+	if err != nil {
+		return g, err
+	}
+	if g.name, err = str(res, "displayname"); err != nil {
+		return g, err
+	}
+	if strings.TrimSpace(g.name) == "" {
+		return g, badRequest("invalidValue", "displayName is required")
+	}
+	if g.externalID, err = str(res, "externalid"); err != nil {
+		return g, err
+	}
+	g.members, err = memberIDs(res["members"])
+	return g, err
+}
+
 func (h *Handler) createGroup(c *call) error {
-	res, err := readJSON(c.r)
+	in, err := groupBody(c.r)
 	if err != nil {
 		return err
 	}
-	name, err := str(res, "displayname")
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(name) == "" {
-		return badRequest("invalidValue", "displayName is required")
-	}
-	ext, err := str(res, "externalid")
-	if err != nil {
-		return err
-	}
-	ids, err := memberIDs(res["members"])
-	if err != nil {
-		return err
-	}
-	g, err := h.o.Directory.CreateGroup(c.ctx(), c.actor, c.org, directory.NewGroup{Name: name, ExternalID: ext, Members: ids})
+	g, err := h.o.Directory.CreateGroup(c.ctx(), c.actor, c.org, directory.NewGroup{Name: in.name, ExternalID: in.externalID, Members: in.members})
 	if err != nil {
 		return groupErr(err)
 	}
@@ -136,27 +147,13 @@ func (h *Handler) getGroup(c *call) error {
 
 func (h *Handler) replaceGroup(c *call) error {
 	want := ifMatch(c.r)
-	res, err := readJSON(c.r)
-	if err != nil {
-		return err
-	}
-	name, err := str(res, "displayname")
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(name) == "" {
-		return badRequest("invalidValue", "displayName is required")
-	}
-	ext, err := str(res, "externalid")
-	if err != nil {
-		return err
-	}
-	ids, err := memberIDs(res["members"])
+	in, err := groupBody(c.r)
 	if err != nil {
 		return err
 	}
 	id := c.r.PathValue("id")
-	if _, err := h.o.Directory.UpdateGroup(c.ctx(), c.actor, c.org, id, directory.GroupChange{Name: &name, ExternalID: &ext, Members: &ids, IfMatch: want}); err != nil {
+	ch := directory.GroupChange{Name: &in.name, ExternalID: &in.externalID, Members: &in.members, IfMatch: want}
+	if _, err := h.o.Directory.UpdateGroup(c.ctx(), c.actor, c.org, id, ch); err != nil {
 		return groupErr(err)
 	}
 	return h.writeGroup(c, http.StatusOK, id)
@@ -291,11 +288,7 @@ func valueIDs(e filter.Expression) ([]string, bool) {
 
 func (h *Handler) patchGroup(c *call) error {
 	want := ifMatch(c.r)
-	body, err := readJSON(c.r)
-	if err != nil {
-		return err
-	}
-	ops, err := readPatch(body)
+	ops, err := patchBody(c.r)
 	if err != nil {
 		return err
 	}
@@ -345,22 +338,6 @@ func (h *Handler) groups(c *call, q listQuery) ([]map[string]any, int, error) {
 		}
 	}
 	return window(matches, q), len(matches), nil
-}
-
-func (h *Handler) listGroups(c *call) error {
-	q, err := h.queryParams(c.r.URL.Query())
-	if err != nil {
-		return err
-	}
-	return h.writeList(c, q, h.groups)
-}
-
-func (h *Handler) searchGroups(c *call) error {
-	q, err := h.searchBody(c.r)
-	if err != nil {
-		return err
-	}
-	return h.writeList(c, q, h.groups)
 }
 
 // without returns list less the IDs in drop.

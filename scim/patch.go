@@ -2,6 +2,7 @@ package scim
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 
 	filter "github.com/scim2/filter-parser/v2"
@@ -19,6 +20,15 @@ type patchOp struct {
 
 // maxPatchOps bounds the operations of one request.
 const maxPatchOps = 1000
+
+// patchBody reads a request's PatchOp.
+func patchBody(r *http.Request) ([]patchOp, error) {
+	body, err := readJSON(r)
+	if err != nil {
+		return nil, err
+	}
+	return readPatch(body)
+}
 
 func readPatch(body map[string]any) ([]patchOp, error) {
 	if schemas, ok := body["schemas"].([]any); ok {

@@ -109,7 +109,33 @@ func window(all []map[string]any, q listQuery) []map[string]any {
 	return all[from:min(len(all), from+q.count)]
 }
 
-func (h *Handler) writeList(c *call, q listQuery, list func(*call, listQuery) ([]map[string]any, int, error)) error {
+// lister returns the page of resources a query selects, and how many
+// it selects in all.
+type lister func(*call, listQuery) ([]map[string]any, int, error)
+
+// list serves GET on a resource type's endpoint.
+func (h *Handler) list(l lister) handlerFunc {
+	return func(c *call) error {
+		q, err := h.queryParams(c.r.URL.Query())
+		if err != nil {
+			return err
+		}
+		return h.writeList(c, q, l)
+	}
+}
+
+// search serves POST …/.search.
+func (h *Handler) search(l lister) handlerFunc {
+	return func(c *call) error {
+		q, err := h.searchBody(c.r)
+		if err != nil {
+			return err
+		}
+		return h.writeList(c, q, l)
+	}
+}
+
+func (h *Handler) writeList(c *call, q listQuery, list lister) error {
 	page, total, err := list(c, q)
 	if err != nil {
 		return err

@@ -240,12 +240,17 @@ func (h *Handler) writeUser(c *call, status int, m membership.Member) error {
 	return nil
 }
 
-func (h *Handler) createUser(c *call) error {
-	res, err := readJSON(c.r)
+// userBody reads a request's User resource.
+func userBody(r *http.Request) (userInput, error) {
+	res, err := readJSON(r)
 	if err != nil {
-		return err
+		return userInput{}, err
 	}
-	u, err := readUser(res)
+	return readUser(res)
+}
+
+func (h *Handler) createUser(c *call) error {
+	u, err := userBody(c.r)
 	if err != nil {
 		return err
 	}
@@ -338,11 +343,7 @@ func spelling(userName string) string {
 
 func (h *Handler) replaceUser(c *call) error {
 	want := ifMatch(c.r)
-	res, err := readJSON(c.r)
-	if err != nil {
-		return err
-	}
-	u, err := readUser(res)
+	u, err := userBody(c.r)
 	if err != nil {
 		return err
 	}
@@ -369,11 +370,7 @@ const patchRetries = 5
 
 func (h *Handler) patchUser(c *call) error {
 	want := ifMatch(c.r)
-	body, err := readJSON(c.r)
-	if err != nil {
-		return err
-	}
-	ops, err := readPatch(body)
+	ops, err := patchBody(c.r)
 	if err != nil {
 		return err
 	}
@@ -495,20 +492,4 @@ func (h *Handler) users(c *call, q listQuery) ([]map[string]any, int, error) {
 		}
 	}
 	return window(matches, q), len(matches), nil
-}
-
-func (h *Handler) listUsers(c *call) error {
-	q, err := h.queryParams(c.r.URL.Query())
-	if err != nil {
-		return err
-	}
-	return h.writeList(c, q, h.users)
-}
-
-func (h *Handler) searchUsers(c *call) error {
-	q, err := h.searchBody(c.r)
-	if err != nil {
-		return err
-	}
-	return h.writeList(c, q, h.users)
 }
