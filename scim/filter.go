@@ -24,7 +24,48 @@ func parseFilter(s string) (filter.Expression, error) {
 	if err != nil || e == nil {
 		return nil, badRequest("invalidFilter", fmt.Sprintf("the filter %q cannot be read: %v", s, err))
 	}
+	if err := checkFilter(e); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// checkFilter refuses comparisons that mean nothing (RFC 7644
+// §3.4.2.2): ordering or substrings of a boolean, substrings of a number,
+// null as a value.
+func checkFilter(e filter.Expression) error {
+	switch t := e.(type) {
+	case *filter.LogicalExpression:
+		if err := checkFilter(t.Left); err != nil {
+			return err
+		}
+		return checkFilter(t.Right)
+	case *filter.NotExpression:
+		return checkFilter(t.Expression)
+	case *filter.ValuePath:
+		if t.ValueFilter != nil {
+			return checkFilter(t.ValueFilter)
+		}
+	case *filter.AttributeExpression:
+		op := filter.CompareOperator(strings.ToLower(string(t.Operator)))
+		if op == filter.PR {
+			return nil
+		}
+		switch t.CompareValue.(type) {
+		case bool:
+			if op != filter.EQ && op != filter.NE {
+				return badRequest("invalidFilter", fmt.Sprintf("%v: a boolean is compared by eq or ne only", t))
+			}
+		case nil:
+			return badRequest("invalidFilter", fmt.Sprintf("%v: compare with a value, or use pr", t))
+		case string:
+		default: // a number
+			if op == filter.CO || op == filter.SW || op == filter.EW {
+				return badRequest("invalidFilter", fmt.Sprintf("%v: co, sw and ew compare strings", t))
+			}
+		}
+	}
+	return nil
 }
 
 // resourceSchema says how a resource type's attributes compare.

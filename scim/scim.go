@@ -131,11 +131,22 @@ func (h *Handler) routes() {
 	route := func(pattern string, fn handlerFunc) {
 		h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, fn) })
 	}
-	route("GET /ServiceProviderConfig", h.serviceProviderConfig)
-	route("GET /ResourceTypes", h.resourceTypes)
-	route("GET /ResourceTypes/{id}", h.resourceType)
-	route("GET /Schemas", h.schemas)
-	route("GET /Schemas/{id}", h.schema)
+	// The discovery endpoints say only what this code supports, the same
+	// for every org: they need no token (RFC 7644 §4 lets a client read
+	// them before it is configured).
+	public := func(pattern string, fn handlerFunc) {
+		h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-store")
+			if err := fn(&call{w: w, r: r, base: h.base(r)}); err != nil {
+				h.writeError(w, r, err)
+			}
+		})
+	}
+	public("GET /ServiceProviderConfig", h.serviceProviderConfig)
+	public("GET /ResourceTypes", h.resourceTypes)
+	public("GET /ResourceTypes/{id}", h.resourceType)
+	public("GET /Schemas", h.schemas)
+	public("GET /Schemas/{id}", h.schema)
 	route("GET /Users", h.list(h.users))
 	route("POST /Users/.search", h.search(h.users))
 	route("POST /Users", h.createUser)
@@ -196,14 +207,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc) 
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes)
-	base := strings.TrimSuffix(h.o.BaseURL, "/")
-	if base == "" {
-		base = baseURL(r)
-	}
-	c := &call{w: w, r: r, org: tok.OrgID, actor: tok.Actor(), base: base}
+	c := &call{w: w, r: r, org: tok.OrgID, actor: tok.Actor(), base: h.base(r)}
 	if err := fn(c); err != nil {
 		h.writeError(w, r, err)
 	}
+}
+
+// base is the absolute URL of the handler's root: Options.BaseURL, or
+// read from the request.
+func (h *Handler) base(r *http.Request) string {
+	if b := strings.TrimSuffix(h.o.BaseURL, "/"); b != "" {
+		return b
+	}
+	return baseURL(r)
 }
 
 func bearer(r *http.Request) (string, bool) {

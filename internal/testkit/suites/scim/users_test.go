@@ -52,7 +52,14 @@ func TestAuthentication(t *testing.T) {
 
 func TestDiscovery(t *testing.T) {
 	e := newEnv(t, testdb.Kinds()[0].New(t), 10)
+	token := e.token
+	e.token = ""
 	r := e.do("GET", "/ServiceProviderConfig", nil)
+	require.Equal(t, http.StatusOK, r.status, "discovery needs no token")
+	assert.Equal(t, http.StatusOK, e.do("GET", "/Schemas", nil).status)
+	assert.Equal(t, http.StatusUnauthorized, e.do("GET", "/Users", nil).status)
+	e.token = token
+	r = e.do("GET", "/ServiceProviderConfig", nil)
 	require.Equal(t, http.StatusOK, r.status)
 	assert.Equal(t, true, r.get("patch.supported"))
 	assert.Equal(t, false, r.get("bulk.supported"))
@@ -270,9 +277,11 @@ func TestFiltersAndPaging(t *testing.T) {
 		assert.Equal(t, 0, count(`meta.created lt "2000-01-01T00:00:00Z"`))
 		assert.Equal(t, 1, count(`displayName eq "frank Test"`))
 
-		r = e.do("GET", "/Users?filter="+url.QueryEscape(`userName eq`), nil)
-		assert.Equal(t, http.StatusBadRequest, r.status)
-		assert.Equal(t, "invalidFilter", r.str("scimType"))
+		for _, bad := range []string{`userName eq`, `active gt true`, `active co true`, `userName eq null`, `(userName eq "a"`, `userName zz "a"`} {
+			r = e.do("GET", "/Users?filter="+url.QueryEscape(bad), nil)
+			assert.Equal(t, http.StatusBadRequest, r.status, bad)
+			assert.Equal(t, "invalidFilter", r.str("scimType"), bad)
+		}
 
 		// Paging: startIndex is 1-based, count the page size.
 		r = e.do("GET", "/Users?startIndex=2&count=2", nil)
