@@ -100,7 +100,11 @@ func schedule(seed uint64, goroutines, perG int) [][]*modelOp {
 	r := rand.New(rand.NewPCG(seed, 7))
 	kinds := []opKind{opAdd, opAdd, opInvite, opInvite, opAccept, opAccept, opResend, opCancel, opRole, opRole, opDeactivate, opActivate, opBulk, opRemove, opImport,
 		opJoin, opJoin, opAcceptUser}
+	// The provider's operations, and accepts drawn more often so that
+	// the rarer paths still come up in a short run (see the check at the
+	// end of TestModelRandomizedConcurrency).
 	kinds = append(kinds, scimKinds...)
+	kinds = append(kinds, opAcceptUser, opAcceptUser, opAccept)
 	out := make([][]*modelOp, goroutines)
 	for g := range out {
 		for range perG {
