@@ -6,19 +6,22 @@
 //
 // One [Handler] serves every org of a deployment; the org is the one of
 // the directory token the request presents (Authorization: Bearer …),
-// issued by package directory. Mount it under a prefix:
+// issued by package directory. The discovery endpoints, the same for every
+// org, need no token. Mount it under a prefix:
 //
 //	h, _ := scim.New(scim.Options{Members: kit.Members, Directory: dir})
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 //
-// A SCIM User is a member: userName is the login, name.givenName and
-// name.familyName the names, the work (or primary) email the email,
-// active whether the member is active or deactivated, externalId the
-// directory's ID, kept in the member's attribute [ExternalIDAttribute];
-// DELETE removes the member (their data stays, and creating the same
-// userName again brings them back). A SCIM Group is a
-// [membership.Group] of package directory: its members are the members
-// carrying its label. Every write goes through the services, so the seat
+// A SCIM User is a member: userName is the login (kept in lower case,
+// given back as the provider spelled it, see [UserNameAttribute]),
+// name.givenName and name.familyName the names, the work (or primary)
+// email the email, active whether the member is active or deactivated,
+// externalId the directory's ID, kept in the member's attribute
+// [ExternalIDAttribute]; DELETE removes the member (their data stays,
+// and creating the same userName again brings them back). A SCIM Group
+// is a [membership.Group] of package directory: its members are the
+// members carrying its label, and its ETag moves with them
+// ([directory.Tag]). Every write goes through the services, so the seat
 // limit, the last admin, uniqueness and permissions hold as everywhere,
 // each change an audit event whose actor is the token
 // ("system:directory:Okta").
