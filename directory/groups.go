@@ -97,18 +97,20 @@ func findGroup(ctx context.Context, dtx store.DirectoryTx, id string) (membershi
 }
 
 // carriers returns the members carrying a label, removed ones too when
-// asked.
+// asked. Removed members are left out here rather than by a status filter:
+// on PostgreSQL, a status filter next to the group's lets the planner,
+// when its statistics lag behind a bulk import, scan the org's members by
+// status for each group row (925 ms for 800 rows measured, against 2 ms
+// by the member's key).
 func carriers(ctx context.Context, tx store.Tx, name string, removed bool) ([]membership.Member, error) {
-	f := store.MemberFilter{Group: name}
-	if !removed {
-		f.Statuses = []membership.Status{membership.StatusActive, membership.StatusDeactivated}
-	}
 	var out []membership.Member
-	for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: f}) {
+	for m, err := range tx.Members(ctx, store.MemberQuery{MemberFilter: store.MemberFilter{Group: name}}) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, m)
+		if removed || m.Status != membership.StatusRemoved {
+			out = append(out, m)
+		}
 	}
 	return out, nil
 }

@@ -88,7 +88,7 @@ func (s *Service) relabelCount(ctx context.Context, tx store.Tx, a membership.Au
 
 	key := membership.GroupKey(lookup)
 	roles := svc.NewRoles(tx, s.cat)
-	var batch []membership.Member
+	var batch []store.MemberPatch
 	moved := 0
 	write := func(before membership.Member, groups []string) error {
 		role, err := roles.Get(ctx, before.RoleID)
@@ -103,12 +103,16 @@ func (s *Service) relabelCount(ctx context.Context, tx store.Tx, a membership.Au
 			return fmt.Errorf("member %q: %w", before.ID, err)
 		}
 		after.UpdatedAt = now
-		batch = append(batch, after)
+		// Only the groups change: written as a patch, which a store may
+		// apply in bulk (store.MemberPatcher).
+		batch = append(batch, store.MemberPatch{ID: before.ID, Version: before.Version, Login: before.Login,
+			FirstName: before.FirstName, LastName: before.LastName, Email: before.Email, Status: before.Status,
+			SetGroups: true, Groups: after.Groups, UpdatedAt: now})
 		e := svc.MemberEvent(now, membership.EventMemberUpdated, actor, before, after)
 		e.Detail = "changed: groups"
 		emit(e)
 		if len(batch) == memberBatch {
-			err = tx.UpdateMembers(ctx, batch)
+			err = store.Patch(ctx, tx, batch)
 			batch = batch[:0]
 		}
 		return err
@@ -150,7 +154,7 @@ func (s *Service) relabelCount(ctx context.Context, tx store.Tx, a membership.Au
 		}
 	}
 	if len(batch) > 0 {
-		if err := tx.UpdateMembers(ctx, batch); err != nil {
+		if err := store.Patch(ctx, tx, batch); err != nil {
 			return 0, err
 		}
 	}
