@@ -119,7 +119,16 @@ func (t *tx) memberQuery(f store.MemberFilter, ids []string, after string) (stri
 		args = append(args, membership.LoginKey(after))
 	}
 	if len(f.Statuses) > 0 {
-		b.WriteString(" AND m.status IN (" + placeholders(len(f.Statuses)) + ")")
+		status := "m.status"
+		if f.Group != "" {
+			// Read through the group's index, each member by its key:
+			// as an expression, the status offers the planner no index
+			// of its own, which it took, on statistics lagging a bulk
+			// import, to scan the org by status for each group row
+			// (PostgreSQL: 3.1 s for 5,000 members, see BENCHMARKS.md).
+			status = "COALESCE(m.status, '')"
+		}
+		b.WriteString(" AND " + status + " IN (" + placeholders(len(f.Statuses)) + ")")
 		for _, s := range f.Statuses {
 			args = append(args, string(s))
 		}
