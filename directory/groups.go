@@ -37,10 +37,10 @@ type GroupChange struct {
 	Members *[]string
 	Add     []string // member IDs to put in the group
 	Remove  []string // member IDs to take out of it (absent ones are ignored)
-	// IfMatch, when not empty, lists the tags ([Tag]) the change was
-	// made against: a group whose tag is none of them (its fields or its
-	// members changed since) gives membership.ErrConflict and changes
-	// nothing (SCIM's If-Match).
+	// IfMatch, when not nil, lists the tags ([Tag]) the change was made
+	// against: a group whose tag is none of them (its fields or its
+	// members changed since; an empty list matches nothing) gives
+	// membership.ErrConflict and changes nothing (SCIM's If-Match).
 	IfMatch []string
 }
 
@@ -253,14 +253,15 @@ func (s *Service) DeleteGroup(ctx context.Context, actor membership.Actor, orgID
 }
 
 // Tag is a group's entity tag, given its members (not removed, as
-// [Service.Group] returns them): it changes when the group's own fields
-// change and when its members do, whoever changed them (a CSV import, an
-// admin's edit, a member's new name), since a group's members are the
-// members carrying its label. SCIM shows it as the group's ETag.
+// [Service.Group] returns them): it changes when what the group shows
+// changes, its own fields or its members (who they are, their names),
+// whoever changed them (a CSV import, an admin's edit), since a group's
+// members are the members carrying its label; not when a member signs in.
+// SCIM shows it as the group's ETag.
 func Tag(g membership.Group, members []membership.Member) string {
 	ids := make([]string, len(members))
 	for i, m := range members {
-		ids[i] = m.ID + ":" + strconv.FormatInt(m.Version, 10)
+		ids[i] = m.ID + ":" + m.FullName() // what the group shows of each member
 	}
 	slices.Sort(ids)
 	h := sha256.New()
@@ -273,7 +274,7 @@ func Tag(g membership.Group, members []membership.Member) string {
 
 // checkTag refuses a change asked against tags the group no longer has.
 func checkTag(ctx context.Context, tx store.Tx, g membership.Group, tags []string) error {
-	if len(tags) == 0 {
+	if tags == nil {
 		return nil
 	}
 	ms, err := carriers(ctx, tx, g.Name, false)

@@ -253,7 +253,17 @@ func (s *Service) ChangeRole(ctx context.Context, actor membership.Actor, orgID,
 // stay, and adding or inviting the same login or email brings it back.
 // The last active admin cannot be removed.
 func (s *Service) Remove(ctx context.Context, actor membership.Actor, orgID, memberID string) (membership.Member, error) {
+	return s.RemoveIf(ctx, actor, orgID, memberID, 0)
+}
+
+// RemoveIf removes a member as [Service.Remove] does, when ifVersion is 0
+// or the member's Version: otherwise membership.ErrConflict and nothing
+// changes (an HTTP If-Match, checked in the same transaction).
+func (s *Service) RemoveIf(ctx context.Context, actor membership.Actor, orgID, memberID string, ifVersion int64) (membership.Member, error) {
 	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(_ store.Tx, _ membership.Authority, _ *svc.Roles, m *membership.Member) (membership.EventType, string, error) {
+		if ifVersion != 0 && ifVersion != m.Version {
+			return "", "", fmt.Errorf("member %s at version %d, not %d: %w", m.ID, m.Version, ifVersion, membership.ErrConflict)
+		}
 		if m.Status == membership.StatusRemoved {
 			return "", "", nil
 		}

@@ -56,8 +56,10 @@ func checkFilter(e filter.Expression) error {
 			if op != filter.EQ && op != filter.NE {
 				return badRequest("invalidFilter", fmt.Sprintf("%v: a boolean is compared by eq or ne only", t))
 			}
-		case nil:
-			return badRequest("invalidFilter", fmt.Sprintf("%v: compare with a value, or use pr", t))
+		case nil: // null: eq is "has no value", ne "has one"
+			if op != filter.EQ && op != filter.NE {
+				return badRequest("invalidFilter", fmt.Sprintf("%v: null is compared by eq or ne only", t))
+			}
 		case string:
 		default: // a number
 			if op == filter.CO || op == filter.SW || op == filter.EW {
@@ -206,6 +208,9 @@ func compareAll(op filter.CompareOperator, vals []any, want any, caseExact, date
 		return false
 	case filter.NE:
 		return !compareAll(filter.EQ, vals, want, caseExact, date)
+	}
+	if want == nil { // eq null: no value
+		return op == filter.EQ && !compareAll(filter.PR, vals, nil, caseExact, date)
 	}
 	for _, v := range vals {
 		if compare(op, v, want, caseExact, date) {

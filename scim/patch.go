@@ -224,11 +224,13 @@ func (o patchOp) applyFiltered(container map[string]any, ap attrPath, s resource
 	if matched || o.op == "remove" {
 		return nil
 	}
-	if o.op == "replace" { // RFC 7644 §3.5.2.3
-		return badRequest("noTarget", fmt.Sprintf("%s selects nothing to replace", o.raw))
+	if o.op == "replace" && len(list) > 0 { // RFC 7644 §3.5.2.3
+		return badRequest("noTarget", fmt.Sprintf("%s selects none of the values there are", o.raw))
 	}
-	// Nothing matched: add emails[type eq "work"].value adds a work
-	// email, as Entra ID expects when the user has none yet.
+	// Nothing matched: emails[type eq "work"].value adds a work email, by
+	// add, or by replace when the user has no email at all (an attribute
+	// without a value is replaced as by an add, RFC 7644 §3.5.2.3), as
+	// Entra ID sends it for a user created without one.
 	ae, ok := o.path.ValueExpression.(*filter.AttributeExpression)
 	if !ok || !strings.EqualFold(string(ae.Operator), "eq") || ae.AttributePath.SubAttribute != nil {
 		return badRequest("noTarget", fmt.Sprintf("%s selects nothing", o.raw))

@@ -300,7 +300,11 @@ func render(v any) any {
 	return v
 }
 
-func (s selection) includes(p string) bool { return slices.Contains(s.only, p) }
+// includes reports whether the selection asks for attribute p or one of
+// its sub-attributes (members, members.value).
+func (s selection) includes(p string) bool {
+	return slices.ContainsFunc(s.only, func(x string) bool { return x == p || strings.HasPrefix(x, p+".") })
+}
 func (s selection) excludes(p string) bool { return slices.Contains(s.except, p) }
 
 func filterString(e filter.Expression) string { return fmt.Sprint(e) }

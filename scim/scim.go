@@ -150,6 +150,12 @@ func (h *Handler) routes() {
 	public("GET /ResourceTypes/{id}", h.resourceType)
 	public("GET /Schemas", h.schemas)
 	public("GET /Schemas/{id}", h.schema)
+	for _, p := range []string{"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/{id}", "/Schemas", "/Schemas/{id}"} {
+		public(p, func(c *call) error {
+			c.w.Header().Set("Allow", "GET")
+			return &Error{Status: http.StatusMethodNotAllowed, Detail: c.r.Method + " is not allowed here; allowed: GET"}
+		})
+	}
 	route("GET /Users", h.list(h.users))
 	route("POST /Users/.search", h.search(h.users))
 	route("POST /Users", h.createUser)

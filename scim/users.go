@@ -256,8 +256,8 @@ func (h *Handler) createUser(c *call) error {
 	}
 	n := roster.NewMember{Login: u.login, Email: u.email, FirstName: u.first, LastName: u.last, Password: u.password,
 		NoPassword: u.password == "", Deactivated: !u.active}
-	if u.externalID != "" || spelling(u.login) != "" {
-		n.Attributes = membership.Attributes{ExternalIDAttribute: u.externalID, UserNameAttribute: spelling(u.login)}
+	if u.externalID != "" || spelling(u.login, nil) != "" {
+		n.Attributes = membership.Attributes{ExternalIDAttribute: u.externalID, UserNameAttribute: spelling(u.login, nil)}
 	}
 	added, err := h.o.Members.Add(c.ctx(), c.actor, c.org, n)
 	if err != nil {
@@ -280,9 +280,22 @@ func (h *Handler) getUser(c *call) error {
 }
 
 // ifMatch returns the entity tags an If-Match header lists (without W/
-// and quotes): nil when there is none or it is "*".
+// and quotes): nil when there is none or it is "*"; an empty list, which
+// matches nothing, when it lists no usable tag.
 func ifMatch(r *http.Request) []string {
-	return etags(r.Header.Get("If-Match"))
+	v, ok := r.Header["If-Match"]
+	if !ok {
+		return nil
+	}
+	h := strings.Join(v, ",")
+	if strings.TrimSpace(h) == "*" {
+		return nil
+	}
+	tags := etags(h)
+	if tags == nil {
+		return []string{}
+	}
+	return tags
 }
 
 func etags(header string) []string {
@@ -318,7 +331,7 @@ func stale(tags []string, current string) error {
 // editUser writes u over the member at version (the PUT and the PATCH).
 // A resource without active leaves the status as it is.
 func (h *Handler) editUser(c *call, m membership.Member, u userInput) (membership.Member, error) {
-	attrs := membership.Attributes{ExternalIDAttribute: u.externalID, UserNameAttribute: spelling(u.login)} // "" removes them
+	attrs := membership.Attributes{ExternalIDAttribute: u.externalID, UserNameAttribute: spelling(u.login, m.Attributes)} // "" removes them
 	p := roster.Patch{Login: &u.login, FirstName: &u.first, LastName: &u.last, Email: &u.email, Attributes: attrs, IfVersion: m.Version}
 	if u.activeSet {
 		status := membership.StatusDeactivated
@@ -333,9 +346,22 @@ func (h *Handler) editUser(c *call, m membership.Member, u userInput) (membershi
 // spelling is the userName as the provider spells it, when it differs
 // from the login memberkit keeps (lower-cased): kept in
 // UserNameAttribute and given back as the userName.
-func spelling(userName string) string {
+// The spelling is not kept when the member's attributes have no room
+// left for it (membership.MaxAttributes): the userName then comes back in
+// lower case, which SCIM allows (userName is not case-exact).
+func spelling(userName string, attrs membership.Attributes) string {
 	userName = strings.TrimSpace(userName)
 	if userName == strings.ToLower(userName) {
+		return ""
+	}
+	n := len(attrs)
+	if _, ok := attrs[UserNameAttribute]; ok {
+		n--
+	}
+	if _, ok := attrs[ExternalIDAttribute]; !ok {
+		n++ // room for the external ID first
+	}
+	if n >= membership.MaxAttributes {
 		return ""
 	}
 	return userName
@@ -412,10 +438,18 @@ func (h *Handler) deleteUser(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := stale(ifMatch(c.r), strconv.FormatInt(m.Version, 10)); err != nil {
+	want := ifMatch(c.r)
+	if err := stale(want, strconv.FormatInt(m.Version, 10)); err != nil {
 		return err
 	}
-	if _, err := h.o.Members.Remove(c.ctx(), c.actor, c.org, m.ID); err != nil {
+	var version int64
+	if want != nil {
+		version = m.Version // checked again in the removal's transaction
+	}
+	if _, err := h.o.Members.RemoveIf(c.ctx(), c.actor, c.org, m.ID, version); err != nil {
+		if errors.Is(err, membership.ErrConflict) {
+			return &Error{Status: http.StatusPreconditionFailed, Detail: "the resource changed"}
+		}
 		return err
 	}
 	c.w.WriteHeader(http.StatusNoContent)

@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/roster"
 	"github.com/memberkit/memberkit/scim"
 	"github.com/memberkit/memberkit/store"
 )
@@ -277,7 +279,9 @@ func TestFiltersAndPaging(t *testing.T) {
 		assert.Equal(t, 0, count(`meta.created lt "2000-01-01T00:00:00Z"`))
 		assert.Equal(t, 1, count(`displayName eq "frank Test"`))
 
-		for _, bad := range []string{`userName eq`, `active gt true`, `active co true`, `userName eq null`, `(userName eq "a"`, `userName zz "a"`} {
+		assert.Equal(t, 1, count(`externalId eq null`), "null: no value (the admin)")
+		assert.Equal(t, 5, count(`externalId ne null`))
+		for _, bad := range []string{`userName eq`, `active gt true`, `active co true`, `userName gt null`, `(userName eq "a"`, `userName zz "a"`} {
 			r = e.do("GET", "/Users?filter="+url.QueryEscape(bad), nil)
 			assert.Equal(t, http.StatusBadRequest, r.status, bad)
 			assert.Equal(t, "invalidFilter", r.str("scimType"), bad)
@@ -363,4 +367,53 @@ func TestPatchAndSelectionEdges(t *testing.T) {
 	v := e.member(id).Version
 	r = e.do("PATCH", "/Users/"+id, patchOp(op("replace", "name.givenName", "Irène")), "If-Match", `W/"999", W/"`+itoa(v)+`"`)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
+}
+
+func TestReviewEdges(t *testing.T) {
+	e := newEnv(t, testdb.Kinds()[0].New(t), 10)
+	// A user created without an email gets one by Entra's Replace.
+	r := e.do("POST", "/Users", map[string]any{"userName": "nomail@acme.example"})
+	require.Equal(t, http.StatusCreated, r.status)
+	id := r.str("id")
+	r = e.do("PATCH", "/Users/"+id, patchOp(op("Replace", `emails[type eq "work"].value`, "nomail.real@acme.example")))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, "nomail.real@acme.example", e.member(id).Email)
+
+	// An If-Match with no usable tag matches nothing.
+	r = e.do("PATCH", "/Users/"+id, patchOp(op("replace", "name.givenName", "X")), "If-Match", `W/""`)
+	assert.Equal(t, http.StatusPreconditionFailed, r.status)
+	// DELETE checks If-Match in the removal's transaction.
+	assert.Equal(t, http.StatusPreconditionFailed, e.do("DELETE", "/Users/"+id, nil, "If-Match", `W/"1"`).status)
+	assert.Equal(t, membership.StatusActive, e.member(id).Status)
+	assert.Equal(t, http.StatusNoContent, e.do("DELETE", "/Users/"+id, nil, "If-Match", `W/"`+itoa(e.member(id).Version)+`"`).status)
+
+	// Discovery takes GET only.
+	assert.Equal(t, http.StatusMethodNotAllowed, e.do("POST", "/ServiceProviderConfig", map[string]any{}).status)
+
+	// A group's ETag does not move when a member signs in; a list asking
+	// for members.value gets the members.
+	pw, err := e.kit.Members.Add(e.ctx, sys, e.org.ID, roster.NewMember{Login: "signs.in", FirstName: "Signs", LastName: "In", Password: "correct horse battery"})
+	require.NoError(t, err)
+	r = e.do("POST", "/Groups", map[string]any{"displayName": "Logins", "members": []any{map[string]any{"value": pw.Member.ID}}})
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
+	tag := r.header.Get("ETag")
+	_, err = e.kit.Members.Authenticate(e.ctx, e.org.ID, "signs.in", "correct horse battery")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNotModified, e.do("GET", "/Groups/"+r.str("id"), nil, "If-None-Match", tag).status)
+	r = e.do("GET", "/Groups?attributes=members.value", nil)
+	assert.Equal(t, pw.Member.ID, r.str("Resources.0.members.0.value"))
+	assert.Nil(t, r.get("Resources.0.members.0.display"))
+
+	// The userName's spelling is not kept when the member's attributes
+	// are full; the userName then comes back in lower case.
+	attrs := membership.Attributes{}
+	for i := range membership.MaxAttributes - 1 {
+		attrs[fmt.Sprintf("k%02d", i)] = "v"
+	}
+	full, err := e.kit.Members.Add(e.ctx, sys, e.org.ID, roster.NewMember{Login: "full", FirstName: "Full", LastName: "Attrs", NoPassword: true, Attributes: attrs})
+	require.NoError(t, err)
+	r = e.do("PUT", "/Users/"+full.Member.ID, map[string]any{"userName": "Full", "externalId": "ext-full", "name": map[string]any{"givenName": "Full", "familyName": "Attrs"}})
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, "full", r.str("userName"))
+	assert.Equal(t, "ext-full", r.str("externalId"))
 }
