@@ -1,0 +1,166 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/memberkit/memberkit/internal/testkit/testdb"
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/roster"
+	"github.com/memberkit/memberkit/store/sqlstore"
+)
+
+// Statements per single operation on PostgreSQL, counted by a
+// database/sql driver wrapper: every BEGIN, statement, COMMIT and
+// ROLLBACK the store sends. The bounds are today's counts, so that a
+// change that adds a round trip fails here; issue 16 aims at 4 for
+// Deactivate, ChangeRole and Edit.
+func TestStatementsPerOperation(t *testing.T) {
+	_, dsn := testdb.PostgresDB(t)
+	connector, err := stdlib.GetDefaultDriver().(driver.DriverContext).OpenConnector(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	db := sql.OpenDB(countingConnector{connector, &n})
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	st, err := sqlstore.New(db, sqlstore.Postgres, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := roster.New(st, &roster.Options{Hasher: membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 16})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := membership.SystemActor("count")
+	org, err := r.CreateOrg(ctx, roster.NewOrg{Name: "Count", Plan: membership.PremiumPlan(100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := r.Add(ctx, sys, org.ID, roster.NewMember{Login: "admin", FirstName: "A", LastName: "Admin", RoleID: membership.RoleAdmin, NoPassword: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := r.Add(ctx, sys, org.ID, roster.NewMember{Login: "target", FirstName: "T", LastName: "Target", NoPassword: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := membership.ActorMember(admin.Member.ID)
+	id := target.Member.ID
+	name := "Renamed"
+	ops := []struct {
+		name string
+		run  func() error
+	}{
+		{"Deactivate", func() error { _, err := r.Deactivate(ctx, actor, org.ID, id); return err }},
+		{"Activate", func() error { _, err := r.Activate(ctx, actor, org.ID, id); return err }},
+		{"ChangeRole", func() error { _, err := r.ChangeRole(ctx, actor, org.ID, id, membership.RoleAdmin); return err }},
+		{"Edit", func() error { _, err := r.Edit(ctx, actor, org.ID, id, roster.Patch{FirstName: &name}); return err }},
+		{"Add", func() error {
+			_, err := r.Add(ctx, actor, org.ID, roster.NewMember{FirstName: "New", LastName: "Member", NoPassword: true})
+			return err
+		}},
+	}
+	for _, op := range ops {
+		before := n.Load()
+		if err := op.run(); err != nil {
+			t.Fatalf("%s: %v", op.name, err)
+		}
+		got := n.Load() - before
+		t.Logf("%s: %d statements, BEGIN and COMMIT included", op.name, got)
+		if bound := statementBounds[op.name]; got > bound {
+			t.Errorf("%s takes %d statements, more than the %d it took when this bound was set", op.name, got, bound)
+		}
+	}
+}
+
+// statementBounds are the counts measured when the test was written
+// (2026-11-24, before issue 16's work).
+var statementBounds = map[string]int64{"Deactivate": 11, "Activate": 13, "ChangeRole": 11, "Edit": 11, "Add": 16}
+
+// countingConnector counts what a connection sends.
+type countingConnector struct {
+	driver.Connector
+	n *atomic.Int64
+}
+
+func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{conn, c.n}, nil
+}
+
+type countingConn struct {
+	driver.Conn
+	n *atomic.Int64
+}
+
+func (c *countingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	c.n.Add(1)
+	return c.Conn.(driver.ExecerContext).ExecContext(ctx, q, args)
+}
+
+func (c *countingConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	c.n.Add(1)
+	return c.Conn.(driver.QueryerContext).QueryContext(ctx, q, args)
+}
+
+func (c *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
+}
+
+func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.n.Add(1)
+	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return countingTx{tx, c.n}, nil
+}
+
+func (c *countingConn) CheckNamedValue(v *driver.NamedValue) error {
+	if nc, ok := c.Conn.(driver.NamedValueChecker); ok {
+		return nc.CheckNamedValue(v)
+	}
+	return driver.ErrSkip
+}
+
+func (c *countingConn) ResetSession(ctx context.Context) error {
+	if r, ok := c.Conn.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
+}
+
+func (c *countingConn) IsValid() bool {
+	if v, ok := c.Conn.(driver.Validator); ok {
+		return v.IsValid()
+	}
+	return true
+}
+
+func (c *countingConn) Ping(ctx context.Context) error {
+	if p, ok := c.Conn.(driver.Pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
+type countingTx struct {
+	driver.Tx
+	n *atomic.Int64
+}
+
+func (t countingTx) Commit() error   { t.n.Add(1); return t.Tx.Commit() }
+func (t countingTx) Rollback() error { t.n.Add(1); return t.Tx.Rollback() }
