@@ -3,9 +3,7 @@ package scim
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/memberkit/memberkit/membership"
@@ -17,11 +15,6 @@ const (
 	schemaUser       = "urn:ietf:params:scim:schemas:core:2.0:User"
 	schemaEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 )
-
-// etag is a member's version as SCIM shows it (meta.version, ETag).
-func etag(v int64) string { return etagOf(strconv.FormatInt(v, 10)) }
-
-func etagOf(tag string) string { return `W/"` + tag + `"` }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
@@ -71,146 +64,6 @@ func (c *call) userResource(m membership.Member, groups groupNames) map[string]a
 	return res
 }
 
-// userName is the member's login as the provider spelled it.
-func userName(m membership.Member) string {
-	if sp := m.Attributes[UserNameAttribute]; sp != "" && membership.LoginKey(sp) == m.Login {
-		return sp
-	}
-	return m.Login
-}
-
-// userInput is what a User resource sets on a member.
-type userInput struct {
-	login, first, last, email, externalID, password string
-	active, activeSet                               bool
-}
-
-// readUser reads a User resource (lower-cased names) into a member's
-// fields. Only userName is required; a missing name is taken from
-// displayName, then from userName.
-func readUser(res map[string]any) (userInput, error) {
-	var u userInput
-	var err error
-	if u.login, err = str(res, "username"); err != nil {
-		return u, err
-	}
-	if strings.TrimSpace(u.login) == "" {
-		return u, badRequest("invalidValue", "userName is required")
-	}
-	name, _ := res["name"].(map[string]any)
-	if u.first, err = str(name, "givenname"); err != nil {
-		return u, err
-	}
-	if u.last, err = str(name, "familyname"); err != nil {
-		return u, err
-	}
-	display, err := str(res, "displayname")
-	if err != nil {
-		return u, err
-	}
-	if strings.TrimSpace(u.first) == "" || strings.TrimSpace(u.last) == "" {
-		first, last, _ := strings.Cut(strings.TrimSpace(display), " ")
-		if first == "" {
-			first, _, _ = strings.Cut(u.login, "@")
-		}
-		if strings.TrimSpace(u.first) == "" {
-			u.first = first
-		}
-		if strings.TrimSpace(u.last) == "" {
-			u.last = cmpOr(strings.TrimSpace(last), "-")
-		}
-	}
-	if u.email, err = primaryEmail(res); err != nil {
-		return u, err
-	}
-	if u.externalID, err = str(res, "externalid"); err != nil {
-		return u, err
-	}
-	if u.password, err = str(res, "password"); err != nil {
-		return u, err
-	}
-	u.active = true
-	if v, ok := res["active"]; ok && v != nil {
-		b, ok := boolValue(v)
-		if !ok {
-			return u, badRequest("invalidValue", "active must be true or false")
-		}
-		u.active, u.activeSet = b, true
-	}
-	return u, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-// str reads an optional string attribute.
-func str(m map[string]any, key string) (string, error) {
-	v, ok := m[key]
-	if !ok || v == nil {
-		return "", nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", badRequest("invalidValue", key+" must be a string")
-	}
-	return s, nil
-}
-
-// boolValue reads a boolean, also as the strings "True" and "False"
-// that Microsoft Entra ID sends in PATCH operations.
-func boolValue(v any) (bool, bool) {
-	switch t := v.(type) {
-	case bool:
-		return t, true
-	case string:
-		b, err := strconv.ParseBool(strings.ToLower(t))
-		return b, err == nil
-	}
-	return false, false
-}
-
-// primaryEmail picks the email a member keeps: the primary one, else the
-// work one, else the first.
-func primaryEmail(res map[string]any) (string, error) {
-	v, ok := res["emails"]
-	if !ok || v == nil {
-		return "", nil
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return "", badRequest("invalidValue", "emails must be a list")
-	}
-	pick := ""
-	rank := 0
-	for _, e := range list {
-		em, ok := e.(map[string]any)
-		if !ok {
-			return "", badRequest("invalidValue", "each of emails must be an object")
-		}
-		value, err := str(em, "value")
-		if err != nil || value == "" {
-			continue
-		}
-		typ, _ := str(em, "type")
-		primary, _ := boolValue(em["primary"])
-		r := 1
-		if strings.EqualFold(typ, "work") {
-			r = 2
-		}
-		if primary {
-			r = 3
-		}
-		if r > rank {
-			pick, rank = value, r
-		}
-	}
-	return pick, nil
-}
-
 // member reads a member for SCIM: a removed member is not found.
 func (h *Handler) member(c *call, id string) (membership.Member, error) {
 	m, err := h.o.Members.Get(c.ctx(), c.actor, c.org, id)
@@ -228,6 +81,11 @@ func (h *Handler) writeUser(c *call, status int, m membership.Member) error {
 	if err != nil {
 		return err
 	}
+	return h.writeUserWith(c, status, m, groups)
+}
+
+// writeUserWith writes m with the org's groups already read.
+func (h *Handler) writeUserWith(c *call, status int, m membership.Member, groups groupNames) error {
 	c.w.Header().Set("ETag", etag(m.Version))
 	if status == http.StatusCreated {
 		c.w.Header().Set("Location", c.base+"/Users/"+m.ID)
@@ -279,55 +137,6 @@ func (h *Handler) getUser(c *call) error {
 	return h.writeUser(c, http.StatusOK, m)
 }
 
-// ifMatch returns the entity tags an If-Match header lists (without W/
-// and quotes): nil when there is none or it is "*"; an empty list, which
-// matches nothing, when it lists no usable tag.
-func ifMatch(r *http.Request) []string {
-	v, ok := r.Header["If-Match"]
-	if !ok {
-		return nil
-	}
-	h := strings.Join(v, ",")
-	if strings.TrimSpace(h) == "*" {
-		return nil
-	}
-	tags := etags(h)
-	if tags == nil {
-		return []string{}
-	}
-	return tags
-}
-
-func etags(header string) []string {
-	var out []string
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" {
-			return nil
-		}
-		if t = strings.Trim(strings.TrimPrefix(t, "W/"), `"`); t != "" {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// matchesETag reports whether an If-None-Match header names tag.
-func matchesETag(header, tag string) bool {
-	if strings.TrimSpace(header) == "*" {
-		return true
-	}
-	return slices.Contains(etags(header), tag)
-}
-
-// stale is the 412 of a write asked against another version.
-func stale(tags []string, current string) error {
-	if tags == nil || slices.Contains(tags, current) {
-		return nil
-	}
-	return &Error{Status: http.StatusPreconditionFailed, Detail: "the resource changed: it is at " + etagOf(current) + ", not " + strings.Join(tags, ", ")}
-}
-
 // editUser writes u over the member at version (the PUT and the PATCH).
 // A resource without active leaves the status as it is.
 func (h *Handler) editUser(c *call, m membership.Member, u userInput) (membership.Member, error) {
@@ -341,30 +150,6 @@ func (h *Handler) editUser(c *call, m membership.Member, u userInput) (membershi
 		p.Status = &status
 	}
 	return h.o.Members.Edit(c.ctx(), c.actor, c.org, m.ID, p)
-}
-
-// spelling is the userName as the provider spells it, when it differs
-// from the login memberkit keeps (lower-cased): kept in
-// UserNameAttribute and given back as the userName.
-// The spelling is not kept when the member's attributes have no room
-// left for it (membership.MaxAttributes): the userName then comes back in
-// lower case, which SCIM allows (userName is not case-exact).
-func spelling(userName string, attrs membership.Attributes) string {
-	userName = strings.TrimSpace(userName)
-	if userName == strings.ToLower(userName) {
-		return ""
-	}
-	n := len(attrs)
-	if _, ok := attrs[UserNameAttribute]; ok {
-		n--
-	}
-	if _, ok := attrs[ExternalIDAttribute]; !ok {
-		n++ // room for the external ID first
-	}
-	if n >= membership.MaxAttributes {
-		return ""
-	}
-	return userName
 }
 
 func (h *Handler) replaceUser(c *call) error {
@@ -429,7 +214,7 @@ func (h *Handler) patchUser(c *call) error {
 		if err != nil {
 			return err
 		}
-		return h.writeUser(c, http.StatusOK, out)
+		return h.writeUserWith(c, http.StatusOK, out, groups)
 	}
 }
 
