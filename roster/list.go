@@ -229,3 +229,19 @@ func (s *Service) Events(ctx context.Context, actor membership.Actor, orgID stri
 	})
 	return out, err
 }
+
+// Groups returns the group labels the org's members carry (permission
+// members.read), sorted, each once whatever its case, in the
+// spelling of one member: the choices of a screen's group filter.
+func (s *Service) Groups(ctx context.Context, actor membership.Actor, orgID string) ([]string, error) {
+	var out []string
+	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		if _, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersRead); err != nil {
+			return err
+		}
+		var err error
+		out, err = store.GroupLabels(ctx, tx)
+		return err
+	})
+	return out, err
+}

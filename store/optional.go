@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
+	"maps"
 	"slices"
 	"time"
 
@@ -102,4 +104,47 @@ func Patch(ctx context.Context, tx Tx, ps []MemberPatch) error {
 		}
 	}
 	return nil
+}
+
+// GroupLister is a Tx that lists the group labels its org's members
+// carry without reading every member.
+type GroupLister interface {
+	// GroupLabels returns each group label carried by a member of the
+	// org (removed members aside or not, at the store's choice), once
+	// per membership.GroupKey, in the spelling of one member carrying it.
+	GroupLabels(ctx context.Context) ([]string, error)
+}
+
+// GroupLabels returns the group labels the org's members carry, once per
+// membership.GroupKey (case aside), sorted as people read them (accents
+// and case aside), through [GroupLister] when tx has it: what a screen
+// offers to filter by.
+func GroupLabels(ctx context.Context, tx Tx) ([]string, error) {
+	var labels []string
+	if l, ok := tx.(GroupLister); ok {
+		var err error
+		if labels, err = l.GroupLabels(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		for m, err := range tx.Members(ctx, MemberQuery{}) {
+			if err != nil {
+				return nil, err
+			}
+			labels = append(labels, m.Groups...)
+		}
+	}
+	byKey := make(map[string]string, len(labels))
+	for _, g := range labels {
+		if k := membership.GroupKey(g); k != "" {
+			if _, ok := byKey[k]; !ok {
+				byKey[k] = g
+			}
+		}
+	}
+	out := slices.Collect(maps.Values(byKey))
+	slices.SortFunc(out, func(a, b string) int {
+		return cmp.Or(cmp.Compare(membership.Fold(a), membership.Fold(b)), cmp.Compare(membership.GroupKey(a), membership.GroupKey(b)))
+	})
+	return out, nil
 }

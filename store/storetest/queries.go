@@ -423,3 +423,37 @@ func testGroupFilterFollowsChanges(t *testing.T, s store.Store) {
 		return nil
 	}))
 }
+
+// testGroupLabels: the org's group labels, each once whatever its case, sorted by key, none of another org's, following changes.
+func testGroupLabels(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o, other := newOrg(t, s, "Acme"), newOrg(t, s, "Globex")
+	a := member(o.ID, "Ana", "Alpha")
+	a.Groups = []string{"Lyon", "Équipe Nord"}
+	b := member(o.ID, "Bob", "Beta")
+	b.Groups = []string{"LYON", "ÉQUIPE NORD", "Paris"}
+	c := member(o.ID, "Cy", "Gamma")
+	ms := insert(t, s, o.ID, a, b, c)
+	x := member(other.ID, "Xo", "Other")
+	x.Groups = []string{"Marseille"}
+	insert(t, s, other.ID, x)
+	labels := func() []string {
+		var out []string
+		require.NoError(t, s.View(ctx, o.ID, func(tx store.Tx) error {
+			var err error
+			out, err = store.GroupLabels(ctx, tx)
+			return err
+		}))
+		return out
+	}
+	got := labels()
+	require.Len(t, got, 3, "%q", got)
+	assert.Equal(t, membership.GroupKey("Équipe Nord"), membership.GroupKey(got[0]))
+	assert.Equal(t, "lyon", membership.GroupKey(got[1]))
+	assert.Equal(t, "Paris", got[2])
+
+	b = ms[1]
+	b.Groups = []string{"Lyon"}
+	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return tx.UpdateMembers(ctx, []membership.Member{b}) }))
+	assert.Len(t, labels(), 2, "Paris left with its last member")
+}

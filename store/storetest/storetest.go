@@ -94,6 +94,7 @@ var cases = []testCase{
 	{name: "Filters", fn: testFilters, paths: true},
 	{name: "TextSearchFoldsCaseAndAccents", fn: testTextSearch, paths: true},
 	{name: "GroupFilterFollowsChanges", fn: testGroupFilterFollowsChanges, paths: true},
+	{name: "GroupLabels", fn: testGroupLabels, paths: true},
 	{name: "PaginationCompleteAndStable", fn: testPagination},
 	{name: "PaginationUnderConcurrentWrites", fn: testPaginationConcurrent},
 	{name: "StreamingEarlyBreakAndInterleave", fn: testStreaming},
