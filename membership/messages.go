@@ -158,6 +158,8 @@ func Message(lang Lang, code string, args ...any) string {
 	if !ok {
 		if k, csv := strings.CutPrefix(code, "csv."); csv {
 			m, ok = csvMessages[k]
+		} else if k, ui := strings.CutPrefix(code, "ui."); ui {
+			m, ok = screenMessages[k]
 		}
 		if !ok {
 			return code

@@ -126,6 +126,32 @@ func (s *Service) Can(ctx context.Context, orgID string, actor membership.Actor,
 	return a.Require(p) == nil, nil
 }
 
+// Permissions returns every permission the actor may use in the org,
+// memberkit's and the host's, from the same one read as [Service.Can]:
+// what a screen needs to decide which controls to show (the services
+// still check each call). An account or member that is not an active
+// member of the org gets none; the system actor gets all.
+func (s *Service) Permissions(ctx context.Context, orgID string, actor membership.Actor) ([]membership.Permission, error) {
+	all := s.cat.Permissions()
+	if actor.IsSystem() {
+		return all, nil
+	}
+	a, err := s.access(ctx, orgID, actor)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []membership.Permission
+	for _, p := range all {
+		if a.Require(p) == nil {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
 // access resolves an actor's authority outside any write: through the
 // store's one-read fast path when it has one, else in a View.
 func (s *Service) access(ctx context.Context, orgID string, actor membership.Actor) (membership.Authority, error) {

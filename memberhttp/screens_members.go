@@ -1,0 +1,351 @@
+package memberhttp
+
+import (
+	"context"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/memberkit/memberkit/invite"
+	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/roster"
+)
+
+// membersContent is the member list's own data.
+type membersContent struct {
+	Rows     []rowView
+	Roles    []option
+	Grants   []option // the roles the actor may give, for the forms
+	Groups   []string
+	Statuses []option
+	Group    string
+	Status   string
+	Role     string
+	Text     string
+	Back     string // the filters, for the forms to come back to
+	// BackParam carries them in a link's query ("back=…").
+	BackParam template.URL
+	Next      template.URL // the next page's query, "" on the last
+	Filtered bool
+}
+
+// rowView is one line of the list.
+type rowView struct {
+	roster.Row
+	RoleName    string
+	StatusLabel string
+	Self        bool
+}
+
+type option struct{ Value, Label string }
+
+func (h *Handler) membersPage(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
+	d.Flash = doneFlash(r, id.Lang)
+	h.renderMembers(w, r, id, d, http.StatusOK)
+}
+
+// renderMembers shows the list with the request's filters.
+func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, id Identity, d *pageData, status int) {
+	ctx := r.Context()
+	d.Title = text(id.Lang, "page.members")
+	q, err := listQuery(r, id.Lang)
+	if err != nil {
+		d.Flash = problemFlash(membership.Explain(err, id.Lang))
+		status = http.StatusBadRequest
+	}
+	q.Limit = h.opts.PageSize
+	q.IncludePending = q.Status == "" && q.Group == ""
+	c := &membersContent{Group: q.Group, Status: string(q.Status), Role: q.RoleID, Text: q.Text,
+		Filtered: q.Group != "" || q.Status != "" || q.RoleID != "" || q.Text != ""}
+	back := url.Values{}
+	for k, v := range map[string]string{"group": q.Group, "status": string(q.Status), "role": q.RoleID, "q": q.Text} {
+		if v != "" {
+			back.Set(k, v)
+		}
+	}
+	c.Back = back.Encode()
+	c.BackParam = template.URL(url.Values{"back": {c.Back}}.Encode())
+	page, err := h.kit.Members.List(ctx, id.Actor, id.OrgID, q)
+	if err != nil {
+		p := membership.Explain(err, id.Lang)
+		if d.Flash == nil {
+			d.Flash = problemFlash(p)
+		}
+		d.Content = c
+		h.render(w, max(status, p.Status), "members", d)
+		return
+	}
+	roles := h.roleOptions(ctx, id)
+	c.Roles, c.Grants = roles.all, roles.grants
+	c.Groups = h.groupChoices(ctx, id)
+	for _, st := range []membership.Status{membership.StatusActive, membership.StatusDeactivated, membership.StatusPending} {
+		c.Statuses = append(c.Statuses, option{string(st), h.kit.Labels.StatusLabel(st, id.Lang)})
+	}
+	self := h.selfID(ctx, id)
+	for _, row := range page.Rows() {
+		c.Rows = append(c.Rows, rowView{Row: row, RoleName: roles.name(row.RoleID), StatusLabel: h.kit.Labels.StatusLabel(row.Status, id.Lang),
+			Self: row.MemberID != "" && row.MemberID == self})
+	}
+	if page.Next != "" {
+		next := url.Values{}
+		for k, v := range back {
+			next[k] = v
+		}
+		next.Set("after", page.Next)
+		c.Next = template.URL(next.Encode())
+	}
+	d.Content = c
+	h.render(w, status, "members", d)
+}
+
+// roleSet is the org's roles as the forms offer them.
+type roleSet struct {
+	all, grants []option
+	names       map[string]string
+}
+
+func (s roleSet) name(id string) string {
+	if n, ok := s.names[id]; ok {
+		return n
+	}
+	return id
+}
+
+// roleOptions lists the org's roles, and the ones the actor may grant
+// (every permission of which it holds) for the add, invite and role
+// forms.
+func (h *Handler) roleOptions(ctx context.Context, id Identity) roleSet {
+	s := roleSet{names: map[string]string{}}
+	roles, err := h.kit.Members.Roles(ctx, id.Actor, id.OrgID)
+	if err != nil {
+		return s
+	}
+	mine := map[membership.Permission]bool{}
+	perms, _ := h.kit.Members.Permissions(ctx, id.OrgID, id.Actor)
+	for _, p := range perms {
+		mine[p] = true
+	}
+	for _, ro := range roles {
+		name := h.kit.Labels.RoleName(ro, id.Lang)
+		s.names[ro.ID] = name
+		s.all = append(s.all, option{ro.ID, name})
+		eff, _ := h.kit.Catalog.Effective(ro)
+		grantable := true
+		for _, p := range eff.Permissions {
+			grantable = grantable && mine[p]
+		}
+		if ro.ID == membership.RoleAdmin {
+			grantable = len(perms) == len(h.kit.Catalog.Permissions())
+		}
+		if grantable {
+			s.grants = append(s.grants, option{ro.ID, name})
+		}
+	}
+	return s
+}
+
+// groupCache keeps each org's group labels for a short while: the
+// filter's choices need not be exact to the second, and reading them
+// scans the group index.
+type groupCache struct {
+	mu   sync.Mutex
+	orgs map[string]cachedGroups
+}
+
+type cachedGroups struct {
+	labels []string
+	at     time.Time
+}
+
+// groupTTL is how long a list of group labels is reused.
+const groupTTL = 30 * time.Second
+
+func (h *Handler) groupChoices(ctx context.Context, id Identity) []string {
+	now := h.now()
+	h.groups.mu.Lock()
+	c, ok := h.groups.orgs[id.OrgID]
+	h.groups.mu.Unlock()
+	if ok && now.Sub(c.at) < groupTTL {
+		return c.labels
+	}
+	labels, err := h.kit.Members.Groups(ctx, id.Actor, id.OrgID)
+	if err != nil {
+		return nil
+	}
+	h.groups.mu.Lock()
+	if h.groups.orgs == nil || len(h.groups.orgs) > maxCached {
+		h.groups.orgs = map[string]cachedGroups{}
+	}
+	h.groups.orgs[id.OrgID] = cachedGroups{labels, now}
+	h.groups.mu.Unlock()
+	return labels
+}
+
+// selfID is the actor's member ID, to keep its own row from the bulk
+// selection.
+func (h *Handler) selfID(ctx context.Context, id Identity) string {
+	if id.Actor.MemberID != "" || id.Actor.UserID == "" {
+		return id.Actor.MemberID
+	}
+	m, err := h.kit.Members.MemberOfUser(ctx, id.Actor, id.OrgID, id.Actor.UserID)
+	if err != nil {
+		return ""
+	}
+	return m.ID
+}
+
+func (h *Handler) newMemberPage(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
+	d.Title = text(id.Lang, "page.member_new")
+	roles := h.roleOptions(r.Context(), id)
+	d.Content = map[string]any{"Grants": roles.grants, "Form": url.Values{"role": {membership.RoleUser}}}
+	h.render(w, http.StatusOK, "member_new", d)
+}
+
+func (h *Handler) addMemberForm(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
+	f := r.PostForm
+	n := roster.NewMember{FirstName: f.Get("first_name"), LastName: f.Get("last_name"), Email: f.Get("email"), Login: f.Get("login"),
+		RoleID: f.Get("role"), Groups: splitList(f.Get("groups"))}
+	if _, err := h.addMember(r.Context(), id, n); err != nil {
+		d.Title = text(id.Lang, "page.member_new")
+		d.Flash = problemFlash(membership.Explain(err, id.Lang))
+		d.Content = map[string]any{"Grants": h.roleOptions(r.Context(), id).grants, "Form": f}
+		h.render(w, membership.Explain(err, id.Lang).Status, "member_new", d)
+		return
+	}
+	done(w, r, "/", "added", -1)
+}
+
+// splitList reads a comma-separated list of groups.
+func splitList(s string) []string {
+	var out []string
+	for g := range strings.SplitSeq(s, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// confirmPage asks before a deactivation, an activation or a removal;
+// with the script, the list asks in a dialog and skips this page.
+func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
+	action := r.PathValue("action")
+	if action != "deactivate" && action != "activate" && action != "remove" {
+		h.notFoundPage(w, r)
+		return
+	}
+	m, err := h.kit.Members.Get(r.Context(), id.Actor, id.OrgID, r.PathValue("id"))
+	if err != nil {
+		h.errorPage(w, r, id.Lang, membership.Explain(err, id.Lang))
+		return
+	}
+	d.Title = text(id.Lang, "confirm."+action+".title")
+	d.Content = map[string]any{"Action": action, "Path": "/members/" + m.ID + "/" + action,
+		"Question": text(id.Lang, "confirm."+action, m.FirstName+" "+m.LastName)}
+	confirmBack(d, backQuery(r.URL.Query().Get("back")))
+	h.render(w, http.StatusOK, "confirm", d)
+}
+
+// memberForm runs one action on one member.
+func (h *Handler) memberForm(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
+	ctx, mid := r.Context(), r.PathValue("id")
+	var err error
+	switch action := r.PathValue("action"); action {
+	case "deactivate":
+		_, err = h.kit.Members.Deactivate(ctx, id.Actor, id.OrgID, mid)
+	case "activate":
+		_, err = h.kit.Members.Activate(ctx, id.Actor, id.OrgID, mid)
+	case "remove":
+		_, err = h.kit.Members.Remove(ctx, id.Actor, id.OrgID, mid)
+	case "role":
+		_, err = h.kit.Members.ChangeRole(ctx, id.Actor, id.OrgID, mid, r.PostFormValue("role"))
+	default:
+		h.notFoundPage(w, r)
+		return
+	}
+	if err != nil {
+		h.refuse(w, r, id, d, err)
+		return
+	}
+	done(w, r, "/", r.PathValue("action"), -1)
+}
+
+// bulkForm runs the mass action on the selected members, or on everyone
+// the filter matches once the user confirmed it with the count shown.
+func (h *Handler) bulkForm(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
+	f := r.PostForm
+	action := f.Get("action")
+	byFilter := f.Get("scope") == "filter"
+	q, err := listQuery(&http.Request{URL: &url.URL{RawQuery: backQuery(f.Get("back")).Encode()}}, id.Lang)
+	if err != nil {
+		h.refuse(w, r, id, d, err)
+		return
+	}
+	if byFilter && f.Get("confirm") != "1" {
+		n, err := h.kit.Members.Count(r.Context(), id.Actor, id.OrgID, filterOf(q))
+		if err != nil {
+			h.refuse(w, r, id, d, err)
+			return
+		}
+		d.Title = text(id.Lang, "confirm.bulk.title")
+		d.Content = map[string]any{"Action": action, "Path": "/bulk", "Scope": "filter", "Question": text(id.Lang, "confirm.bulk."+bulkVerb(action), n)}
+		confirmBack(d, backQuery(f.Get("back")))
+		h.render(w, http.StatusOK, "confirm", d)
+		return
+	}
+	ids := f["id"]
+	if !byFilter && len(ids) == 0 {
+		h.refuse(w, r, id, d, &badRequest{field: "id", msg: text(id.Lang, "err.none_selected")})
+		return
+	}
+	res, err := h.bulk(r.Context(), id, action, ids, byFilter, q)
+	if err != nil {
+		h.refuse(w, r, id, d, err)
+		return
+	}
+	done(w, r, "/", "bulk_"+bulkVerb(action), len(res.Changed))
+}
+
+// confirmBack gives a confirmation page the list's filters, for its
+// form and its cancel link.
+func confirmBack(d *pageData, q url.Values) {
+	c := d.Content.(map[string]any)
+	c["Back"], c["BackURL"] = q.Encode(), template.URL(q.Encode())
+}
+
+func bulkVerb(action string) string {
+	if action == "activate" {
+		return "activate"
+	}
+	return "deactivate"
+}
+
+func (h *Handler) inviteForm(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
+	_, err := h.kit.Invitations.Send(r.Context(), id.Actor, id.OrgID, invite.To{Email: r.PostFormValue("email"), RoleID: r.PostFormValue("role")})
+	if err != nil {
+		h.refuse(w, r, id, d, err)
+		return
+	}
+	done(w, r, "/", "invited", -1)
+}
+
+func (h *Handler) invitationForm(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
+	var err error
+	switch r.PathValue("action") {
+	case "resend":
+		_, err = h.kit.Invitations.Resend(r.Context(), id.Actor, id.OrgID, r.PathValue("id"))
+	case "cancel":
+		err = h.kit.Invitations.Cancel(r.Context(), id.Actor, id.OrgID, r.PathValue("id"))
+	default:
+		h.notFoundPage(w, r)
+		return
+	}
+	if err != nil {
+		h.refuse(w, r, id, d, err)
+		return
+	}
+	done(w, r, "/", r.PathValue("action")+"_invitation", -1)
+}
