@@ -91,16 +91,16 @@ type Options struct {
 // Handler serves the member-management screens and the JSON API of a
 // [memberkit.Kit]. Make it with [New]; it is safe for concurrent use.
 type Handler struct {
-	kit   *memberkit.Kit
-	opts  Options
-	log   *slog.Logger
-	mux   *http.ServeMux
-	root  http.Handler
-	pages *pages
-	plans *planCache
-	idem  *idempotency
+	kit    *memberkit.Kit
+	opts   Options
+	log    *slog.Logger
+	mux    *http.ServeMux
+	root   http.Handler
+	pages  *pages
+	plans  *planCache
+	idem   *idempotency
 	groups groupCache
-	now   func() time.Time
+	now    func() time.Time
 }
 
 // New returns the handler of kit's members, invitations, roles and

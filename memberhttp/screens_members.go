@@ -29,7 +29,7 @@ type membersContent struct {
 	// BackParam carries them in a link's query ("back=…").
 	BackParam template.URL
 	Next      template.URL // the next page's query, "" on the last
-	Filtered bool
+	Filtered  bool
 }
 
 // rowView is one line of the list.
