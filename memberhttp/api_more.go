@@ -191,7 +191,7 @@ func (h *Handler) apiPlanImport(w http.ResponseWriter, r *http.Request, id Ident
 		}
 		opts.AllowMassDeactivation = b
 	}
-	tok, exp, plan, err := h.planImport(r, w, id, r.Body, opts)
+	tok, exp, plan, err := h.planImport(r, id, r.Body, opts)
 	if err != nil {
 		h.fail(w, r, id.Lang, err)
 		return
@@ -201,14 +201,13 @@ func (h *Handler) apiPlanImport(w http.ResponseWriter, r *http.Request, id Ident
 
 // planImport parses and plans an uploaded file, bounded to
 // MaxUploadBytes, and keeps the plan for its token.
-func (h *Handler) planImport(r *http.Request, w http.ResponseWriter, id Identity, body io.Reader, opts *csvsync.PlanOptions) (string, time.Time, *csvsync.Plan, error) {
-	limited := http.MaxBytesReader(w, io.NopCloser(body), h.opts.MaxUploadBytes)
+func (h *Handler) planImport(r *http.Request, id Identity, body io.Reader, opts *csvsync.PlanOptions) (string, time.Time, *csvsync.Plan, error) {
+	limited := &capped{r: body, left: h.opts.MaxUploadBytes}
 	f, err := h.kit.CSV.Parse(r.Context(), id.Actor, id.OrgID, limited)
+	if limited.over {
+		return "", time.Time{}, nil, &tooLarge{msg: text(id.Lang, "err.upload_too_large", h.opts.MaxUploadBytes>>20)}
+	}
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return "", time.Time{}, nil, &tooLarge{msg: text(id.Lang, "err.upload_too_large", h.opts.MaxUploadBytes>>20)}
-		}
 		return "", time.Time{}, nil, err
 	}
 	plan, err := h.kit.CSV.Plan(r.Context(), id.Actor, id.OrgID, f, opts)
@@ -218,6 +217,32 @@ func (h *Handler) planImport(r *http.Request, w http.ResponseWriter, id Identity
 	tok, exp := h.plans.put(id, plan)
 	return tok, exp, plan, nil
 }
+
+// capped reads at most left bytes and tells when the body had more.
+type capped struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		var one [1]byte
+		if n, _ := c.r.Read(one[:]); n > 0 {
+			c.over = true
+			return 0, errUploadTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+var errUploadTooLarge = errors.New("memberhttp: upload over the bound")
 
 // tooLarge is an upload over the handler's bound.
 type tooLarge struct{ msg string }

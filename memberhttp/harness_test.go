@@ -47,7 +47,8 @@ func newEnv(t *testing.T, limit int, opts ...func(*memberhttp.Options)) *env {
 	})
 	require.NoError(t, err)
 	sys := membership.SystemActor("test")
-	org, err := kit.Members.CreateOrg(ctx, roster.NewOrg{Name: "Ateliers <Dupont> & Fils", Plan: membership.PremiumPlan(limit)})
+	org, err := kit.Members.CreateOrg(ctx, roster.NewOrg{Name: "Ateliers <Dupont> & Fils", Plan: membership.PremiumPlan(limit),
+		Features: []membership.Feature{membership.FeatureCSV}})
 	require.NoError(t, err)
 	add := func(first, last, role string, groups ...string) string {
 		a, err := kit.Members.Add(ctx, sys, org.ID, roster.NewMember{FirstName: first, LastName: last, RoleID: role,
@@ -213,4 +214,8 @@ func (b *browser) post(path string, form url.Values) (int, string, string) {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header.Get("Location"), string(data)
+}
+
+func newMember(first, last string) roster.NewMember {
+	return roster.NewMember{FirstName: first, LastName: last, NoPassword: true}
 }

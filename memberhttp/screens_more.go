@@ -33,7 +33,7 @@ func (h *Handler) importForm(w http.ResponseWriter, r *http.Request, id Identity
 	}
 	defer file.Close()
 	opts := &csvsync.PlanOptions{AllowMassDeactivation: r.PostFormValue("allow_mass") == "1"}
-	tok, exp, plan, err := h.planImport(r, w, id, file, opts)
+	tok, exp, plan, err := h.planImport(r, id, file, opts)
 	if err != nil {
 		fail(err)
 		return

@@ -84,8 +84,18 @@ func ExampleService_Can() {
 		fmt.Println(user, "may create a commission:", ok)
 	}
 	fmt.Println(catalog.Label(createCommission, membership.French))
+	// Everything an account may do, for a screen to choose its controls.
+	perms, err := svc.Permissions(ctx, org.ID, membership.ActorUser("usr_sam"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(perms)
+	none, _ := svc.Permissions(ctx, org.ID, membership.ActorUser("usr_nobody"))
+	fmt.Println(len(none))
 	// Output:
 	// usr_sam may create a commission: true
 	// usr_uma may create a commission: false
 	// Créer des commissions
+	// [members.read commissions.create]
+	// 0
 }
