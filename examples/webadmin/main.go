@@ -1,12 +1,12 @@
-// Command webadmin is a small admin page built on memberkit, in the spirit
-// of the product pages: the member list with filters, mass deactivation,
-// per-row actions, roles, invitations, CSV export and an import previewed
-// before it is applied. Forms are protected against CSRF, and every
-// action runs as the logged-in member through the library's permission
-// checks.
+// Command webadmin mounts memberkit's screens and JSON API (package
+// memberhttp) on SQLite with a demo org: the host's part is a sign-in
+// page and the Identify function that tells memberhttp who asks.
 //
 //	go run ./examples/webadmin            # demo org on a temporary SQLite file
 //	go run ./examples/webadmin -db my.db -org ORG_ID
+//
+// Then open http://127.0.0.1:8080/ and sign in as alice.durand (admin) or
+// lea.moreau (a "Support" role that manages members but not roles).
 package main
 
 import (
@@ -71,12 +71,12 @@ func run() error {
 		*orgID = org.ID
 		fmt.Printf("demo org %s in %s\nlog in as alice.durand / %s\n", org.ID, *dbPath, DemoPassword)
 	}
-	srv, err := NewServer(Config{OrgID: *orgID, Store: st, Logger: logger, BaseURL: "http://" + *addr})
+	handler, err := NewSite(st, *orgID, "http://"+*addr, logger, nil)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("listening on http://%s\n", *addr)
-	hs := &http.Server{Addr: *addr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Addr: *addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
