@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/roster"
 )
 
 //go:embed templates/*.html
@@ -20,7 +21,7 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // screens lists the pages, each a template of its own over the layout.
-var screens = []string{"members", "member_new", "confirm", "import", "plan", "roles", "review", "join", "joined", "error"}
+var screens = []string{"members", "member", "member_new", "confirm", "import", "plan", "roles", "review", "join", "joined", "error"}
 
 // pages holds the parsed templates of the screens.
 type pages struct {
@@ -29,16 +30,8 @@ type pages struct {
 
 // funcs are the templates' helpers; t reads the catalogue.
 var funcs = template.FuncMap{
-	"t": func(lang membership.Lang, key string, args ...any) string { return text(lang, key, args...) },
-	"date": func(lang membership.Lang, t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		if lang == membership.English {
-			return t.UTC().Format("Jan 2, 2006 15:04")
-		}
-		return t.UTC().Format("02/01/2006 15:04")
-	},
+	"t":    func(lang membership.Lang, key string, args ...any) string { return text(lang, key, args...) },
+	"date": formatDate,
 	"join": strings.Join,
 	"has": func(list []membership.Permission, p membership.Permission) bool {
 		for _, q := range list {
@@ -48,6 +41,18 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
+}
+
+// formatDate writes a time as people of lang read it, in UTC; "—" for
+// never.
+func formatDate(lang membership.Lang, t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	if lang == membership.English {
+		return t.UTC().Format("Jan 2, 2006 15:04")
+	}
+	return t.UTC().Format("02/01/2006 15:04")
 }
 
 func newPages(layout *template.Template) (*pages, error) {
@@ -87,6 +92,17 @@ type pageData struct {
 	Flash      *flash
 	Nav        nav
 	Content    any
+
+	perms map[membership.Permission]bool // what the actor may do, for the forms
+	roles []membership.Role              // the org's roles
+	self  string                         // the actor's member ID
+
+	frameDone chan struct{} // closed when frameRead is filled
+	frameRead struct {
+		ws    roster.Workspace
+		perms map[membership.Permission]bool
+	}
+	awaited bool
 }
 
 // nav says which sections the actor's role opens. The screens hide what
@@ -123,6 +139,7 @@ func base(r *http.Request) string {
 
 // render writes a page with status.
 func (h *Handler) render(w http.ResponseWriter, status int, name string, d *pageData) {
+	d.await()
 	if d.AppTitle == "" {
 		d.AppTitle = h.opts.Title
 		if d.AppTitle == "" {

@@ -1,7 +1,6 @@
 package memberhttp
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,6 +19,8 @@ func (h *Handler) routeScreens() {
 	m.HandleFunc("GET /{$}", h.screen("members", h.membersPage))
 	m.HandleFunc("GET /members/new", h.screen("members", h.newMemberPage))
 	m.HandleFunc("POST /members", h.screen("members", h.addMemberForm))
+	m.HandleFunc("GET /members/{id}", h.screen("members", h.memberPage))
+	m.HandleFunc("POST /members/{id}", h.screen("members", h.editMemberForm))
 	m.HandleFunc("GET /members/{id}/{action}", h.screen("members", h.confirmPage))
 	m.HandleFunc("POST /members/{id}/{action}", h.screen("members", h.memberForm))
 	m.HandleFunc("POST /bulk", h.screen("members", h.bulkForm))
@@ -74,6 +75,7 @@ func (h *Handler) screen(section string, fn screenHandler) http.HandlerFunc {
 			}
 		}
 		d := h.frame(w, r, id, section)
+		defer d.await() // the read ends before the request does
 		fn(w, r, id, d)
 	}
 }
@@ -100,32 +102,48 @@ func (h *Handler) signedOut(w http.ResponseWriter, r *http.Request, lang members
 	h.errorPage(w, r, lang, membership.Problem{Code: "signed_out", Status: http.StatusUnauthorized, Message: text(lang, "err.signed_out")})
 }
 
-// frame fills what every page shows: the org, the seats, the sections
-// the actor's role opens. A read refused here (a member without
-// members.read) leaves the frame empty; the page's own call says why.
+// frame starts filling what every page shows: the org, the seats, the
+// sections the actor's role opens, from one read
+// (roster.Service.Workspace). The read runs beside the page's own calls
+// (a list page's List), and pageData.await waits for it. A read refused
+// here (a member without members.read) leaves the frame empty; the page's
+// own call says why.
 func (h *Handler) frame(w http.ResponseWriter, r *http.Request, id Identity, section string) *pageData {
-	ctx := r.Context()
-	d := &pageData{Lang: id.Lang, Base: base(r), CSRF: csrfToken(w, r), Section: section}
-	if org, err := h.kit.Members.Org(ctx, id.Actor, id.OrgID); err == nil {
-		d.OrgName = org.Name
-	}
-	d.SeatsUsed, d.SeatLimit, _ = h.kit.Members.Seats(ctx, id.Actor, id.OrgID)
-	perms := h.actorPermissions(ctx, id)
-	d.Nav = nav{Manage: perms[membership.PermMembersManage], Invite: perms[membership.PermInvitationsManage],
-		Roles: perms[membership.PermRolesManage], Import: perms[membership.PermCSVImport], Export: perms[membership.PermCSVExport],
-		Audit: perms[membership.PermAuditRead]}
+	d := &pageData{Lang: id.Lang, Base: base(r), CSRF: csrfToken(w, r), Section: section, frameDone: make(chan struct{})}
+	go func() {
+		defer close(d.frameDone)
+		f := &d.frameRead
+		f.perms = map[membership.Permission]bool{}
+		ws, err := h.kit.Members.Workspace(r.Context(), id.Actor, id.OrgID)
+		if err != nil {
+			return
+		}
+		f.ws = ws
+		for _, p := range ws.Permissions {
+			f.perms[p] = true
+		}
+	}()
 	return d
 }
 
-// actorPermissions returns what the actor's role grants, to decide which
-// controls to show.
-func (h *Handler) actorPermissions(ctx context.Context, id Identity) map[membership.Permission]bool {
-	out := map[membership.Permission]bool{}
-	perms, _ := h.kit.Members.Permissions(ctx, id.OrgID, id.Actor)
-	for _, p := range perms {
-		out[p] = true
+// await waits for the frame's read and fills the page's fields from it;
+// it may be called any number of times.
+func (d *pageData) await() {
+	if d.frameDone == nil || d.awaited {
+		return
 	}
-	return out
+	<-d.frameDone
+	d.awaited = true
+	f := &d.frameRead
+	d.perms, d.roles = f.perms, f.ws.Roles
+	d.OrgName, d.SeatsUsed, d.SeatLimit = f.ws.Org.Name, f.ws.SeatsUsed, f.ws.SeatLimit
+	if f.ws.Me != nil {
+		d.self = f.ws.Me.ID
+	}
+	p := d.perms
+	d.Nav = nav{Manage: p[membership.PermMembersManage], Invite: p[membership.PermInvitationsManage],
+		Roles: p[membership.PermRolesManage], Import: p[membership.PermCSVImport], Export: p[membership.PermCSVExport],
+		Audit: p[membership.PermAuditRead]}
 }
 
 // backQuery keeps the list's filters from a form's "back" field, and

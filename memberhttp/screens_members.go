@@ -30,14 +30,29 @@ type membersContent struct {
 	BackParam template.URL
 	Next      template.URL // the next page's query, "" on the last
 	Filtered  bool
+	Actions   bool // the actor may act on rows: the actions column
+	RowsHTML  template.HTML
+	Words     rowWords
 }
 
-// rowView is one line of the list.
+// rowWords are the words every row repeats, looked up once.
+type rowWords struct{ Deactivate, Activate, Remove, Resend, Cancel string }
+
+// rowView is one line of the list, flat and with its words and choices
+// computed here: templates look fields up by reflection, and each call
+// or comparison in a template costs more than in Go.
 type rowView struct {
-	roster.Row
-	RoleName    string
-	StatusLabel string
-	Self        bool
+	MemberID, InvitationID, Login, Name, Email  string
+	Status                                      membership.Status
+	RoleName, StatusLabel, LastLogin, GroupList string
+	Select                                      string // the checkbox's label
+	Confirm                                     string // the question before a deactivation or an activation
+	ConfirmRm                                   string // the question before a removal
+	Expires                                     string
+	Verb                                        string // "deactivate" or "activate"
+	VerbLabel                                   string
+	CanAct                                      bool // a member the actor may select, deactivate, remove
+	CanInvite                                   bool // an invitation the actor may resend or cancel
 }
 
 type option struct{ Value, Label string }
@@ -67,6 +82,8 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, id Ident
 		}
 	}
 	c.Back = back.Encode()
+	c.Words = rowWords{text(id.Lang, "action.deactivate"), text(id.Lang, "action.activate"), text(id.Lang, "action.remove"),
+		text(id.Lang, "action.resend"), text(id.Lang, "action.cancel_invitation")}
 	c.BackParam = template.URL(url.Values{"back": {c.Back}}.Encode())
 	page, err := h.kit.Members.List(ctx, id.Actor, id.OrgID, q)
 	if err != nil {
@@ -78,16 +95,39 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, id Ident
 		h.render(w, max(status, p.Status), "members", d)
 		return
 	}
-	roles := h.roleOptions(ctx, id)
+	d.await()
+	c.Actions = d.Nav.Manage || d.Nav.Invite
+	roles := h.roleOptions(d)
 	c.Roles, c.Grants = roles.all, roles.grants
 	c.Groups = h.groupChoices(ctx, id)
 	for _, st := range []membership.Status{membership.StatusActive, membership.StatusDeactivated, membership.StatusPending} {
 		c.Statuses = append(c.Statuses, option{string(st), h.kit.Labels.StatusLabel(st, id.Lang)})
 	}
-	self := h.selfID(ctx, id)
+	self := d.self
+	labels := map[membership.Status]string{}
 	for _, row := range page.Rows() {
-		c.Rows = append(c.Rows, rowView{Row: row, RoleName: roles.name(row.RoleID), StatusLabel: h.kit.Labels.StatusLabel(row.Status, id.Lang),
-			Self: row.MemberID != "" && row.MemberID == self})
+		label, ok := labels[row.Status]
+		if !ok {
+			label = h.kit.Labels.StatusLabel(row.Status, id.Lang)
+			labels[row.Status] = label
+		}
+		v := rowView{MemberID: row.MemberID, InvitationID: row.InvitationID, Login: row.Login, Name: row.Name, Email: row.Email,
+			Status: row.Status, RoleName: roles.name(row.RoleID), StatusLabel: label, GroupList: strings.Join(row.Groups, ", ")}
+		if row.MemberID != "" {
+			v.CanAct = d.Nav.Manage && row.MemberID != self
+			v.LastLogin = formatDate(id.Lang, row.LastLoginAt)
+			v.Select = text(id.Lang, "bulk.select", row.Name)
+			v.Verb, v.VerbLabel = "deactivate", c.Words.Deactivate
+			if row.Status != membership.StatusActive {
+				v.Verb, v.VerbLabel = "activate", c.Words.Activate
+			}
+			v.Confirm, v.ConfirmRm = text(id.Lang, "confirm."+v.Verb, row.Name), text(id.Lang, "confirm.remove", row.Name)
+		} else {
+			v.CanInvite = d.Nav.Invite
+			v.LastLogin = "—"
+			v.Expires = text(id.Lang, "invitation.expires", formatDate(id.Lang, row.ExpiresAt))
+		}
+		c.Rows = append(c.Rows, v)
 	}
 	if page.Next != "" {
 		next := url.Values{}
@@ -97,6 +137,7 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, id Ident
 		next.Set("after", page.Next)
 		c.Next = template.URL(next.Encode())
 	}
+	c.RowsHTML = rowsHTML(d, c)
 	d.Content = c
 	h.render(w, status, "members", d)
 }
@@ -117,28 +158,20 @@ func (s roleSet) name(id string) string {
 // roleOptions lists the org's roles, and the ones the actor may grant
 // (every permission of which it holds) for the add, invite and role
 // forms.
-func (h *Handler) roleOptions(ctx context.Context, id Identity) roleSet {
+func (h *Handler) roleOptions(d *pageData) roleSet {
+	d.await()
 	s := roleSet{names: map[string]string{}}
-	roles, err := h.kit.Members.Roles(ctx, id.Actor, id.OrgID)
-	if err != nil {
-		return s
-	}
-	mine := map[membership.Permission]bool{}
-	perms, _ := h.kit.Members.Permissions(ctx, id.OrgID, id.Actor)
-	for _, p := range perms {
-		mine[p] = true
-	}
-	for _, ro := range roles {
-		name := h.kit.Labels.RoleName(ro, id.Lang)
+	for _, ro := range d.roles {
+		name := h.kit.Labels.RoleName(ro, d.Lang)
 		s.names[ro.ID] = name
 		s.all = append(s.all, option{ro.ID, name})
 		eff, _ := h.kit.Catalog.Effective(ro)
 		grantable := true
 		for _, p := range eff.Permissions {
-			grantable = grantable && mine[p]
+			grantable = grantable && d.perms[p]
 		}
 		if ro.ID == membership.RoleAdmin {
-			grantable = len(perms) == len(h.kit.Catalog.Permissions())
+			grantable = len(d.perms) == len(h.kit.Catalog.Permissions())
 		}
 		if grantable {
 			s.grants = append(s.grants, option{ro.ID, name})
@@ -184,22 +217,9 @@ func (h *Handler) groupChoices(ctx context.Context, id Identity) []string {
 	return labels
 }
 
-// selfID is the actor's member ID, to keep its own row from the bulk
-// selection.
-func (h *Handler) selfID(ctx context.Context, id Identity) string {
-	if id.Actor.MemberID != "" || id.Actor.UserID == "" {
-		return id.Actor.MemberID
-	}
-	m, err := h.kit.Members.MemberOfUser(ctx, id.Actor, id.OrgID, id.Actor.UserID)
-	if err != nil {
-		return ""
-	}
-	return m.ID
-}
-
 func (h *Handler) newMemberPage(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
 	d.Title = text(id.Lang, "page.member_new")
-	roles := h.roleOptions(r.Context(), id)
+	roles := h.roleOptions(d)
 	d.Content = map[string]any{"Grants": roles.grants, "Form": url.Values{"role": {membership.RoleUser}}}
 	h.render(w, http.StatusOK, "member_new", d)
 }
@@ -211,7 +231,7 @@ func (h *Handler) addMemberForm(w http.ResponseWriter, r *http.Request, id Ident
 	if _, err := h.addMember(r.Context(), id, n); err != nil {
 		d.Title = text(id.Lang, "page.member_new")
 		d.Flash = problemFlash(membership.Explain(err, id.Lang))
-		d.Content = map[string]any{"Grants": h.roleOptions(r.Context(), id).grants, "Form": f}
+		d.Content = map[string]any{"Grants": h.roleOptions(d).grants, "Form": f}
 		h.render(w, membership.Explain(err, id.Lang).Status, "member_new", d)
 		return
 	}

@@ -226,3 +226,29 @@ func TestScreensRolesAndReview(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, page, "membres actifs", n)
 }
+
+func TestScreensMemberPageEditsAgainstItsVersion(t *testing.T) {
+	e := newEnv(t, 0)
+	b := e.browser(e.manager, "fr")
+	st, page := b.get("/members/" + e.user)
+	require.Equal(t, http.StatusOK, st)
+	assert.Contains(t, page, `value="Ugo"`)
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(page)
+	require.Len(t, version, 2)
+	form := url.Values{"first_name": {"Hugo"}, "last_name": {"Bernard"}, "email": {"hugo@example.com"}, "login": {"hugo.bernard"},
+		"groups": {"Lyon, Nantes"}, "version": {version[1]}}
+	st, loc, _ := b.post("/members/"+e.user, form)
+	require.Equal(t, http.StatusSeeOther, st)
+	_, page = b.get(strings.TrimPrefix(loc, "/team"))
+	assert.Contains(t, page, "Modifications enregistrées.")
+	m, err := e.kit.Members.Get(context.Background(), membership.SystemActor("t"), e.org, e.user)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Lyon", "Nantes"}, m.Groups)
+	st, _, page = b.post("/members/"+e.user, form)
+	assert.Equal(t, http.StatusConflict, st, "the same form again: the member changed since")
+	assert.Contains(t, page, "modifié entre-temps")
+
+	st, loc, _ = b.post("/members/"+e.user+"/role", url.Values{"role": {membership.RoleAdmin}})
+	assert.Equal(t, http.StatusForbidden, st, "a manager cannot grant admin")
+	assert.Empty(t, loc)
+}

@@ -98,3 +98,50 @@ func (s *Service) SetFeatures(ctx context.Context, actor membership.Actor, orgID
 		return nil
 	})
 }
+
+// Workspace is what a screen shows around the roster, read at once: the
+// org, its seats, its roles, and the actor — its member record and every
+// permission it may use.
+type Workspace struct {
+	Org                  membership.Org
+	SeatsUsed, SeatLimit int // SeatLimit 0: unlimited
+	// Roles are the built-in and custom roles, as the catalog grants them.
+	Roles []membership.Role
+	// Me is the actor's member record (without its password hash); nil
+	// for the system actor.
+	Me *membership.Member
+	// Permissions are every permission the actor may use here.
+	Permissions []membership.Permission
+}
+
+// Workspace reads the org, its seats, its roles and what the actor may do
+// in one transaction (permission members.read): what a page needs around
+// its list, in one round instead of four.
+func (s *Service) Workspace(ctx context.Context, actor membership.Actor, orgID string) (Workspace, error) {
+	var w Workspace
+	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
+		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersRead)
+		if err != nil {
+			return err
+		}
+		org, c, err := svc.OrgCounts(ctx, tx, s.clock.Now())
+		if err != nil {
+			return err
+		}
+		if w.Roles, err = svc.NewRoles(tx, s.cat).All(ctx); err != nil {
+			return err
+		}
+		w.Org, w.SeatsUsed, w.SeatLimit = org, c.SeatsUsed(), org.Plan.MemberLimit
+		if a.Member != nil {
+			me := svc.Public(*a.Member)
+			w.Me = &me
+		}
+		for _, p := range s.cat.Permissions() {
+			if a.Require(p) == nil {
+				w.Permissions = append(w.Permissions, p)
+			}
+		}
+		return nil
+	})
+	return w, err
+}

@@ -8,14 +8,17 @@ import (
 
 // GroupLabels reads each group key of the org once, with the labels of
 // one member carrying it, and returns that member's spelling: one
-// statement over the group index, however many members share a group.
+// statement over the group index, then one indexed lookup per key.
 func (t *tx) GroupLabels(ctx context.Context) ([]string, error) {
 	if err := t.check(ctx, false); err != nil {
 		return nil, err
 	}
-	rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT g.group_key, m.groups_text FROM
-  (SELECT group_key, MIN(member_id) AS mid FROM memberkit_member_groups WHERE org_id = ? GROUP BY group_key) g
-  JOIN memberkit_members m ON m.org_id = ? AND m.id = g.mid`), t.orgID, t.orgID)
+	// The distinct keys come from the group index alone; each key's
+	// spelling from the first member the index gives for it.
+	rows, err := t.q.QueryContext(ctx, t.s.d.rebind(`SELECT k.group_key, (SELECT m.groups_text FROM memberkit_member_groups g
+    JOIN memberkit_members m ON m.org_id = g.org_id AND m.id = g.member_id
+    WHERE g.org_id = ? AND g.group_key = k.group_key LIMIT 1)
+  FROM (SELECT DISTINCT group_key FROM memberkit_member_groups WHERE org_id = ?) k`), t.orgID, t.orgID)
 	if err != nil {
 		return nil, t.fail(ctx, "list group labels", err)
 	}
