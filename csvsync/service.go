@@ -134,6 +134,14 @@ func (pw *power) grant(roleID string) error {
 // Parse reads an import file for the org (permission csv.import and the
 // org's CSV feature), with the service's ParseOptions. See [Parse].
 func (s *Service) Parse(ctx context.Context, actor membership.Actor, orgID string, r io.Reader) (*File, error) {
+	return s.ParseIn(ctx, actor, orgID, s.parse.Lang, r)
+}
+
+// ParseIn is [Service.Parse] with the file's problems, and the warnings of
+// the plans made from it, in lang rather than in the service's
+// ParseOptions.Lang: what a screen or an API answering each user in
+// their own language needs.
+func (s *Service) ParseIn(ctx context.Context, actor membership.Actor, orgID string, lang membership.Lang, r io.Reader) (*File, error) {
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
 		_, err := s.authorize(ctx, tx, actor, membership.PermCSVImport)
 		return err
@@ -141,5 +149,7 @@ func (s *Service) Parse(ctx context.Context, actor membership.Actor, orgID strin
 	if err != nil {
 		return nil, err
 	}
-	return Parse(r, &s.parse)
+	opts := s.parse
+	opts.Lang = lang
+	return Parse(r, &opts)
 }

@@ -2,6 +2,7 @@ package memberhttp
 
 import (
 	"context"
+	"errors"
 	"mime"
 	"net/http"
 	"strconv"
@@ -36,7 +37,7 @@ func (h *Handler) routeAPI() {
 	m.HandleFunc("POST /api/roles", h.api(h.idempotent(h.apiCreateRole)))
 	m.HandleFunc("PUT /api/roles/{id}", h.api(h.apiUpdateRole))
 	m.HandleFunc("DELETE /api/roles/{id}", h.api(h.apiDeleteRole))
-	m.HandleFunc("POST /api/imports", h.api(h.idempotent(h.apiPlanImport)))
+	m.HandleFunc("POST /api/imports", h.api(h.apiPlanImport)) // a preview changes nothing: no key needed
 	m.HandleFunc("POST /api/imports/{token}/apply", h.api(h.apiApplyImport))
 	m.HandleFunc("GET /api/export", h.api(h.apiExport))
 	m.HandleFunc("GET /api/events", h.api(h.apiEvents))
@@ -51,7 +52,7 @@ func (h *Handler) api(fn apiHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := h.identify(r)
 		if err != nil {
-			writeProblem(w, r, membership.Problem{Code: "signed_out", Status: http.StatusUnauthorized, Message: text(id.Lang, "err.signed_out")})
+			h.identifyFailed(w, r, id.Lang, err)
 			return
 		}
 		if unsafe(r.Method) && simpleContentType(r) {
@@ -72,11 +73,18 @@ func unsafe(method string) bool {
 }
 
 // simpleContentType tells a body a cross-site form or fetch may send
-// without a preflight: a form, a multipart form, plain text.
+// without a preflight: a form, a multipart form, plain text, or a type
+// this server cannot read. A request without a body type passes, for the
+// bodiless POSTs and DELETEs: a browser sends those across sites only
+// with Origin and Sec-Fetch-Site, which the origin check refuses.
 func simpleContentType(r *http.Request) bool {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
 		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
+		return true
 	}
 	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data" || mt == "text/plain"
 }
@@ -295,6 +303,8 @@ type bulkRequest struct {
 		Status membership.Status `json:"status"`
 		RoleID string            `json:"role_id"`
 		Text   string            `json:"q"`
+		// All must be set for a filter that names nothing: the whole org.
+		All bool `json:"all"`
 	} `json:"filter"`
 }
 
@@ -309,8 +319,12 @@ func (h *Handler) apiBulk(w http.ResponseWriter, r *http.Request, id Identity) {
 		return
 	}
 	var q roster.ListQuery
-	if in.Filter != nil {
-		q = roster.ListQuery{Group: in.Filter.Group, Status: in.Filter.Status, RoleID: in.Filter.RoleID, Text: in.Filter.Text}
+	if f := in.Filter; f != nil {
+		q = roster.ListQuery{Group: f.Group, Status: f.Status, RoleID: f.RoleID, Text: f.Text}
+		if empty := q.Group == "" && q.Status == "" && q.RoleID == "" && q.Text == ""; empty != f.All {
+			h.fail(w, r, id.Lang, &badRequest{field: "filter.all", msg: text(id.Lang, "err.bulk_all")})
+			return
+		}
 	}
 	res, err := h.bulk(r.Context(), id, strings.TrimSpace(in.Action), in.IDs, in.Filter != nil, q)
 	if err != nil {

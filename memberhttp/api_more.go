@@ -1,6 +1,7 @@
 package memberhttp
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -141,11 +142,30 @@ func (h *Handler) apiCreateRole(w http.ResponseWriter, r *http.Request, id Ident
 		h.fail(w, r, id.Lang, err)
 		return
 	}
-	role, err := h.kit.Members.CreateRole(r.Context(), id.Actor, id.OrgID, in.Name)
-	if err == nil && len(in.Permissions) > 0 {
-		role, err = h.kit.Members.UpdateRole(r.Context(), id.Actor, id.OrgID, role.ID, role.Name, in.Permissions)
-	}
+	role, err := h.createRole(r.Context(), id, in.Name, in.Permissions)
 	h.answerRole(w, r, id, http.StatusCreated, role, err)
+}
+
+// createRole creates a role with its permissions. The permissions are
+// checked against the catalog first, and a role whose permissions the
+// actor may not grant is taken back, so that a refusal leaves no
+// half-made role behind.
+func (h *Handler) createRole(ctx context.Context, id Identity, name string, perms []membership.Permission) (membership.Role, error) {
+	for _, p := range perms {
+		if !h.kit.Catalog.Known(p) {
+			return membership.Role{}, membership.Invalid("permissions", "permission_undeclared", membership.Excerpt(string(p), 64))
+		}
+	}
+	role, err := h.kit.Members.CreateRole(ctx, id.Actor, id.OrgID, name)
+	if err != nil || len(perms) == 0 {
+		return role, err
+	}
+	updated, err := h.kit.Members.UpdateRole(ctx, id.Actor, id.OrgID, role.ID, role.Name, perms)
+	if err != nil {
+		_ = h.kit.Members.DeleteRole(ctx, id.Actor, id.OrgID, role.ID)
+		return membership.Role{}, err
+	}
+	return updated, nil
 }
 
 func (h *Handler) answerRole(w http.ResponseWriter, r *http.Request, id Identity, status int, role membership.Role, err error) {
@@ -203,7 +223,7 @@ func (h *Handler) apiPlanImport(w http.ResponseWriter, r *http.Request, id Ident
 // MaxUploadBytes, and keeps the plan for its token.
 func (h *Handler) planImport(r *http.Request, id Identity, body io.Reader, opts *csvsync.PlanOptions) (string, time.Time, *csvsync.Plan, error) {
 	limited := &capped{r: body, left: h.opts.MaxUploadBytes}
-	f, err := h.kit.CSV.Parse(r.Context(), id.Actor, id.OrgID, limited)
+	f, err := h.kit.CSV.ParseIn(r.Context(), id.Actor, id.OrgID, id.Lang, limited)
 	if limited.over {
 		return "", time.Time{}, nil, &tooLarge{msg: text(id.Lang, "err.upload_too_large", h.opts.MaxUploadBytes>>20)}
 	}
@@ -303,17 +323,25 @@ func (h *Handler) exportOptions(r *http.Request, lang membership.Lang) *csvsync.
 }
 
 func (h *Handler) apiExport(w http.ResponseWriter, r *http.Request, id Identity) {
-	h.export(w, r, id, h.exportOptions(r, id.Lang))
+	h.export(w, r, id, h.exportOptions(r, id.Lang), func(p membership.Problem) { writeProblem(w, r, p) })
 }
 
 // export writes the roster as a CSV attachment. The permission is
 // checked before the first byte, so a refusal is still a problem answer.
-func (h *Handler) export(w http.ResponseWriter, r *http.Request, id Identity, opts *csvsync.ExportOptions) {
-	if ok, err := h.kit.Members.Can(r.Context(), id.OrgID, id.Actor, membership.PermCSVExport); err != nil || !ok {
-		if err == nil {
-			err = membership.ErrForbidden
+func (h *Handler) export(w http.ResponseWriter, r *http.Request, id Identity, opts *csvsync.ExportOptions, refuse func(membership.Problem)) {
+	ok, err := h.kit.Members.Can(r.Context(), id.OrgID, id.Actor, membership.PermCSVExport)
+	if err == nil && !ok {
+		err = membership.ErrForbidden
+	}
+	if err == nil {
+		var org membership.Org
+		if org, err = h.kit.Members.Org(r.Context(), id.Actor, id.OrgID); err == nil && !org.Has(membership.FeatureCSV) {
+			err = membership.ErrFeatureDisabled
 		}
-		h.fail(w, r, id.Lang, err)
+	}
+	if err != nil {
+		h.internal(r.Context(), r, err)
+		refuse(membership.Explain(err, id.Lang))
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

@@ -14,9 +14,14 @@ import (
 	"github.com/memberkit/memberkit/membership"
 )
 
-// maxCached bounds the previews and the idempotency keys a handler keeps;
-// past it the oldest go first.
+// maxCached bounds the idempotency keys and the orgs' group labels a
+// handler keeps; past it the oldest go first.
 const maxCached = 4096
+
+// maxPlans bounds the import previews a handler keeps, each one user's
+// latest: a preview of a large file holds tens of MiB until it is applied
+// or expires.
+const maxPlans = 32
 
 func randomToken() string {
 	b := make([]byte, 32)
@@ -48,53 +53,55 @@ func newPlanCache(ttl time.Duration, now func() time.Time) *planCache {
 	return &planCache{ttl: ttl, now: now, plans: map[string]cachedPlan{}}
 }
 
-// put keeps p for id and returns its token and expiry.
+// put keeps p for id, in place of id's previous preview, and returns its
+// token and expiry.
 func (c *planCache) put(id Identity, p *csvsync.Plan) (string, time.Time) {
 	tok := randomToken()
 	exp := c.now().Add(c.ttl)
+	who := owner(id)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.plans[tok] = cachedPlan{owner: owner(id), plan: p, expires: exp}
+	for t, old := range c.plans {
+		if old.owner == who {
+			delete(c.plans, t)
+		}
+	}
+	c.plans[tok] = cachedPlan{owner: who, plan: p, expires: exp}
 	c.order = append(c.order, tok)
 	c.trim()
 	return tok, exp
 }
 
-// trim drops expired previews and the oldest past maxCached.
+// trim drops the tokens of previews gone, expired, or the oldest past
+// maxPlans.
 func (c *planCache) trim() {
 	now := c.now()
-	i := 0
-	for ; i < len(c.order); i++ {
-		p, ok := c.plans[c.order[i]]
-		if ok && now.Before(p.expires) && len(c.order)-i <= maxCached {
-			break
+	live := c.order[:0]
+	for _, tok := range c.order {
+		if p, ok := c.plans[tok]; ok && now.Before(p.expires) {
+			live = append(live, tok)
+		} else {
+			delete(c.plans, tok)
 		}
-		delete(c.plans, c.order[i])
 	}
-	c.order = append(c.order[:0:0], c.order[i:]...)
+	for len(live) > maxPlans {
+		delete(c.plans, live[0])
+		live = live[1:]
+	}
+	c.order = append(c.order[:0:0], live...)
 }
 
-// get returns id's preview for tok, still valid.
-func (c *planCache) get(id Identity, tok string) (*csvsync.Plan, bool) {
+// take returns id's preview for tok, still valid, and forgets it, in one
+// step: a preview applies once, even when two applies race.
+func (c *planCache) take(id Identity, tok string) (*csvsync.Plan, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p, ok := c.plans[tok]
 	if !ok || p.owner != owner(id) || !c.now().Before(p.expires) {
 		return nil, false
 	}
+	delete(c.plans, tok)
 	return p.plan, true
-}
-
-// take returns id's preview for tok and forgets it: a preview applies
-// once.
-func (c *planCache) take(id Identity, tok string) (*csvsync.Plan, bool) {
-	p, ok := c.get(id, tok)
-	if ok {
-		c.mu.Lock()
-		delete(c.plans, tok)
-		c.mu.Unlock()
-	}
-	return p, ok
 }
 
 // idempotency replays the answer of a POST retried with the same
@@ -141,11 +148,7 @@ func (h *Handler) idempotent(fn apiHandler) apiHandler {
 			h.fail(w, r, id.Lang, &badRequest{field: "Idempotency-Key", msg: text(id.Lang, "err.idem_key_long", maxIdempotencyKey)})
 			return
 		}
-		limit := int64(maxJSONBytes)
-		if r.URL.Path == "/api/imports" {
-			limit = h.opts.MaxUploadBytes
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBytes))
 		if err != nil {
 			h.fail(w, r, id.Lang, &tooLarge{msg: text(id.Lang, "err.body_too_large")})
 			return
@@ -172,8 +175,13 @@ func (h *Handler) idempotent(fn apiHandler) apiHandler {
 			return
 		}
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			// A panic, or a client gone (the answer says "canceled"),
+			// must not keep the key: the retry it calls for runs.
+			keep := recover() == nil && r.Context().Err() == nil && rec.status < 500 && rec.status != 499
+			h.idem.finish(full, rec, keep)
+		}()
 		fn(rec, r, id)
-		h.idem.finish(full, rec)
 	}
 }
 
@@ -193,31 +201,36 @@ func (c *idempotency) begin(key string, fp [32]byte, lang membership.Lang) (*ide
 	}
 	c.keys[key] = &idemEntry{fingerprint: fp, expires: now.Add(c.ttl)}
 	c.order = append(c.order, key)
-	i := 0
-	for ; i < len(c.order); i++ {
-		e, ok := c.keys[c.order[i]]
-		if ok && now.Before(e.expires) && len(c.order)-i <= maxCached {
-			break
+	live := c.order[:0]
+	for _, k := range c.order {
+		if e, ok := c.keys[k]; ok && now.Before(e.expires) {
+			live = append(live, k)
+		} else {
+			delete(c.keys, k)
 		}
-		if ok && !e.done && now.Before(e.expires) {
-			break // still running: keep it and everything after it
-		}
-		delete(c.keys, c.order[i])
 	}
-	c.order = append(c.order[:0:0], c.order[i:]...)
+	for i := 0; len(live) > maxCached && i < len(live); {
+		if e := c.keys[live[i]]; e.done { // a key still running stays
+			delete(c.keys, live[i])
+			live = append(live[:i], live[i+1:]...)
+			continue
+		}
+		i++
+	}
+	c.order = append(c.order[:0:0], live...)
 	return nil, false, nil
 }
 
-// finish keeps rec's answer for key, or forgets the key after a server
-// error.
-func (c *idempotency) finish(key string, rec *recorder) {
+// finish keeps rec's answer for key, or forgets the key when the answer
+// is not to be replayed (a server error, a panic, a client gone).
+func (c *idempotency) finish(key string, rec *recorder, keep bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.keys[key]
 	if !ok {
 		return
 	}
-	if rec.status >= 500 {
+	if !keep {
 		delete(c.keys, key)
 		return
 	}

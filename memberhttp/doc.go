@@ -47,8 +47,13 @@
 // Options.Layout replaces the page around the content: a template that
 // defines "layout" and calls {{template "content" .}}. Its data has
 // Lang, Title, AppTitle, Base (the mount point, for links), OrgName,
-// SeatsUsed, SeatLimit, Full, UpgradeURL, Stylesheet, Flash and CSRF.
-// Options.Stylesheet adds the host's CSS after memberkit's own.
+// SeatsUsed, SeatLimit, Full, UpgradeURL, Stylesheet, Flash, CSRF,
+// Section (the tab: members, import, roles, review; "" outside them),
+// Nav (which tabs the actor's role opens) and Content (the page's own).
+// Options.Stylesheet adds the host's CSS after memberkit's own. The
+// pages' Content-Security-Policy allows scripts, styles and images from
+// the page's own origin only (and the stylesheet's): a layout that loads
+// a script of its own serves it from the same origin, never inline.
 //
 // # JSON API
 //
@@ -64,17 +69,24 @@
 // there are some. A POST that creates something (a member, an
 // invitation, a role, an import plan) honours an Idempotency-Key header:
 // a retry with the same key and body gets the first answer again instead
-// of acting twice.
+// of acting twice (a server error, a panic or a client gone frees the
+// key). A bulk action on an empty filter, the whole org, must say
+// "all": true. An import preview is kept for its user until it is
+// applied, replaced by the user's next upload, or expires.
 //
 // # Security
 //
-// Every unsafe request passes Go's [http.CrossOriginProtection]; the
-// forms carry a token matched against a cookie, for browsers that send
-// neither Sec-Fetch-Site nor Origin, and the API accepts no body a page
-// of another site could send without a preflight (forms, plain text).
+// Every unsafe request passes Go's [http.CrossOriginProtection]
+// (Options.TrustedOrigins adds origins); the forms carry a token matched
+// against a cookie (__Host- prefixed over HTTPS), for browsers that send
+// neither Sec-Fetch-Site nor Origin, and the API refuses the bodies a
+// page of another site could send without a preflight (forms, plain
+// text, unreadable types).
 // Every page has a Content-Security-Policy without inline script and
 // frames refused, nosniff and no-store; every string a member or a file
-// provides is escaped by html/template. Uploads are bounded by
+// provides is escaped: by html/template, and in the member list's rows,
+// which are written in Go for speed, by html.EscapeString (text and
+// quoted attributes) after url.PathEscape in links. Uploads are bounded by
 // Options.MaxUploadBytes, other bodies to 1 MiB. No page or answer
 // carries a password, a hash, a token or a security stamp: members added
 // through the screens get no password shown (the kit's notifier delivers

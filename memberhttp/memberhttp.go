@@ -41,9 +41,10 @@ var ErrSignedOut = errors.New("memberhttp: nobody signed in")
 // Options configure a [Handler]. Identify is required.
 type Options struct {
 	// Identify tells who asks, from the request (the host's session
-	// cookie, its bearer token). Return ErrSignedOut, or any error,
-	// for a request nobody signed; the invitation page calls it too, and
-	// treats an error as an anonymous visitor.
+	// cookie, its bearer token). Return ErrSignedOut for a request nobody
+	// signed: the API answers 401 and the screens go to SignInURL. Any
+	// other error is the host's failure: 500, logged. The invitation page
+	// calls it too, and treats any error as an anonymous visitor.
 	Identify func(r *http.Request) (Identity, error)
 	// Lang is the language when the Identity names none; "" means the
 	// request's Accept-Language, French unless it prefers English.
@@ -65,8 +66,19 @@ type Options struct {
 	// answers 401.
 	SignInURL string
 	// AfterJoinURL is where the invitation page sends a new member once
-	// they joined; "" shows a confirmation page.
+	// they joined; "" shows a confirmation page. A path of this site
+	// ("/welcome"): the pages' Content-Security-Policy lets forms lead
+	// nowhere else.
 	AfterJoinURL string
+	// BasePath is where the handler is mounted as browsers see it
+	// ("/team"), for the pages' links; "" reads it from the request (its
+	// original URI less the path http.StripPrefix left), which a proxy
+	// rewriting paths would mislead.
+	BasePath string
+	// TrustedOrigins are other origins whose pages may send unsafe
+	// requests ("https://admin.example.com"), beside same-origin ones
+	// (http.CrossOriginProtection.AddTrustedOrigin).
+	TrustedOrigins []string
 	// MaxUploadBytes bounds an imported CSV file; default 32 MiB. Other
 	// request bodies are bounded to 1 MiB.
 	MaxUploadBytes int64
@@ -106,7 +118,9 @@ type Handler struct {
 // New returns the handler of kit's members, invitations, roles and
 // imports. Mount it under a prefix of the host's with http.StripPrefix:
 //
-//	mux.Handle("/team/", http.StripPrefix("/team", memberhttp.New(kit, opts)))
+//	h, err := memberhttp.New(kit, opts)
+//	…
+//	mux.Handle("/team/", http.StripPrefix("/team", h))
 //
 // The screens are at the prefix's root, the JSON API under /api/ (its
 // OpenAPI document at /api/openapi.json) and the invitation page at
@@ -124,6 +138,7 @@ func New(kit *memberkit.Kit, opts Options) (*Handler, error) {
 	if opts.PageSize <= 0 {
 		opts.PageSize = 50
 	}
+	opts.BasePath = trimSlash(opts.BasePath)
 	opts.PlanTTL = cmpOr(opts.PlanTTL, 30*time.Minute)
 	opts.IdempotencyTTL = cmpOr(opts.IdempotencyTTL, 24*time.Hour)
 	clock := membership.ClockOrSystem(opts.Clock)
@@ -136,7 +151,9 @@ func New(kit *memberkit.Kit, opts Options) (*Handler, error) {
 	h.idem = newIdempotency(opts.IdempotencyTTL, h.now)
 	h.routeAPI()
 	h.routeScreens()
-	h.root = h.secure(h.mux)
+	if h.root, err = h.secure(h.mux); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -171,6 +188,27 @@ func (h *Handler) identify(r *http.Request) (Identity, error) {
 	}
 	id.Lang = h.lang(r, id.Lang)
 	return id, nil
+}
+
+// identifyFailed answers a request Identify did not accept: 401 for
+// nobody signed in, 500 (logged) for anything else, so that the host's
+// outage does not pass for a signed-out user.
+func (h *Handler) identifyFailed(w http.ResponseWriter, r *http.Request, lang membership.Lang, err error) {
+	p := membership.Problem{Code: "signed_out", Status: http.StatusUnauthorized, Message: text(lang, "err.signed_out")}
+	if !errors.Is(err, ErrSignedOut) {
+		h.log.ErrorContext(r.Context(), "memberhttp: Identify failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		p = membership.Explain(err, lang)
+		p.Code, p.Status, p.Message = "internal", http.StatusInternalServerError, membership.Message(lang, "internal")
+	}
+	if isAPI(r) {
+		writeProblem(w, r, p)
+		return
+	}
+	if p.Status == http.StatusUnauthorized {
+		h.signedOut(w, r, lang)
+		return
+	}
+	h.errorPage(w, r, lang, p)
 }
 
 // lang picks the language: the identity's, the options', then the

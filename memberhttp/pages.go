@@ -124,9 +124,12 @@ type flash struct {
 	Upgrade bool
 }
 
-// base returns where the handler is mounted, read from the request's
-// original URI and the path left by http.StripPrefix.
-func base(r *http.Request) string {
+// base returns where the handler is mounted: Options.BasePath, or read
+// from the request's original URI and the path left by http.StripPrefix.
+func (h *Handler) base(r *http.Request) string {
+	if h.opts.BasePath != "" {
+		return h.opts.BasePath
+	}
 	u, err := url.ParseRequestURI(r.RequestURI)
 	if err != nil {
 		return ""
@@ -160,7 +163,7 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, d *page
 
 // errorPage shows a problem on a page of its own.
 func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, lang membership.Lang, p membership.Problem) {
-	d := &pageData{Lang: lang, Base: base(r), Title: text(lang, "page.error"), Flash: problemFlash(p)}
+	d := &pageData{Lang: lang, Base: h.base(r), Title: text(lang, "page.error"), Flash: problemFlash(p)}
 	h.render(w, p.Status, "error", d)
 }
 

@@ -1,6 +1,8 @@
 package memberhttp
 
 import (
+	"errors"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -55,7 +57,7 @@ func (h *Handler) screen(section string, fn screenHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := h.identify(r)
 		if err != nil {
-			h.signedOut(w, r, id.Lang)
+			h.identifyFailed(w, r, id.Lang, err)
 			return
 		}
 		limit := int64(maxJSONBytes)
@@ -65,8 +67,7 @@ func (h *Handler) screen(section string, fn screenHandler) http.HandlerFunc {
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if err := parseForm(r); err != nil {
-				h.errorPage(w, r, id.Lang, membership.Problem{Code: "too_large", Status: http.StatusRequestEntityTooLarge,
-					Message: text(id.Lang, "err.upload_too_large", h.opts.MaxUploadBytes>>20)})
+				h.errorPage(w, r, id.Lang, formProblem(err, id.Lang, h.opts.MaxUploadBytes))
 				return
 			}
 			if !checkCSRF(r) {
@@ -80,6 +81,15 @@ func (h *Handler) screen(section string, fn screenHandler) http.HandlerFunc {
 	}
 }
 
+// formProblem tells a body too large from one the server cannot read.
+func formProblem(err error, lang membership.Lang, maxUpload int64) membership.Problem {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) || errors.Is(err, multipart.ErrMessageTooLarge) {
+		return membership.Problem{Code: "too_large", Status: http.StatusRequestEntityTooLarge, Message: text(lang, "err.upload_too_large", maxUpload>>20)}
+	}
+	return membership.Problem{Code: "invalid_request", Status: http.StatusBadRequest, Message: text(lang, "err.bad_form")}
+}
+
 // parseForm reads a urlencoded or multipart body.
 func parseForm(r *http.Request) error {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
@@ -91,7 +101,7 @@ func parseForm(r *http.Request) error {
 // signedOut sends a visitor nobody signed in to the host's sign-in page.
 func (h *Handler) signedOut(w http.ResponseWriter, r *http.Request, lang membership.Lang) {
 	if h.opts.SignInURL != "" && r.Method == http.MethodGet {
-		next := base(r) + r.URL.RequestURI()
+		next := h.base(r) + r.URL.RequestURI()
 		sep := "?"
 		if strings.Contains(h.opts.SignInURL, "?") {
 			sep = "&"
@@ -109,7 +119,7 @@ func (h *Handler) signedOut(w http.ResponseWriter, r *http.Request, lang members
 // here (a member without members.read) leaves the frame empty; the page's
 // own call says why.
 func (h *Handler) frame(w http.ResponseWriter, r *http.Request, id Identity, section string) *pageData {
-	d := &pageData{Lang: id.Lang, Base: base(r), CSRF: csrfToken(w, r), Section: section, frameDone: make(chan struct{})}
+	d := &pageData{Lang: id.Lang, Base: h.base(r), CSRF: csrfToken(w, r), Section: section, frameDone: make(chan struct{})}
 	go func() {
 		defer close(d.frameDone)
 		f := &d.frameRead
@@ -140,9 +150,9 @@ func (d *pageData) await() {
 	if f.ws.Me != nil {
 		d.self = f.ws.Me.ID
 	}
-	p := d.perms
+	p, csv := d.perms, f.ws.Org.Has(membership.FeatureCSV)
 	d.Nav = nav{Manage: p[membership.PermMembersManage], Invite: p[membership.PermInvitationsManage],
-		Roles: p[membership.PermRolesManage], Import: p[membership.PermCSVImport], Export: p[membership.PermCSVExport],
+		Roles: p[membership.PermRolesManage], Import: csv && p[membership.PermCSVImport], Export: csv && p[membership.PermCSVExport],
 		Audit: p[membership.PermAuditRead]}
 }
 
@@ -161,13 +171,13 @@ func backQuery(s string) url.Values {
 
 // done sends the browser back to the list with its filters and a
 // message of the catalogue (post, redirect, get).
-func done(w http.ResponseWriter, r *http.Request, path, key string, n int) {
+func (h *Handler) done(w http.ResponseWriter, r *http.Request, path, key string, n int) {
 	q := backQuery(r.PostFormValue("back"))
 	q.Set("done", key)
 	if n >= 0 {
 		q.Set("n", strconv.Itoa(n))
 	}
-	http.Redirect(w, r, base(r)+path+"?"+q.Encode(), http.StatusSeeOther)
+	http.Redirect(w, r, h.base(r)+path+"?"+q.Encode(), http.StatusSeeOther)
 }
 
 // doneFlash reads the message a redirect asked for; only the
@@ -176,6 +186,9 @@ func doneFlash(r *http.Request, lang membership.Lang) *flash {
 	key := r.URL.Query().Get("done")
 	if key == "" || !hasText("done."+key) {
 		return nil
+	}
+	if !r.URL.Query().Has("n") {
+		return &flash{Text: text(lang, "done."+key)}
 	}
 	n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 	return &flash{Text: text(lang, "done."+key, n)}

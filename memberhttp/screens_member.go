@@ -63,7 +63,7 @@ func (h *Handler) editMemberForm(w http.ResponseWriter, r *http.Request, id Iden
 		h.renderMember(w, r, id, d, pr.Status, f)
 		return
 	}
-	done(w, r, "/members/"+r.PathValue("id"), "saved", -1)
+	h.done(w, r, "/members/"+r.PathValue("id"), "saved", -1)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

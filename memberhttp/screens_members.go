@@ -114,7 +114,7 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, id Ident
 		v := rowView{MemberID: row.MemberID, InvitationID: row.InvitationID, Login: row.Login, Name: row.Name, Email: row.Email,
 			Status: row.Status, RoleName: roles.name(row.RoleID), StatusLabel: label, GroupList: strings.Join(row.Groups, ", ")}
 		if row.MemberID != "" {
-			v.CanAct = d.Nav.Manage && row.MemberID != self
+			v.CanAct = d.Nav.Manage && row.MemberID != self && roles.mayActOn[row.RoleID]
 			v.LastLogin = formatDate(id.Lang, row.LastLoginAt)
 			v.Select = text(id.Lang, "bulk.select", row.Name)
 			v.Verb, v.VerbLabel = "deactivate", c.Words.Deactivate
@@ -146,6 +146,9 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, id Ident
 type roleSet struct {
 	all, grants []option
 	names       map[string]string
+	// mayActOn holds the roles whose every permission the actor holds:
+	// the members it may deactivate, remove or give another role.
+	mayActOn map[string]bool
 }
 
 func (s roleSet) name(id string) string {
@@ -160,7 +163,7 @@ func (s roleSet) name(id string) string {
 // forms.
 func (h *Handler) roleOptions(d *pageData) roleSet {
 	d.await()
-	s := roleSet{names: map[string]string{}}
+	s := roleSet{names: map[string]string{}, mayActOn: map[string]bool{}}
 	for _, ro := range d.roles {
 		name := h.kit.Labels.RoleName(ro, d.Lang)
 		s.names[ro.ID] = name
@@ -175,6 +178,7 @@ func (h *Handler) roleOptions(d *pageData) roleSet {
 		}
 		if grantable {
 			s.grants = append(s.grants, option{ro.ID, name})
+			s.mayActOn[ro.ID] = true
 		}
 	}
 	return s
@@ -235,7 +239,7 @@ func (h *Handler) addMemberForm(w http.ResponseWriter, r *http.Request, id Ident
 		h.render(w, membership.Explain(err, id.Lang).Status, "member_new", d)
 		return
 	}
-	done(w, r, "/", "added", -1)
+	h.done(w, r, "/", "added", -1)
 }
 
 // splitList reads a comma-separated list of groups.
@@ -290,7 +294,7 @@ func (h *Handler) memberForm(w http.ResponseWriter, r *http.Request, id Identity
 		h.refuse(w, r, id, d, err)
 		return
 	}
-	done(w, r, "/", r.PathValue("action"), -1)
+	h.done(w, r, "/", r.PathValue("action"), -1)
 }
 
 // bulkForm runs the mass action on the selected members, or on everyone
@@ -326,7 +330,7 @@ func (h *Handler) bulkForm(w http.ResponseWriter, r *http.Request, id Identity, 
 		h.refuse(w, r, id, d, err)
 		return
 	}
-	done(w, r, "/", "bulk_"+bulkVerb(action), len(res.Changed))
+	h.done(w, r, "/", "bulk_"+bulkVerb(action), len(res.Changed))
 }
 
 // confirmBack gives a confirmation page the list's filters, for its
@@ -349,7 +353,7 @@ func (h *Handler) inviteForm(w http.ResponseWriter, r *http.Request, id Identity
 		h.refuse(w, r, id, d, err)
 		return
 	}
-	done(w, r, "/", "invited", -1)
+	h.done(w, r, "/", "invited", -1)
 }
 
 func (h *Handler) invitationForm(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
@@ -367,5 +371,5 @@ func (h *Handler) invitationForm(w http.ResponseWriter, r *http.Request, id Iden
 		h.refuse(w, r, id, d, err)
 		return
 	}
-	done(w, r, "/", r.PathValue("action")+"_invitation", -1)
+	h.done(w, r, "/", r.PathValue("action")+"_invitation", -1)
 }

@@ -59,11 +59,11 @@ func (h *Handler) applyForm(w http.ResponseWriter, r *http.Request, id Identity,
 		h.render(w, membership.Explain(err, id.Lang).Status, "import", d)
 		return
 	}
-	done(w, r, "/", "imported", res.Added+res.Updated+res.Reactivated+res.Deactivated)
+	h.done(w, r, "/", "imported", res.Added+res.Updated+res.Reactivated+res.Deactivated)
 }
 
 func (h *Handler) exportFile(w http.ResponseWriter, r *http.Request, id Identity, _ *pageData) {
-	h.export(w, r, id, h.exportOptions(r, id.Lang))
+	h.export(w, r, id, h.exportOptions(r, id.Lang), func(p membership.Problem) { h.errorPage(w, r, id.Lang, p) })
 }
 
 // roleView is a custom role on the roles page.
@@ -89,7 +89,12 @@ func (h *Handler) renderRoles(w http.ResponseWriter, r *http.Request, id Identit
 	for _, ro := range roles {
 		list = append(list, v.role(ro))
 	}
-	d.Content = map[string]any{"Roles": list, "Permissions": h.permissions(id.Lang)}
+	perms := h.permissions(id.Lang)
+	labels := make(map[membership.Permission]string, len(perms))
+	for _, p := range perms {
+		labels[p.Name] = p.Label
+	}
+	d.Content = map[string]any{"Roles": list, "Permissions": perms, "Labels": labels}
 	h.render(w, status, "roles", d)
 }
 
@@ -109,16 +114,12 @@ func formPermissions(r *http.Request) []membership.Permission {
 }
 
 func (h *Handler) createRoleForm(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
-	ctx := r.Context()
-	role, err := h.kit.Members.CreateRole(ctx, id.Actor, id.OrgID, r.PostFormValue("name"))
-	if perms := formPermissions(r); err == nil && len(perms) > 0 {
-		_, err = h.kit.Members.UpdateRole(ctx, id.Actor, id.OrgID, role.ID, role.Name, perms)
-	}
+	_, err := h.createRole(r.Context(), id, r.PostFormValue("name"), formPermissions(r))
 	if err != nil {
 		h.roleFailed(w, r, id, d, err)
 		return
 	}
-	done(w, r, "/roles", "role_created", -1)
+	h.done(w, r, "/roles", "role_created", -1)
 }
 
 func (h *Handler) updateRoleForm(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
@@ -126,7 +127,7 @@ func (h *Handler) updateRoleForm(w http.ResponseWriter, r *http.Request, id Iden
 		h.roleFailed(w, r, id, d, err)
 		return
 	}
-	done(w, r, "/roles", "role_updated", -1)
+	h.done(w, r, "/roles", "role_updated", -1)
 }
 
 func (h *Handler) deleteRoleForm(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
@@ -134,7 +135,7 @@ func (h *Handler) deleteRoleForm(w http.ResponseWriter, r *http.Request, id Iden
 		h.roleFailed(w, r, id, d, err)
 		return
 	}
-	done(w, r, "/roles", "role_deleted", -1)
+	h.done(w, r, "/roles", "role_deleted", -1)
 }
 
 func (h *Handler) reviewPage(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
@@ -150,8 +151,7 @@ func (h *Handler) reviewPage(w http.ResponseWriter, r *http.Request, id Identity
 	for _, n := range rep.Notices {
 		notices = append(notices, n.Text(id.Lang))
 	}
-	d.Content = map[string]any{"Report": rep, "Idle": v.members(rep.Idle), "Expired": v.invitations(rep.ExpiredInvitations), "Notices": notices,
-		"SingleAdmin": rep.ActiveAdmins < 2}
+	d.Content = map[string]any{"Report": rep, "Idle": v.members(rep.Idle), "Expired": v.invitations(rep.ExpiredInvitations), "Notices": notices}
 	h.render(w, http.StatusOK, "review", d)
 }
 
@@ -179,7 +179,7 @@ func (h *Handler) renderJoin(w http.ResponseWriter, r *http.Request, status int,
 		lang = h.lang(r, id.Lang)
 		signed = id.UserID != ""
 	}
-	d := &pageData{Lang: lang, Base: base(r), CSRF: csrfToken(w, r), Title: text(lang, "page.join"), Flash: fl}
+	d := &pageData{Lang: lang, Base: h.base(r), CSRF: csrfToken(w, r), Title: text(lang, "page.join"), Flash: fl}
 	inv, err := h.kit.Invitations.Lookup(r.Context(), token)
 	if err != nil {
 		h.errorPage(w, r, lang, membership.Explain(err, lang))
@@ -201,7 +201,11 @@ func (h *Handler) renderJoin(w http.ResponseWriter, r *http.Request, status int,
 func (h *Handler) joinForm(w http.ResponseWriter, r *http.Request) {
 	lang := h.lang(r, "")
 	r.Body = http.MaxBytesReader(w, r.Body, maxJSONBytes)
-	if err := r.ParseForm(); err != nil || !checkCSRF(r) {
+	if err := r.ParseForm(); err != nil {
+		h.errorPage(w, r, lang, formProblem(err, lang, h.opts.MaxUploadBytes))
+		return
+	}
+	if !checkCSRF(r) {
 		h.errorPage(w, r, lang, membership.Problem{Code: "csrf", Status: http.StatusForbidden, Message: text(lang, "err.csrf")})
 		return
 	}
@@ -233,5 +237,5 @@ func (h *Handler) joinForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, h.opts.AfterJoinURL, http.StatusSeeOther)
 		return
 	}
-	h.render(w, http.StatusOK, "joined", &pageData{Lang: lang, Base: base(r), Title: text(lang, "page.joined")})
+	h.render(w, http.StatusOK, "joined", &pageData{Lang: lang, Base: h.base(r), Title: text(lang, "page.joined")})
 }

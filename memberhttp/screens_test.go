@@ -221,7 +221,7 @@ func TestScreensRolesAndReview(t *testing.T) {
 	assert.Contains(t, page, "déjà utilisé")
 
 	_, page = b.get("/review")
-	assert.Contains(t, page, `id="review-single-admin"`)
+	assert.Contains(t, page, `id="review-notices"`, "a single admin is a notice")
 	n, err := e.kit.Members.Count(context.Background(), membership.SystemActor("t"), e.org, store.MemberFilter{})
 	require.NoError(t, err)
 	assert.Contains(t, page, "membres actifs", n)
@@ -251,4 +251,47 @@ func TestScreensMemberPageEditsAgainstItsVersion(t *testing.T) {
 	st, loc, _ = b.post("/members/"+e.user+"/role", url.Values{"role": {membership.RoleAdmin}})
 	assert.Equal(t, http.StatusForbidden, st, "a manager cannot grant admin")
 	assert.Empty(t, loc)
+}
+
+func TestScreensShowOnlyWhatTheActorMayDo(t *testing.T) {
+	e := newEnv(t, 0)
+	b := e.browser(e.manager, "fr")
+	_, page := b.get("/")
+	assert.NotContains(t, page, `value="`+e.admin+`" form="bulk"`, "a manager may not select an admin")
+	assert.NotContains(t, page, `/members/`+e.admin+`/deactivate`)
+	assert.Contains(t, page, `value="`+e.user+`" form="bulk"`)
+	st, loc, _ := b.post("/invitations", url.Values{"email": {"n@example.com"}, "role": {membership.RoleUser}})
+	require.Equal(t, http.StatusSeeOther, st)
+	_, page = b.get(strings.TrimPrefix(loc, "/team"))
+	assert.Contains(t, page, "Invitation envoyée.")
+	assert.NotContains(t, page, "%!", "a message without a count is not formatted with one")
+
+	token := e.sender.TokenFor("n@example.com")
+	_, page = e.browser("", "fr").get("/join?token=" + url.QueryEscape(token))
+	assert.NotContains(t, page, `id="seats"`, "the invitation page shows no seat count")
+}
+
+func TestImportSpeaksTheUsersLanguage(t *testing.T) {
+	e := newEnv(t, 0)
+	_, csv := e.call(e.manager, "GET", "/api/export", nil, nil)
+	file := strings.Replace(string(csv), "Groupes\r\n", "Groupes;Couleur\r\n", 1)
+	var fr, en struct{ Warnings []string }
+	resp, body := e.call(e.manager, "POST", "/api/imports", file, &fr)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", body)
+	resp, body = e.call(e.manager, "POST", "/api/imports", file, &en, "X-Lang", "en")
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", body)
+	require.NotEmpty(t, fr.Warnings)
+	require.NotEmpty(t, en.Warnings)
+	assert.NotEqual(t, fr.Warnings, en.Warnings, "the ignored column is reported in each user's language")
+}
+
+func TestExportNeedsTheCSVFeature(t *testing.T) {
+	e := newEnv(t, 0)
+	require.NoError(t, e.kit.Members.SetFeatures(context.Background(), membership.SystemActor("t"), e.org))
+	var p problem
+	resp, _ := e.call(e.manager, "GET", "/api/export", nil, &p)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	assert.Equal(t, "feature_disabled", p.Code, "refused before any byte, not an empty file")
+	_, page := e.browser(e.manager, "fr").get("/")
+	assert.NotContains(t, page, `id="nav-import"`)
 }

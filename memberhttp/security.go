@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,15 +14,37 @@ import (
 
 // csrfCookie holds the token every form of the screens repeats: a
 // browser sends the cookie, but a page of another site can neither read
-// it nor set the form field to match.
+// it nor set the form field to match. Over HTTPS it carries the __Host-
+// prefix, which no sibling subdomain can set.
 const csrfCookie = "memberkit_csrf"
+
+// secureRequest tells a request the browser made over HTTPS, directly or
+// through a proxy that says so.
+func secureRequest(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func csrfCookieName(r *http.Request) string {
+	if secureRequest(r) {
+		return "__Host-" + csrfCookie
+	}
+	return csrfCookie
+}
+
+// csrfTokenLen is the length of a token: 32 random bytes in base64.
+const csrfTokenLen = 43
 
 // secure sets the headers every answer carries and refuses unsafe
 // requests from other origins before any handler runs.
-func (h *Handler) secure(next http.Handler) http.Handler {
+func (h *Handler) secure(next http.Handler) (http.Handler, error) {
 	csp := "default-src 'self'; script-src 'self'; style-src 'self'" + h.styleOrigin() +
 		"; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 	cop := http.NewCrossOriginProtection()
+	for _, o := range h.opts.TrustedOrigins {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("memberhttp: Options.TrustedOrigins: %w", err)
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", csp)
@@ -37,7 +60,7 @@ func (h *Handler) secure(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
-	})
+	}), nil
 }
 
 // styleOrigin allows the host's stylesheet when it lives on another
@@ -63,16 +86,19 @@ func (h *Handler) refuseOrigin(w http.ResponseWriter, r *http.Request) {
 // csrfToken returns the visitor's form token, setting its cookie when the
 // browser has none yet.
 func csrfToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 43 {
+	name := csrfCookieName(r)
+	if c, err := r.Cookie(name); err == nil && len(c.Value) == csrfTokenLen {
 		return c.Value
 	}
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	tok := base64.RawURLEncoding.EncodeToString(b)
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	// Lax, not Strict: a visitor arriving from an email's link keeps the
+	// token of the forms open in other tabs.
+	http.SetCookie(w, &http.Cookie{Name: name, Value: tok, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: secureRequest(r)})
 	// The same request may render a form: let it read the new token.
-	r.AddCookie(&http.Cookie{Name: csrfCookie, Value: tok})
+	r.AddCookie(&http.Cookie{Name: name, Value: tok})
 	return tok
 }
 
@@ -80,8 +106,8 @@ func csrfToken(w http.ResponseWriter, r *http.Request) string {
 // origin check: where a browser sends neither Sec-Fetch-Site nor Origin
 // the token is what stops a forged form.
 func checkCSRF(r *http.Request) bool {
-	c, err := r.Cookie(csrfCookie)
-	if err != nil || c.Value == "" {
+	c, err := r.Cookie(csrfCookieName(r))
+	if err != nil || len(c.Value) != csrfTokenLen {
 		return false
 	}
 	got := r.PostFormValue("csrf")

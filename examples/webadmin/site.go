@@ -9,6 +9,8 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
 
 	"github.com/memberkit/memberkit"
@@ -100,9 +102,21 @@ func (s *sessions) login(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.sign(m.ID + "|" + m.SecurityStamp), Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
-	next := r.PostFormValue("next")
-	if !strings.HasPrefix(next, "/team/") { // never another site
-		next = "/team/"
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// safeNext keeps a "next" address only when it is a path of this site
+// under /team/: never another site ("//evil.example", "/\\evil.example",
+// "/team/../\\evil.example").
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.ContainsAny(next, "\\\r\n") {
+		return "/team/"
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	clean := path.Clean(u.Path)
+	if !strings.HasPrefix(clean+"/", "/team/") {
+		return "/team/"
+	}
+	u.Path = clean
+	return u.String()
 }

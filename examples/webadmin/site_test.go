@@ -58,3 +58,19 @@ func TestSiteSignsInAndMounts(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, "/login", resp.Request.URL.Path, "deactivated: signed out at once")
 }
+
+// The sign-in page sends back only to a page of the mounted screens.
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/team/roles?x=1":         "/team/roles?x=1",
+		"/team":                   "/team",
+		"":                        "/team/",
+		"//evil.example/team/":    "/team/",
+		"https://evil.example/":   "/team/",
+		"/team/../\\evil.example": "/team/",
+		"/team/../evil":           "/team/",
+		"/\\evil.example":         "/team/",
+	} {
+		assert.Equal(t, want, safeNext(in), in)
+	}
+}
