@@ -321,7 +321,8 @@ func (h *Handler) apiBulk(w http.ResponseWriter, r *http.Request, id Identity) {
 	var q roster.ListQuery
 	if f := in.Filter; f != nil {
 		q = roster.ListQuery{Group: f.Group, Status: f.Status, RoleID: f.RoleID, Text: f.Text}
-		if empty := q.Group == "" && q.Status == "" && q.RoleID == "" && q.Text == ""; empty != f.All {
+		// A status alone narrows nothing: every member is active or not.
+		if empty := q.Group == "" && q.RoleID == "" && q.Text == ""; empty != f.All {
 			h.fail(w, r, id.Lang, &badRequest{field: "filter.all", msg: text(id.Lang, "err.bulk_all")})
 			return
 		}

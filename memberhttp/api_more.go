@@ -88,8 +88,11 @@ func (h *Handler) apiAccept(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if in.AsUser {
 		id, ierr := h.opts.Identify(r)
-		if ierr != nil || id.UserID == "" {
-			writeProblem(w, r, membership.Problem{Code: "signed_out", Status: http.StatusUnauthorized, Message: text(lang, "err.signed_out")})
+		if ierr == nil && id.UserID == "" {
+			ierr = ErrSignedOut
+		}
+		if ierr != nil {
+			h.identifyFailed(w, r, lang, ierr)
 			return
 		}
 		m, err = h.kit.Invitations.AcceptAsUser(r.Context(), in.Token, id.UserID, d)
@@ -225,7 +228,7 @@ func (h *Handler) planImport(r *http.Request, id Identity, body io.Reader, opts 
 	limited := &capped{r: body, left: h.opts.MaxUploadBytes}
 	f, err := h.kit.CSV.ParseIn(r.Context(), id.Actor, id.OrgID, id.Lang, limited)
 	if limited.over {
-		return "", time.Time{}, nil, &tooLarge{msg: text(id.Lang, "err.upload_too_large", h.opts.MaxUploadBytes>>20)}
+		return "", time.Time{}, nil, &tooLarge{msg: text(id.Lang, "err.upload_too_large", mib(h.opts.MaxUploadBytes))}
 	}
 	if err != nil {
 		return "", time.Time{}, nil, err

@@ -76,11 +76,21 @@ func (e *badRequest) Explain(lang membership.Lang) membership.Problem {
 	return membership.Problem{Code: "invalid_request", Status: http.StatusBadRequest, Field: e.field, Message: e.msg}
 }
 
+// unsupportedType is a body the endpoint does not read.
+type unsupportedType struct{ msg string }
+
+func (e *unsupportedType) Error() string { return "memberhttp: " + e.msg }
+
+// Explain makes unsupportedType a 415 problem.
+func (e *unsupportedType) Explain(membership.Lang) membership.Problem {
+	return membership.Problem{Code: "unsupported_media_type", Status: http.StatusUnsupportedMediaType, Message: e.msg}
+}
+
 // decodeJSON reads the request's JSON body into v: one object, no
 // unknown member, at most maxJSONBytes.
 func decodeJSON(w http.ResponseWriter, r *http.Request, lang membership.Lang, v any) error {
 	if !jsonBody(r) {
-		return &badRequest{msg: text(lang, "err.json_content_type")}
+		return &unsupportedType{msg: text(lang, "err.json_content_type")}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBytes))
 	dec.DisallowUnknownFields()
@@ -89,7 +99,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, lang membership.Lang, v 
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &tooBig):
-			return &badRequest{msg: text(lang, "err.body_too_large")}
+			return &tooLarge{msg: text(lang, "err.body_too_large")}
 		case errors.As(err, &typ):
 			return &badRequest{field: typ.Field, msg: text(lang, "err.json_type", typ.Field)}
 		case errors.Is(err, io.EOF):

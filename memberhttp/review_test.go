@@ -77,7 +77,9 @@ func TestAPIPreviewAppliesOnceUnderRace(t *testing.T) {
 func TestIdentifyFailureIsNotSignedOut(t *testing.T) {
 	e := newEnv(t, 0, func(o *memberhttp.Options) {
 		o.SignInURL = "/login"
-		o.Identify = func(*http.Request) (memberhttp.Identity, error) { return memberhttp.Identity{}, errors.New("session store down") }
+		o.Identify = func(*http.Request) (memberhttp.Identity, error) {
+			return memberhttp.Identity{}, errors.New("session store down")
+		}
 	})
 	var p problem
 	resp, _ := e.call("x", "GET", "/api/members", nil, &p)
@@ -106,4 +108,16 @@ func TestSecurityFormTokenCookieOverHTTPS(t *testing.T) {
 		resp, _ := e.call(e.admin, "POST", "/api/invitations/nobody/resend", nil, nil, "Content-Type", ct)
 		assert.Equal(t, http.StatusUnsupportedMediaType, resp.StatusCode, ct)
 	}
+}
+
+func TestAPIBulkFilterStatusNarrows(t *testing.T) {
+	e := newEnv(t, 0)
+	var p problem
+	resp, _ := e.call(e.admin, "POST", "/api/members/bulk", map[string]any{"action": "deactivate", "filter": map[string]any{"status": "deactivated"}}, &p)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "a status alone names nobody in particular: the all rule holds")
+	var res struct{ Changed []string }
+	resp, _ = e.call(e.admin, "POST", "/api/members/bulk", map[string]any{"action": "deactivate", "filter": map[string]any{"group": "Lyon", "status": "deactivated"}}, &res)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Empty(t, res.Changed, "the deactivated of Lyon: nobody to deactivate")
+	assert.Equal(t, membership.StatusActive, e.status(e.user))
 }

@@ -85,7 +85,7 @@ func (h *Handler) screen(section string, fn screenHandler) http.HandlerFunc {
 func formProblem(err error, lang membership.Lang, maxUpload int64) membership.Problem {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) || errors.Is(err, multipart.ErrMessageTooLarge) {
-		return membership.Problem{Code: "too_large", Status: http.StatusRequestEntityTooLarge, Message: text(lang, "err.upload_too_large", maxUpload>>20)}
+		return membership.Problem{Code: "too_large", Status: http.StatusRequestEntityTooLarge, Message: text(lang, "err.upload_too_large", mib(maxUpload))}
 	}
 	return membership.Problem{Code: "invalid_request", Status: http.StatusBadRequest, Message: text(lang, "err.bad_form")}
 }

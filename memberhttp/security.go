@@ -179,3 +179,7 @@ func parseQ(v string) float64 {
 func trimSlash(s string) string { return strings.TrimRight(s, "/") }
 
 func queryEscape(s string) string { return url.QueryEscape(s) }
+
+// mib writes a size in whole MiB, rounded up: a bound of 512 KiB reads
+// "1 MiB", never "0".
+func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }

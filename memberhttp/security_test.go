@@ -154,7 +154,7 @@ func TestSecurityUploadBounded(t *testing.T) {
 	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
-	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "JSON bodies are bounded to 1 MiB")
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, "JSON bodies are bounded to 1 MiB")
 }
 
 // TestSecurityNoSecretInAnyAnswer walks the pages and API answers after

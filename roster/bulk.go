@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/memberkit/memberkit/internal/svc"
@@ -176,7 +177,8 @@ func (c bulkChange) self(actor membership.Actor) error {
 // deactivate". The actor, and members whose role holds a permission the
 // actor lacks, are skipped, not refused: BulkResult.Skipped says why. If
 // the change would leave no active admin, nothing changes: a [*BulkError]
-// names the admins.
+// names the admins. Statuses in f narrow the filter like its other fields:
+// a filter for deactivated members only matches nobody to deactivate.
 func (s *Service) DeactivateWhere(ctx context.Context, actor membership.Actor, orgID string, f store.MemberFilter) (BulkResult, error) {
 	return s.changeWhere(ctx, actor, orgID, f, bulkDeactivate)
 }
@@ -195,6 +197,11 @@ func (s *Service) changeWhere(ctx context.Context, actor membership.Actor, orgID
 	from := membership.StatusActive
 	if c.to == membership.StatusActive {
 		from = membership.StatusDeactivated
+	}
+	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, from) {
+		// The filter asks for statuses the change does not start from
+		// (deactivate the deactivated): it matches nobody to change.
+		return res, nil
 	}
 	f.Statuses = []membership.Status{from}
 	f.Attributes = f.Attributes.Normalized()

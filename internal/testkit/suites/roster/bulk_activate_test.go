@@ -22,7 +22,11 @@ func TestActivateManyAndWhere(t *testing.T) {
 			paris = append(paris, f.add(n, "Paris", withGroups("Paris")))
 		}
 		lyon := f.add("Léa", "Lyon", withGroups("Lyon"))
-		res, err := f.svc.DeactivateWhere(f.ctx, f.actor, f.org.ID, store.MemberFilter{Group: "Paris"})
+		res, err := f.svc.DeactivateWhere(f.ctx, f.actor, f.org.ID, store.MemberFilter{Group: "Paris",
+			Statuses: []membership.Status{membership.StatusDeactivated}})
+		require.NoError(t, err)
+		assert.Empty(t, res.Changed, "a filter for the deactivated matches nobody to deactivate")
+		res, err = f.svc.DeactivateWhere(f.ctx, f.actor, f.org.ID, store.MemberFilter{Group: "Paris"})
 		require.NoError(t, err)
 		require.Len(t, res.Changed, 3)
 		_, err = f.svc.Deactivate(f.ctx, f.actor, f.org.ID, lyon.ID)
