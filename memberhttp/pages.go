@@ -96,6 +96,7 @@ type pageData struct {
 	perms map[membership.Permission]bool // what the actor may do, for the forms
 	roles []membership.Role              // the org's roles
 	self  string                         // the actor's member ID
+	csv   bool                           // the org's plan has the CSV feature
 
 	frameDone chan struct{} // closed when frameRead is filled
 	frameRead struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -11,8 +12,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/memberkit/memberkit"
 	"github.com/memberkit/memberkit/memberhttp"
 	"github.com/memberkit/memberkit/membership"
+	"github.com/memberkit/memberkit/roster"
+	"github.com/memberkit/memberkit/store/memstore"
 )
 
 func TestAPIBulkEmptyFilterNeedsAll(t *testing.T) {
@@ -120,4 +124,76 @@ func TestAPIBulkFilterStatusNarrows(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Empty(t, res.Changed, "the deactivated of Lyon: nobody to deactivate")
 	assert.Equal(t, membership.StatusActive, e.status(e.user))
+}
+
+// Two mounts in one process, each on its own kit (one with the host's
+// own permissions), and one mount serving two orgs by the identity.
+func TestSeveralMountsAndOrgs(t *testing.T) {
+	ctx := context.Background()
+	a := newEnv(t, 0)
+	cat, err := membership.NewCatalog([]membership.PermissionDef{{Name: "commissions.create", French: "Créer des commissions", English: "Create commissions"}}, nil)
+	require.NoError(t, err)
+	kit2, err := memberkit.New(memstore.New(), &memberkit.Options{Catalog: cat})
+	require.NoError(t, err)
+	sys := membership.SystemActor("t")
+	var admins = map[string]string{}
+	for _, name := range []string{"Globex", "Initech"} {
+		org, err := kit2.Members.CreateOrg(ctx, roster.NewOrg{Name: name})
+		require.NoError(t, err)
+		m, err := kit2.Members.Add(ctx, sys, org.ID, roster.NewMember{FirstName: "Ada", LastName: name, RoleID: membership.RoleAdmin, NoPassword: true})
+		require.NoError(t, err)
+		admins[org.ID] = m.Member.ID
+	}
+	h2, err := memberhttp.New(kit2, memberhttp.Options{Identify: func(r *http.Request) (memberhttp.Identity, error) {
+		org := r.Header.Get("X-Org")
+		return memberhttp.Identity{OrgID: org, Actor: membership.ActorMember(admins[org])}, nil
+	}})
+	require.NoError(t, err)
+	ha, err := memberhttp.New(a.kit, memberhttp.Options{Identify: func(*http.Request) (memberhttp.Identity, error) {
+		return memberhttp.Identity{OrgID: a.org, Actor: membership.ActorMember(a.admin)}, nil
+	}})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/a/", http.StripPrefix("/a", ha))
+	mux.Handle("/b/", http.StripPrefix("/b", h2))
+	get := func(path, org string) string {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("X-Org", org)
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		return rec.Body.String()
+	}
+	assert.Contains(t, get("/a/", ""), "Ateliers &lt;Dupont&gt;")
+	assert.Contains(t, get("/a/", ""), `href="/a/members/new"`, "links under its own mount")
+	for org := range admins {
+		page := get("/b/", org)
+		assert.Contains(t, page, `href="/b/roles"`)
+		other := "Globex"
+		if strings.Contains(page, "Globex") {
+			other = "Initech"
+		}
+		assert.NotContains(t, page, "Ada "+other, "one org's page shows none of the other's")
+	}
+	var org string
+	for o := range admins {
+		org = o
+	}
+	assert.Contains(t, get("/b/roles", org), "Créer des commissions", "custom roles offer the host's permissions")
+}
+
+// "Il peut être réinvité ultérieurement": a removed member invited again
+// comes back through the invitation.
+func TestRemovedMemberReinvited(t *testing.T) {
+	e := newEnv(t, 0)
+	resp, _ := e.call(e.admin, "DELETE", "/api/members/"+e.user, nil, nil)
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	resp, _ = e.call(e.admin, "POST", "/api/invitations", map[string]string{"email": "ugo@example.com"}, nil)
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	var m memberOut
+	resp, body := e.call("", "POST", "/api/invitations/accept", map[string]string{"token": e.sender.TokenFor("ugo@example.com"),
+		"first_name": "Ugo", "last_name": "Bernard", "password": "a long enough passphrase"}, &m)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", body)
+	assert.Equal(t, e.user, m.ID, "the same member, restored")
+	assert.Equal(t, "active", m.Status)
 }

@@ -151,6 +151,7 @@ func (d *pageData) await() {
 		d.self = f.ws.Me.ID
 	}
 	p, csv := d.perms, f.ws.Org.Has(membership.FeatureCSV)
+	d.csv = csv
 	d.Nav = nav{Manage: p[membership.PermMembersManage], Invite: p[membership.PermInvitationsManage],
 		Roles: p[membership.PermRolesManage], Import: csv && p[membership.PermCSVImport], Export: csv && p[membership.PermCSVExport],
 		Audit: p[membership.PermAuditRead]}

@@ -11,6 +11,12 @@ import (
 func (h *Handler) importPage(w http.ResponseWriter, r *http.Request, id Identity, d *pageData) {
 	d.Title = text(id.Lang, "page.import")
 	d.Flash = doneFlash(r, id.Lang)
+	if d.await(); !d.csv {
+		// "Si cette fonctionnalité n'est pas active pour votre entreprise":
+		// say so, with the host's upgrade page.
+		d.Flash = problemFlash(membership.Explain(membership.ErrFeatureDisabled, id.Lang))
+		d.Flash.Upgrade = true
+	}
 	d.Content = map[string]any{"MaxMiB": h.opts.MaxUploadBytes >> 20}
 	h.render(w, http.StatusOK, "import", d)
 }

@@ -294,4 +294,8 @@ func TestExportNeedsTheCSVFeature(t *testing.T) {
 	assert.Equal(t, "feature_disabled", p.Code, "refused before any byte, not an empty file")
 	_, page := e.browser(e.manager, "fr").get("/")
 	assert.NotContains(t, page, `id="nav-import"`)
+	_, page = e.browser(e.manager, "fr").get("/import")
+	assert.Contains(t, page, "cette fonction n&#39;est pas incluse dans le forfait", "the page says why, and where to upgrade")
+	assert.Contains(t, page, `id="flash-upgrade"`)
+	assert.NotContains(t, page, `id="import-form"`)
 }
