@@ -25,43 +25,39 @@ func rowsHTML(d *pageData, c *membersContent) template.HTML {
 	backParam := esc(string(c.BackParam))
 	for _, r := range c.Rows {
 		mid, iid := esc(url.PathEscape(r.MemberID)), esc(url.PathEscape(r.InvitationID))
-		b.WriteString(`<tr data-login="` + esc(r.Login) + `" data-status="` + esc(string(r.Status)) + `">`)
+		put(&b, `<tr data-login="`, esc(r.Login), `" data-status="`, esc(string(r.Status)), `">`)
 		if d.Nav.Manage {
 			b.WriteString(`<td>`)
 			if r.CanAct {
-				b.WriteString(`<input type="checkbox" name="id" value="` + esc(r.MemberID) + `" form="bulk" class="mk-select" aria-label="` + esc(r.Select) + `">`)
+				put(&b, `<input type="checkbox" name="id" value="`, esc(r.MemberID), `" form="bulk" class="mk-select" aria-label="`, esc(r.Select), `">`)
 			}
 			b.WriteString(`</td>`)
 		}
 		b.WriteString(`<td>`)
 		if r.MemberID != "" {
-			b.WriteString(`<a href="` + base + `/members/` + mid + `">` + esc(r.Name) + `</a>`)
+			put(&b, `<a href="`, base, `/members/`, mid, `">`, esc(r.Name), `</a>`)
 		} else {
 			b.WriteString(`—`)
 		}
 		if r.Login != "" {
-			b.WriteString(`<div class="mk-login">` + esc(r.Login) + `</div>`)
+			put(&b, `<div class="mk-login">`, esc(r.Login), `</div>`)
 		}
-		b.WriteString(`</td><td>` + esc(r.Email) + `</td><td>` + esc(r.RoleName) + `</td><td><span class="mk-status mk-status-` +
-			esc(string(r.Status)) + `">` + esc(r.StatusLabel) + `</span>`)
+		put(&b, `</td><td>`, esc(r.Email), `</td><td>`, esc(r.RoleName), `</td><td><span class="mk-status mk-status-`,
+			esc(string(r.Status)), `">`, esc(r.StatusLabel), `</span>`)
 		if r.Expires != "" {
-			b.WriteString(`<div class="mk-login">` + esc(r.Expires) + `</div>`)
+			put(&b, `<div class="mk-login">`, esc(r.Expires), `</div>`)
 		}
-		b.WriteString(`</td><td>` + esc(r.LastLogin) + `</td><td>` + esc(r.GroupList) + `</td>`)
+		put(&b, `</td><td>`, esc(r.LastLogin), `</td><td>`, esc(r.GroupList), `</td>`)
 		if c.Actions {
 			b.WriteString(`<td class="mk-row-actions">`)
 			if r.CanAct {
 				verb := esc(r.Verb)
-				b.WriteString(`<a href="` + base + `/members/` + mid + `/` + verb + `?` + backParam + `" data-confirm="` + esc(r.Confirm) +
-					`" data-post="` + base + `/members/` + mid + `/` + verb + `">` + esc(r.VerbLabel) + `</a> `)
-				b.WriteString(`<a href="` + base + `/members/` + mid + `/remove?` + backParam + `" data-confirm="` + esc(r.ConfirmRm) +
-					`" data-post="` + base + `/members/` + mid + `/remove" class="mk-danger-link">` + esc(c.Words.Remove) + `</a>`)
+				put(&b, `<a href="`, base, `/members/`, mid, `/`, verb, `?`, backParam, `" data-confirm="`, esc(r.Confirm), `" data-post="`, base, `/members/`, mid, `/`, verb, `">`, esc(r.VerbLabel), `</a> `)
+				put(&b, `<a href="`, base, `/members/`, mid, `/remove?`, backParam, `" data-confirm="`, esc(r.ConfirmRm), `" data-post="`, base, `/members/`, mid, `/remove" class="mk-danger-link">`, esc(c.Words.Remove), `</a>`)
 			}
 			if r.CanInvite {
 				for _, a := range [][2]string{{"resend", c.Words.Resend}, {"cancel", c.Words.Cancel}} {
-					b.WriteString(`<form method="post" action="` + base + `/invitations/` + iid + `/` + a[0] + `" class="mk-inline">` +
-						`<input type="hidden" name="csrf" value="` + csrf + `"><input type="hidden" name="back" value="` + back + `">` +
-						`<button type="submit" class="mk-small">` + esc(a[1]) + `</button></form> `)
+					put(&b, `<form method="post" action="`, base, `/invitations/`, iid, `/`, a[0], `" class="mk-inline">`, `<input type="hidden" name="csrf" value="`, csrf, `"><input type="hidden" name="back" value="`, back, `">`, `<button type="submit" class="mk-small">`, esc(a[1]), `</button></form> `)
 				}
 			}
 			b.WriteString(`</td>`)
@@ -69,4 +65,11 @@ func rowsHTML(d *pageData, c *membersContent) template.HTML {
 		b.WriteString("</tr>\n")
 	}
 	return template.HTML(b.String())
+}
+
+// put writes parts in order, without building their concatenation.
+func put(b *strings.Builder, parts ...string) {
+	for _, p := range parts {
+		b.WriteString(p)
+	}
 }
