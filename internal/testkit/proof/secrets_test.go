@@ -26,6 +26,7 @@ import (
 	"github.com/memberkit/memberkit/domains"
 	"github.com/memberkit/memberkit/invite"
 	"github.com/memberkit/memberkit/invitemail"
+	"github.com/memberkit/memberkit/memberhttp"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/relay"
 	"github.com/memberkit/memberkit/roster"
@@ -45,7 +46,7 @@ const (
 
 // libraryPackages are the directories whose exported types an importing
 // app may hold.
-var libraryPackages = []string{".", "membership", "store", "roster", "invite", "csvsync", "domains", "store/memstore", "store/sqlstore", "relay", "webhook", "invitemail"}
+var libraryPackages = []string{".", "membership", "store", "roster", "invite", "csvsync", "domains", "store/memstore", "store/sqlstore", "relay", "webhook", "invitemail", "memberhttp"}
 
 // exportedStructs lists "pkg.Type" for every exported struct type of the
 // library, read from the source.
@@ -120,6 +121,8 @@ func samples(t *testing.T) map[string]any {
 		"roster.PasswordChangeRequiredError": roster.PasswordChangeRequiredError{Member: member}, "roster.Refusal": roster.Refusal{},
 		"roster.BulkError": roster.BulkError{}, "roster.BulkResult": roster.BulkResult{}, "roster.ListQuery": roster.ListQuery{},
 		"roster.Row": roster.Row{}, "roster.Page": roster.Page{Members: []membership.Member{member}}, "roster.Report": roster.Report{Idle: []membership.Member{member}},
+		"roster.Workspace":    roster.Workspace{Org: org, Me: &member},
+		"memberhttp.Identity": memberhttp.Identity{}, "memberhttp.Options": memberhttp.Options{}, "memberhttp.Handler": memberhttp.Handler{},
 		"roster.Options": roster.Options{}, "roster.Service": testkit.Roster(t, st, nil), "roster.NewOrg": roster.NewOrg{},
 		"roster.NewMember": roster.NewMember{}, "roster.Added": roster.Added{Member: member, TemporaryPassword: markTemp}, "roster.Patch": roster.Patch{},
 		"invite.Details": invite.Details{}, "invite.Options": invite.Options{}, "invite.Service": &invite.Service{}, "invite.To": invite.To{},
