@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/memberkit/memberkit"
@@ -112,7 +113,10 @@ type Handler struct {
 	plans  *planCache
 	idem   *idempotency
 	groups groupCache
-	now    func() time.Time
+	// pageSize is the size of the last page rendered, to size the next
+	// one's buffer.
+	pageSize atomic.Int64
+	now      func() time.Time
 }
 
 // New returns the handler of kit's members, invitations, roles and

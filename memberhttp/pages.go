@@ -152,11 +152,13 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, d *page
 	}
 	d.UpgradeURL, d.Stylesheet = h.opts.UpgradeURL, h.opts.Stylesheet
 	var buf bytes.Buffer
+	buf.Grow(int(h.pageSize.Load())) // the last page's size: no regrowing
 	if err := h.pages.byName[name].ExecuteTemplate(&buf, "layout", d); err != nil {
 		h.log.Error("memberhttp: page failed", "page", name, "err", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}
+	h.pageSize.Store(int64(min(buf.Len(), 1<<20)))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())

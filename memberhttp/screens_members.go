@@ -105,6 +105,8 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, id Ident
 	}
 	self := d.self
 	labels := map[membership.Status]string{}
+	selectText, removeText := textWith(id.Lang, "bulk.select"), textWith(id.Lang, "confirm.remove")
+	confirmText := map[string]func(string) string{"deactivate": textWith(id.Lang, "confirm.deactivate"), "activate": textWith(id.Lang, "confirm.activate")}
 	for _, row := range page.Rows() {
 		label, ok := labels[row.Status]
 		if !ok {
@@ -116,12 +118,12 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, id Ident
 		if row.MemberID != "" {
 			v.CanAct = d.Nav.Manage && row.MemberID != self && roles.mayActOn[row.RoleID]
 			v.LastLogin = formatDate(id.Lang, row.LastLoginAt)
-			v.Select = text(id.Lang, "bulk.select", row.Name)
+			v.Select = selectText(row.Name)
 			v.Verb, v.VerbLabel = "deactivate", c.Words.Deactivate
 			if row.Status != membership.StatusActive {
 				v.Verb, v.VerbLabel = "activate", c.Words.Activate
 			}
-			v.Confirm, v.ConfirmRm = text(id.Lang, "confirm."+v.Verb, row.Name), text(id.Lang, "confirm.remove", row.Name)
+			v.Confirm, v.ConfirmRm = confirmText[v.Verb](row.Name), removeText(row.Name)
 		} else {
 			v.CanInvite = d.Nav.Invite
 			v.LastLogin = "—"
