@@ -223,14 +223,13 @@ func (h *Handler) addMember(ctx context.Context, id Identity, n roster.NewMember
 	if err != nil {
 		return membership.Member{}, err
 	}
-	if err := h.kit.Members.ResetPassword(ctx, id.Actor, id.OrgID, added.Member.ID); err != nil && !isNoNotifier(err) {
-		h.log.WarnContext(ctx, "memberhttp: temporary password not delivered", "member", added.Member.ID, "err", err)
+	// No notifier: the member signs in through the host. A failed
+	// delivery: the roster has logged it.
+	err = h.kit.Members.ResetPassword(ctx, id.Actor, id.OrgID, added.Member.ID)
+	if err != nil && !errors.Is(err, roster.ErrNoNotifier) && !errors.Is(err, roster.ErrNotDelivered) {
+		h.log.WarnContext(ctx, "memberhttp: no temporary password for the member added", "member", added.Member.ID, "err", err)
 	}
 	return added.Member, nil
-}
-
-func isNoNotifier(err error) bool {
-	return membership.Explain(err, membership.English).Code == "no_notifier"
 }
 
 type patchJSON struct {

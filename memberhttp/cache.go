@@ -76,14 +76,7 @@ func (c *planCache) put(id Identity, p *csvsync.Plan) (string, time.Time) {
 // maxPlans.
 func (c *planCache) trim() {
 	now := c.now()
-	live := c.order[:0]
-	for _, tok := range c.order {
-		if p, ok := c.plans[tok]; ok && now.Before(p.expires) {
-			live = append(live, tok)
-		} else {
-			delete(c.plans, tok)
-		}
-	}
+	live := pruneExpired(c.order, c.plans, func(p cachedPlan) bool { return now.Before(p.expires) })
 	for len(live) > maxPlans {
 		delete(c.plans, live[0])
 		live = live[1:]
@@ -102,6 +95,20 @@ func (c *planCache) take(id Identity, tok string) (*csvsync.Plan, bool) {
 	}
 	delete(c.plans, tok)
 	return p.plan, true
+}
+
+// pruneExpired keeps, in order's own array, the keys of m still alive,
+// and deletes the others from m.
+func pruneExpired[V any](order []string, m map[string]V, alive func(V) bool) []string {
+	live := order[:0]
+	for _, k := range order {
+		if v, ok := m[k]; ok && alive(v) {
+			live = append(live, k)
+		} else {
+			delete(m, k)
+		}
+	}
+	return live
 }
 
 // idempotency replays the answer of a POST retried with the same
@@ -201,14 +208,7 @@ func (c *idempotency) begin(key string, fp [32]byte, lang membership.Lang) (*ide
 	}
 	c.keys[key] = &idemEntry{fingerprint: fp, expires: now.Add(c.ttl)}
 	c.order = append(c.order, key)
-	live := c.order[:0]
-	for _, k := range c.order {
-		if e, ok := c.keys[k]; ok && now.Before(e.expires) {
-			live = append(live, k)
-		} else {
-			delete(c.keys, k)
-		}
-	}
+	live := pruneExpired(c.order, c.keys, func(e *idemEntry) bool { return now.Before(e.expires) })
 	for i := 0; len(live) > maxCached && i < len(live); {
 		if e := c.keys[live[i]]; e.done { // a key still running stays
 			delete(c.keys, live[i])
