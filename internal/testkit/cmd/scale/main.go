@@ -41,6 +41,17 @@
 //   - hashing (-hashrows): an import of clear passwords, hashed with
 //     argon2id (OWASP) on one worker and on every core.
 //
+// -mode latency (latency.go): p50 and p99 of single operations through
+// roster.Service — Deactivate, Activate, ChangeRole (to a custom
+// "Manager" role and back), Edit (a first name), Add (a new member, no
+// password to hash) — -ops times each on distinct random non-admin
+// members with an admin as actor, interleaved per iteration with one raw
+// transaction on the same *sql.DB that writes the same data (the member
+// row, one event, the org's counters, roster version and event_seq:
+// PostgreSQL one statement of data-modifying CTEs between BEGIN and
+// COMMIT; SQLite and MariaDB prepared statements) and with a "raw row
+// only" transaction (BEGIN, the member row, COMMIT).
+//
 // Stores: memstore, sqlite (a file in -dir or a temporary one, WAL,
 // synchronous=FULL, 256 MiB cache), postgres (a schema per run on
 // MEMBERKIT_POSTGRES_DSN, pgx), mysql (MariaDB or MySQL: a database per
@@ -53,6 +64,7 @@
 //	/tmp/scale -sizes 100000,1000000 -stores memstore,sqlite,postgres,mysql -reps 4
 //	/tmp/scale -sizes 100000 -stores postgres -naive 100000
 //	/tmp/scale -sizes 0 -stores memstore -hashrows 1000
+//	/tmp/scale -mode latency -sizes 100000 -stores sqlite,postgres,mysql -ops 300
 //	MEMBERKIT_SCALE_CPUPROFILE=/tmp/prof /tmp/scale …   # CPU profile of each reconcile
 package main
 
@@ -84,9 +96,9 @@ import (
 )
 
 var (
-	modeFlag     = flag.String("mode", "reconcile", "reconcile")
+	modeFlag     = flag.String("mode", "reconcile", "reconcile or latency")
 	sizesFlag    = flag.String("sizes", "100000", "org sizes, comma separated")
-	storesFlag   = flag.String("stores", "", "stores, comma separated: memstore, sqlite, postgres, mysql (default: all four)")
+	storesFlag   = flag.String("stores", "", "stores, comma separated: memstore, sqlite, postgres, mysql (default: all four for reconcile, the SQL ones for latency)")
 	naiveFlag    = flag.Int("naive", 0, "run the naive reconcile on PostgreSQL for orgs up to this size (0: never)")
 	hashRows     = flag.Int("hashrows", 0, "rows of the clear-password import (0: skip)")
 	dirFlag      = flag.String("dir", "", "directory for SQLite files (default: a temporary one)")
@@ -94,7 +106,9 @@ var (
 	verifyFlag   = flag.Bool("verify", true, "reconcile: compare the twin orgs after memberkit and the raw bound wrote them")
 	regroupFlag  = flag.Int("regroup", 0, "reconcile: percent of the changed rows whose Groupes cell also changes (new rows then get a group too); 0 keeps gen.Edit's file")
 	pgInsertFlag = flag.String("pginsert", "copy", "reconcile: the raw bound's PostgreSQL inserts: copy (pgx CopyFrom) or unnest (INSERT … SELECT FROM unnest)")
+	opsFlag      = flag.Int("ops", 300, "latency: operations of each kind, for memberkit and for each raw transaction")
 	connsFlag    = flag.Int("conns", 32, "SQL stores: db.SetMaxOpenConns and SetMaxIdleConns")
+	seedFlag     = flag.Uint64("seed", 1, "seed of the random choices of targets")
 )
 
 var sys = membership.SystemActor("scale")
@@ -106,7 +120,10 @@ func main() {
 	fmt.Printf("machine: %d CPU, %s, %s/%s; mode %s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, *modeFlag)
 	stores := *storesFlag
 	if stores == "" {
-		stores = "memstore,sqlite,postgres,mysql"
+		stores = "sqlite,postgres,mysql"
+		if *modeFlag == "reconcile" {
+			stores = "memstore," + stores
+		}
 	}
 	var sizes []int
 	for _, sz := range strings.Split(*sizesFlag, ",") {
@@ -130,8 +147,14 @@ func main() {
 			}
 		}
 		reconcileSummary()
+	case "latency":
+		for _, n := range sizes {
+			for _, kind := range kinds {
+				latency(ctx, strings.TrimSpace(kind), n)
+			}
+		}
 	default:
-		log.Fatalf("unknown mode %q (want reconcile)", *modeFlag)
+		log.Fatalf("unknown mode %q (want reconcile or latency)", *modeFlag)
 	}
 }
 
