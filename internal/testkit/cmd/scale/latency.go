@@ -276,7 +276,8 @@ func latency(ctx context.Context, kind string, n int) {
 			p50[sideMK].Seconds()/p50[sideRaw].Seconds(), p50[sideMK].Seconds()/p50[sideRow].Seconds())
 	}
 	fmt.Printf("(%d timed operations of each kind per side after %d untimed ones; ChangeRole alternates to Manager and back to user)\n", ops, warm)
-	checkEventSeq(ctx, tg, org.ID)
+	events := checkEventSeq(ctx, tg, org.ID)
+	fmt.Printf("check: %d events numbered 1…%d, the org's event_seq %d\n", events, events, events)
 	checkSameWrites(ctx, tg, org.ID, touched[sideMK], touched[sideRaw])
 }
 
@@ -372,8 +373,8 @@ func checkSameWrites(ctx context.Context, tg target, orgID string, mk, raw map[s
 
 // checkEventSeq checks that the events memberkit and the raw
 // transactions appended to an org are numbered 1…n without a gap, and
-// that the org's event_seq is n.
-func checkEventSeq(ctx context.Context, tg target, orgID string) {
+// that the org's event_seq is n; it returns n.
+func checkEventSeq(ctx context.Context, tg target, orgID string) int64 {
 	var seq, count, distinct, last int64
 	err := tg.db.QueryRowContext(ctx, rebind(tg.d, `SELECT o.event_seq, COUNT(e.seq), COUNT(DISTINCT e.seq), COALESCE(MAX(e.seq), 0) FROM memberkit_orgs o `+
 		`LEFT JOIN memberkit_events e ON e.org_id = o.id WHERE o.id = ? GROUP BY o.event_seq`), orgID).Scan(&seq, &count, &distinct, &last)
@@ -383,5 +384,5 @@ func checkEventSeq(ctx context.Context, tg target, orgID string) {
 	if seq != count || count != distinct || last != count {
 		log.Fatalf("check: the org's event_seq is %d, its events %d (%d distinct seq, the last %d)", seq, count, distinct, last)
 	}
-	fmt.Printf("check: %d events numbered 1…%d, the org's event_seq %d\n", count, last, seq)
+	return count
 }

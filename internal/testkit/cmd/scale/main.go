@@ -52,6 +52,11 @@
 // COMMIT; SQLite and MariaDB prepared statements) and with a "raw row
 // only" transaction (BEGIN, the member row, COMMIT).
 //
+// -mode mixed (mixed.go): -workers goroutines for -duration doing 40%
+// Edit, 20% Deactivate, 20% Activate, 10% ChangeRole, 10% Add, (a) all on
+// one org of -sizes members, (b) each on its own org of -sizes/-workers
+// members; operations/s, p50, p99 and errors by kind.
+//
 // Stores: memstore, sqlite (a file in -dir or a temporary one, WAL,
 // synchronous=FULL, 256 MiB cache), postgres (a schema per run on
 // MEMBERKIT_POSTGRES_DSN, pgx), mysql (MariaDB or MySQL: a database per
@@ -65,6 +70,7 @@
 //	/tmp/scale -sizes 100000 -stores postgres -naive 100000
 //	/tmp/scale -sizes 0 -stores memstore -hashrows 1000
 //	/tmp/scale -mode latency -sizes 100000 -stores sqlite,postgres,mysql -ops 300
+//	/tmp/scale -mode mixed -sizes 100000 -stores postgres -workers 16 -duration 10s
 //	MEMBERKIT_SCALE_CPUPROFILE=/tmp/prof /tmp/scale …   # CPU profile of each reconcile
 package main
 
@@ -96,9 +102,9 @@ import (
 )
 
 var (
-	modeFlag     = flag.String("mode", "reconcile", "reconcile or latency")
+	modeFlag     = flag.String("mode", "reconcile", "reconcile, latency or mixed")
 	sizesFlag    = flag.String("sizes", "100000", "org sizes, comma separated")
-	storesFlag   = flag.String("stores", "", "stores, comma separated: memstore, sqlite, postgres, mysql (default: all four for reconcile, the SQL ones for latency)")
+	storesFlag   = flag.String("stores", "", "stores, comma separated: memstore, sqlite, postgres, mysql (default: all four for reconcile, the SQL ones for latency and mixed)")
 	naiveFlag    = flag.Int("naive", 0, "run the naive reconcile on PostgreSQL for orgs up to this size (0: never)")
 	hashRows     = flag.Int("hashrows", 0, "rows of the clear-password import (0: skip)")
 	dirFlag      = flag.String("dir", "", "directory for SQLite files (default: a temporary one)")
@@ -107,8 +113,10 @@ var (
 	regroupFlag  = flag.Int("regroup", 0, "reconcile: percent of the changed rows whose Groupes cell also changes (new rows then get a group too); 0 keeps gen.Edit's file")
 	pgInsertFlag = flag.String("pginsert", "copy", "reconcile: the raw bound's PostgreSQL inserts: copy (pgx CopyFrom) or unnest (INSERT … SELECT FROM unnest)")
 	opsFlag      = flag.Int("ops", 300, "latency: operations of each kind, for memberkit and for each raw transaction")
+	workersFlag  = flag.Int("workers", 16, "mixed: goroutines (and orgs in the many-orgs case)")
+	durationFlag = flag.Duration("duration", 10*time.Second, "mixed: how long each case runs")
 	connsFlag    = flag.Int("conns", 32, "SQL stores: db.SetMaxOpenConns and SetMaxIdleConns")
-	seedFlag     = flag.Uint64("seed", 1, "seed of the random choices of targets")
+	seedFlag     = flag.Uint64("seed", 1, "seed of the random choices of targets and operations")
 )
 
 var sys = membership.SystemActor("scale")
@@ -153,8 +161,14 @@ func main() {
 				latency(ctx, strings.TrimSpace(kind), n)
 			}
 		}
+	case "mixed":
+		for _, n := range sizes {
+			for _, kind := range kinds {
+				mixed(ctx, strings.TrimSpace(kind), n)
+			}
+		}
 	default:
-		log.Fatalf("unknown mode %q (want reconcile or latency)", *modeFlag)
+		log.Fatalf("unknown mode %q (want reconcile, latency or mixed)", *modeFlag)
 	}
 }
 
