@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -135,7 +136,8 @@ func (s *Service) Get(ctx context.Context, actor membership.Actor, orgID, member
 func (s *Service) change(ctx context.Context, actor membership.Actor, orgID, memberID string, perm membership.Permission,
 	apply func(tx store.Tx, a membership.Authority, roles *svc.Roles, m *membership.Member) (membership.EventType, string, error)) (membership.Member, error) {
 	var out membership.Member
-	err := s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
+	pre := store.Preload{MemberIDs: []string{actor.MemberID, memberID}, UserIDs: []string{actor.UserID}}
+	err := svc.UpdatePreloaded(ctx, s.st, orgID, pre, s.hook, func(tx store.Tx, emit func(...membership.Event)) error {
 		a, err := svc.Authorize(ctx, tx, s.cat, actor, perm)
 		if err != nil {
 			return err
@@ -367,8 +369,11 @@ func (s *Service) Edit(ctx context.Context, actor membership.Actor, orgID, membe
 		if err := membership.ValidateMember(m); err != nil {
 			return "", "", err
 		}
-		if err := svc.CheckIdentifiers(ctx, tx, *m); err != nil {
-			return "", "", err
+		if slices.Contains(changed, "login") || slices.Contains(changed, "email") {
+			// An identifier kept as it was makes no new ambiguity.
+			if err := svc.CheckIdentifiers(ctx, tx, *m); err != nil {
+				return "", "", err
+			}
 		}
 		if len(changed) == 0 {
 			return typ, "", nil

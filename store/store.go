@@ -121,6 +121,42 @@ type SessionReader interface {
 	SessionState(ctx context.Context, orgID, memberID string) (membership.SessionState, error)
 }
 
+// Preloader is an optional fast path a [Store] may offer: an Update that
+// reads, in the statement that takes the org's lock, the members it is
+// about to need (the actor and the member acted on). Services use it for
+// single operations when the store has it, and [Store.Update] otherwise.
+//
+// Inside fn the Tx behaves as in Update; [Tx.Member] and
+// [Tx.MemberByUserID] answer for the preloaded members without another
+// read. A member the preload did not find is looked up as usual.
+type Preloader interface {
+	// UpdatePreloaded runs fn as Update does, with the members p names
+	// read under the org's lock.
+	UpdatePreloaded(ctx context.Context, orgID string, p Preload, fn func(tx Tx) error) error
+}
+
+// Preload names the members a [Preloader] reads with the org's lock:
+// by member ID and by host account (user ID). Empty strings are ignored.
+type Preload struct {
+	MemberIDs []string
+	UserIDs   []string
+}
+
+// IsZero reports whether p names no member.
+func (p Preload) IsZero() bool {
+	for _, id := range p.MemberIDs {
+		if id != "" {
+			return false
+		}
+	}
+	for _, id := range p.UserIDs {
+		if id != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // AttemptPurger is an optional ability: dropping throttle records whose
 // last failure is older than a time, so that logins tried once and never
 // again do not accumulate.

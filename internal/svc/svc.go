@@ -265,14 +265,27 @@ func Commit(ctx context.Context, tx store.Tx, events []membership.Event) error {
 // once the transaction has committed. fn may run more than once when the
 // store retries, so the events are collected afresh each time.
 func Update(ctx context.Context, st store.Store, orgID string, hook Hook, fn func(tx store.Tx, emit func(...membership.Event)) error) error {
+	return UpdatePreloaded(ctx, st, orgID, store.Preload{}, hook, fn)
+}
+
+// UpdatePreloaded is [Update] for a single operation whose members are
+// known before it starts (the actor, the member acted on): a store that
+// is a [store.Preloader] reads them with the org's lock, in one statement.
+func UpdatePreloaded(ctx context.Context, st store.Store, orgID string, p store.Preload, hook Hook, fn func(tx store.Tx, emit func(...membership.Event)) error) error {
 	var events []membership.Event
-	err := st.Update(ctx, orgID, func(tx store.Tx) error {
+	run := func(tx store.Tx) error {
 		events = events[:0]
 		if err := fn(tx, func(e ...membership.Event) { events = append(events, e...) }); err != nil {
 			return err
 		}
 		return Commit(ctx, tx, events)
-	})
+	}
+	var err error
+	if pl, ok := st.(store.Preloader); ok && !p.IsZero() {
+		err = pl.UpdatePreloaded(ctx, orgID, p, run)
+	} else {
+		err = st.Update(ctx, orgID, run)
+	}
 	if err != nil {
 		return err
 	}
@@ -298,11 +311,20 @@ func CheckTally(ctx context.Context, tx store.Tx, now time.Time, t membership.Ta
 	if t.Active <= 0 && t.Admins >= 0 {
 		return nil
 	}
-	org, c, err := OrgCounts(ctx, tx, now)
+	if t.Active > 0 {
+		org, c, err := OrgCounts(ctx, tx, now)
+		if err != nil {
+			return err
+		}
+		return t.Check(org.Plan, c)
+	}
+	// Losing admins without taking seats: the open invitations, which
+	// only the seat rule counts, need not be read.
+	org, err := tx.Org(ctx)
 	if err != nil {
 		return err
 	}
-	return t.Check(org.Plan, c)
+	return t.Check(org.Plan, membership.Counts{ActiveMembers: org.ActiveMembers, ActiveAdmins: org.ActiveAdmins})
 }
 
 // CheckSeats refuses a change that needs more seats than the plan has

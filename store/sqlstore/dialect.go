@@ -57,6 +57,13 @@ type dialect interface {
 	updateMembers(ctx context.Context, t *tx, ms []membership.Member) error
 	// patchMembers writes patches, checking version and login.
 	patchMembers(ctx context.Context, t *tx, ps []store.MemberPatch) error
+	// flush writes a transaction's deferred writes (see preload.go) and
+	// the org's row: the whole org, or only its last event Seq when org
+	// is nil and seq moved.
+	flush(ctx context.Context, t *tx, w *pending, org *membership.Org, seq int64) error
+	// preloadUsers reports whether the statement that locks the org may
+	// also find members by user ID (an OR of two indexes), not only by ID.
+	preloadUsers() bool
 	// migrationLock serialises Migrate across processes on conn; the
 	// returned func releases it (committing on SQLite when ok).
 	migrationLock(ctx context.Context, s *Store, conn *sql.Conn) (func(ok bool), error)

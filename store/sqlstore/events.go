@@ -10,6 +10,8 @@ import (
 	"github.com/memberkit/memberkit/store"
 )
 
+// AppendEvents checks evs, numbers them after the org's last event and
+// defers their write to the next statement or the commit.
 func (t *tx) AppendEvents(ctx context.Context, evs []membership.Event) error {
 	if err := t.check(ctx, true); err != nil {
 		return err
@@ -17,15 +19,19 @@ func (t *tx) AppendEvents(ctx context.Context, evs []membership.Event) error {
 	if err := membership.ValidateEvents(evs); err != nil {
 		return err
 	}
-	first := t.seq + 1
-	err := t.insertRows(ctx, "memberkit_events", "org_id, id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail, attributes, seq", 13, len(evs), func(i int) []any {
-		e := &evs[i]
-		return []any{t.orgID, e.ID, micros(e.At), string(e.Type), e.Actor, e.SubjectID, e.RoleBefore, e.RoleAfter, string(e.StatusBefore), string(e.StatusAfter), e.Detail,
-			encodeAttributes(e.Attributes), first + int64(i)}
-	})
-	if err == nil {
-		t.seq += int64(len(evs))
+	if len(t.pend.events) == 0 {
+		t.pend.firstSeq = t.seq + 1
 	}
+	t.pend.events = append(t.pend.events, evs...)
+	t.seq += int64(len(evs))
+	return nil
+}
+
+// insertEvents writes events numbered from first.
+func (t *tx) insertEvents(ctx context.Context, evs []membership.Event, first int64) error {
+	err := t.insertRows(ctx, "memberkit_events", eventInsertCols, 13, len(evs), func(i int) []any {
+		return eventArgs(t.orgID, &evs[i], first+int64(i))
+	})
 	if err != nil {
 		if t.s.d.isUnique(err) {
 			return duplicate(err, "id", "")
@@ -33,6 +39,14 @@ func (t *tx) AppendEvents(ctx context.Context, evs []membership.Event) error {
 		return t.fail(ctx, "append events", err)
 	}
 	return nil
+}
+
+const eventInsertCols = "org_id, id, at, type, actor, subject_id, role_before, role_after, status_before, status_after, detail, attributes, seq"
+
+// eventArgs are an event's values in the order of eventInsertCols.
+func eventArgs(orgID string, e *membership.Event, seq int64) []any {
+	return []any{orgID, e.ID, micros(e.At), string(e.Type), e.Actor, e.SubjectID, e.RoleBefore, e.RoleAfter, string(e.StatusBefore), string(e.StatusAfter), e.Detail,
+		encodeAttributes(e.Attributes), seq}
 }
 
 func (t *tx) Events(ctx context.Context, q store.EventQuery) iter.Seq2[membership.Event, error] {

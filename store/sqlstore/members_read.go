@@ -16,6 +16,12 @@ import (
 const memberCols = `m.id, m.org_id, COALESCE(m.user_key, ''), m.login, m.email, m.first_name, m.last_name, m.role_id, m.status, m.groups_text, m.last_login_at, m.password_hash, m.must_change_password, m.created_at, m.updated_at, m.version, m.security_stamp, m.attributes`
 
 func scanMembers(rows *sql.Rows) ([]membership.Member, error) {
+	return scanMembersAfter(rows)
+}
+
+// scanMembersAfter reads rows of memberCols preceded by columns scanned
+// into lead (the same on every row), and closes them.
+func scanMembersAfter(rows *sql.Rows, lead ...any) ([]membership.Member, error) {
 	defer rows.Close()
 	var out []membership.Member
 	for rows.Next() {
@@ -23,8 +29,8 @@ func scanMembers(rows *sql.Rows) ([]membership.Member, error) {
 		var status, groups, hash, attrs string
 		var lastLogin sql.NullInt64
 		var created, updated int64
-		if err := rows.Scan(&m.ID, &m.OrgID, &m.UserID, &m.Login, &m.Email, &m.FirstName, &m.LastName, &m.RoleID,
-			&status, &groups, &lastLogin, &hash, &m.MustChangePassword, &created, &updated, &m.Version, &m.SecurityStamp, &attrs); err != nil {
+		if err := rows.Scan(append(lead, &m.ID, &m.OrgID, &m.UserID, &m.Login, &m.Email, &m.FirstName, &m.LastName, &m.RoleID,
+			&status, &groups, &lastLogin, &hash, &m.MustChangePassword, &created, &updated, &m.Version, &m.SecurityStamp, &attrs)...); err != nil {
 			return nil, fmt.Errorf("sqlstore: scan member: %w", err)
 		}
 		var err error
@@ -65,6 +71,9 @@ func (t *tx) oneMember(ctx context.Context, where string, arg any, what string) 
 }
 
 func (t *tx) Member(ctx context.Context, id string) (membership.Member, error) {
+	if m, ok := t.cached(id, false); ok {
+		return m, t.check(ctx, false)
+	}
 	m, err := t.oneMember(ctx, "m.id = ?", id, fmt.Sprintf("member %q", id))
 	if err == nil && m.ID != id { // a collation that ignores trailing spaces
 		return membership.Member{}, fmt.Errorf("member %q: %w", id, store.ErrNotFound)
@@ -87,6 +96,9 @@ func (t *tx) MemberByEmail(ctx context.Context, email string) (membership.Member
 func (t *tx) MemberByUserID(ctx context.Context, userID string) (membership.Member, error) {
 	if userID == "" {
 		return membership.Member{}, fmt.Errorf("member of no user: %w", store.ErrNotFound)
+	}
+	if m, ok := t.cached(userID, true); ok {
+		return m, t.check(ctx, false)
 	}
 	m, err := t.oneMember(ctx, "m.user_key = ?", userID, fmt.Sprintf("member of user %q", userID))
 	if err == nil && m.UserID != userID { // a collation that ignores trailing spaces

@@ -145,9 +145,15 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 		}
 		ids[i] = m.ID
 	}
-	cur, err := t.currentVersions(ctx, ids)
-	if err != nil {
-		return err
+	if t.deferUpdate(ms) {
+		return nil
+	}
+	cur := t.knownVersions(ids)
+	if cur == nil {
+		var err error
+		if cur, err = t.currentVersions(ctx, ids); err != nil {
+			return err
+		}
 	}
 	seen := make(map[string]bool, len(ms))
 	for _, m := range ms {
@@ -163,6 +169,7 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 			return fmt.Errorf("member %q has version %d, write carries %d: %w", m.ID, c.version, m.Version, store.ErrConflict)
 		}
 	}
+	t.forget(ids...)
 	if err := t.s.d.updateMembers(ctx, t, ms); err != nil {
 		return err
 	}
@@ -272,6 +279,7 @@ func (t *tx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
 			return fmt.Errorf("sqlstore: member %q twice in one batch", p.ID)
 		}
 		seen[p.ID] = true
+		t.forget(p.ID)
 		m := &membership.Member{OrgID: t.orgID, ID: p.ID, Login: p.Login, Attributes: p.Attributes, Groups: p.Groups}
 		if p.SetAttributes {
 			reattr = append(reattr, p.ID)

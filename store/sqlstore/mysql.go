@@ -99,6 +99,14 @@ func (mysqlDialect) updateMembers(ctx context.Context, t *tx, ms []membership.Me
 	return updateMembersEach(ctx, t, ms)
 }
 
+func (mysqlDialect) flush(ctx context.Context, t *tx, w *pending, org *membership.Org, seq int64) error {
+	return flushEach(ctx, t, w, org, seq)
+}
+
+// preloadUsers: an OR of the primary key and the user index may make
+// InnoDB lock more rows than it reads.
+func (mysqlDialect) preloadUsers() bool { return false }
+
 func (mysqlDialect) patchMembers(ctx context.Context, t *tx, ps []store.MemberPatch) error {
 	return patchMembersEach(ctx, t, ps)
 }

@@ -59,6 +59,12 @@ func (postgresDialect) updateMembers(ctx context.Context, t *tx, ms []membership
 	return updateMembersPostgres(ctx, t, ms)
 }
 
+func (postgresDialect) flush(ctx context.Context, t *tx, w *pending, org *membership.Org, seq int64) error {
+	return flushPostgres(ctx, t, w, org, seq)
+}
+
+func (postgresDialect) preloadUsers() bool { return true }
+
 func (postgresDialect) patchMembers(ctx context.Context, t *tx, ps []store.MemberPatch) error {
 	return patchMembersPostgres(ctx, t, ps)
 }

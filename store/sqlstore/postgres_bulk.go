@@ -16,23 +16,12 @@ import (
 // FROM unnest(…), one array per column: the one bulk technique of
 // PostgreSQL writes, as for inserts and patches.
 func updateMembersPostgres(ctx context.Context, t *tx, ms []membership.Member) error {
-	const cols = `id, version, user_id, user_key, attributes, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, updated_at, security_stamp`
 	for part := range slices.Chunk(ms, pgArrayBatch) {
-		unnest, args, err := pgUnnest(cols, len(part), func(i int) []any {
-			m := &part[i]
-			return []any{m.ID, m.Version, m.UserID, nullString(m.UserID), encodeAttributes(m.Attributes), m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
-				m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
-				nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.SecurityStamp}
-		})
+		q, args, err := pgUpdateMembers(t.orgID, part)
 		if err != nil {
 			return err
 		}
-		q := `UPDATE memberkit_members AS m SET user_id = v.user_id, user_key = v.user_key, attributes = v.attributes, login = v.login, login_key = v.login_key, email = v.email, email_key = v.email_key, ` +
-			`first_name = v.first_name, last_name = v.last_name, role_id = v.role_id, status = v.status, groups_text = v.groups_text, search_text = v.search_text, ` +
-			`last_login_at = v.last_login_at, password_hash = v.password_hash, must_change_password = v.must_change_password, updated_at = v.updated_at, ` +
-			`security_stamp = v.security_stamp, version = v.version + 1 FROM ` + unnest + ` AS v(` + cols + `) ` +
-			fmt.Sprintf(`WHERE m.org_id = $%d AND m.id = v.id AND m.version = v.version`, len(args)+1)
-		res, err := t.q.ExecContext(ctx, q, append(args, t.orgID)...)
+		res, err := t.q.ExecContext(ctx, t.s.d.rebind(q), args...)
 		if err != nil {
 			return t.updateError(ctx, err, batchCulprit(len(part), part[0]))
 		}
@@ -41,6 +30,27 @@ func updateMembersPostgres(ctx context.Context, t *tx, ms []membership.Member) e
 		}
 	}
 	return nil
+}
+
+// pgUpdateMembers is the UPDATE … FROM unnest(…) of whole members, with
+// ? placeholders, each member matched at the Version it carries.
+func pgUpdateMembers(orgID string, ms []membership.Member) (string, []any, error) {
+	const cols = `id, version, user_id, user_key, attributes, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, updated_at, security_stamp`
+	unnest, args, err := pgUnnest(cols, len(ms), func(i int) []any {
+		m := &ms[i]
+		return []any{m.ID, m.Version, m.UserID, nullString(m.UserID), encodeAttributes(m.Attributes), m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
+			m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
+			nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.SecurityStamp}
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	q := `UPDATE memberkit_members AS m SET user_id = v.user_id, user_key = v.user_key, attributes = v.attributes, login = v.login, login_key = v.login_key, email = v.email, email_key = v.email_key, ` +
+		`first_name = v.first_name, last_name = v.last_name, role_id = v.role_id, status = v.status, groups_text = v.groups_text, search_text = v.search_text, ` +
+		`last_login_at = v.last_login_at, password_hash = v.password_hash, must_change_password = v.must_change_password, updated_at = v.updated_at, ` +
+		`security_stamp = v.security_stamp, version = v.version + 1 FROM ` + unnest + ` AS v(` + cols + `) ` +
+		`WHERE m.org_id = ? AND m.id = v.id AND m.version = v.version`
+	return q, append(args, orgID), nil
 }
 
 // patchMembersPostgres writes up to pgArrayBatch patches per UPDATE … FROM
@@ -62,8 +72,8 @@ func patchMembersPostgres(ctx context.Context, t *tx, ps []store.MemberPatch) er
 			`must_change_password = m.must_change_password AND v.password_hash IS NULL, security_stamp = COALESCE(v.security_stamp, m.security_stamp), ` +
 			`attributes = CASE WHEN v.set_attributes THEN v.attributes ELSE m.attributes END, role_id = COALESCE(v.role_id, m.role_id), ` +
 			`groups_text = CASE WHEN v.set_groups THEN v.groups_text ELSE m.groups_text END, version = m.version + 1 FROM ` + unnest + ` AS v(` + cols + `) ` +
-			fmt.Sprintf(`WHERE m.org_id = $%d AND m.id = v.id AND m.version = v.version AND m.login_key = v.login_key`, len(args)+1)
-		res, err := t.q.ExecContext(ctx, q, append(args, t.orgID)...)
+			`WHERE m.org_id = ? AND m.id = v.id AND m.version = v.version AND m.login_key = v.login_key`
+		res, err := t.q.ExecContext(ctx, t.s.d.rebind(q), append(args, t.orgID)...)
 		if err != nil {
 			return t.updateError(ctx, err, batchCulprit(len(part), membership.Member{Login: part[0].Login, Email: part[0].Email}))
 		}
@@ -74,9 +84,9 @@ func patchMembersPostgres(ctx context.Context, t *tx, ps []store.MemberPatch) er
 	return nil
 }
 
-// pgUnnest builds "unnest($1::type[], …)" for n rows of the columns cols
-// (comma-separated), one array literal per column, each column's type
-// from the Go type of its values.
+// pgUnnest builds "unnest(?::type[], …)", placeholders to rebind, for n
+// rows of the columns cols (comma-separated), one array literal per
+// column, each column's type from the Go type of its values.
 func pgUnnest(cols string, n int, row func(i int) []any) (string, []any, error) {
 	ncols := strings.Count(cols, ",") + 1
 	arrays := make([]pgArray, ncols)
@@ -97,7 +107,7 @@ func pgUnnest(cols string, n int, row func(i int) []any) (string, []any, error) 
 		if c > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "$%d::%s[]", c+1, types[c])
+		b.WriteString("?::" + types[c] + "[]")
 		args[c] = arrays[c].String()
 	}
 	b.WriteString(")")
@@ -113,7 +123,7 @@ func insertRowsPostgres(ctx context.Context, t *tx, table, cols string, n int, r
 		if err != nil {
 			return fmt.Errorf("%s: %w", table, err)
 		}
-		if _, err := t.q.ExecContext(ctx, "INSERT INTO "+table+" ("+cols+") SELECT * FROM "+unnest, args...); err != nil {
+		if _, err := t.q.ExecContext(ctx, t.s.d.rebind("INSERT INTO "+table+" ("+cols+") SELECT * FROM "+unnest), args...); err != nil {
 			return err
 		}
 	}

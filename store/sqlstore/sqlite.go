@@ -97,6 +97,12 @@ func (*sqliteDialect) updateMembers(ctx context.Context, t *tx, ms []membership.
 	return updateMembersEach(ctx, t, ms)
 }
 
+func (*sqliteDialect) flush(ctx context.Context, t *tx, w *pending, org *membership.Org, seq int64) error {
+	return flushEach(ctx, t, w, org, seq)
+}
+
+func (*sqliteDialect) preloadUsers() bool { return true }
+
 func (*sqliteDialect) patchMembers(ctx context.Context, t *tx, ps []store.MemberPatch) error {
 	return patchMembersEach(ctx, t, ps)
 }

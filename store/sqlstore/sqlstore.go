@@ -55,7 +55,10 @@ import (
 	"github.com/memberkit/memberkit/store"
 )
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store     = (*Store)(nil)
+	_ store.Preloader = (*Store)(nil)
+)
 
 // Options tune a Store. The zero value (or nil) is a good default.
 type Options struct {
@@ -274,31 +277,56 @@ func readOrg(ctx context.Context, d dialect, q querier, orgID, suffix string) (m
 
 // readOrgSeq reads an org and the Seq of its last event.
 func readOrgSeq(ctx context.Context, d dialect, q querier, orgID, suffix string) (membership.Org, int64, error) {
-	var o membership.Org
-	var features string
-	var created, updated, seq int64
-	err := q.QueryRowContext(ctx, d.rebind(`SELECT id, name, plan_name, member_limit, features, roster_version, active_members, active_admins, invite_verified_domains_only, created_at, updated_at, event_seq FROM memberkit_orgs WHERE id = ?`+suffix), orgID).
-		Scan(&o.ID, &o.Name, &o.Plan.Name, &o.Plan.MemberLimit, &features, &o.RosterVersion, &o.ActiveMembers, &o.ActiveAdmins, &o.InviteVerifiedDomainsOnly, &created, &updated, &seq)
+	var r orgRow
+	err := q.QueryRowContext(ctx, d.rebind(`SELECT `+orgCols+` FROM memberkit_orgs o WHERE o.id = ?`+suffix), orgID).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return o, 0, fmt.Errorf("org %q: %w", orgID, store.ErrNotFound)
+		return membership.Org{}, 0, fmt.Errorf("org %q: %w", orgID, store.ErrNotFound)
 	}
 	if err != nil {
-		return o, 0, ctxErr(ctx, fmt.Errorf("sqlstore: read org: %w", err))
+		return membership.Org{}, 0, ctxErr(ctx, fmt.Errorf("sqlstore: read org: %w", err))
 	}
-	if o.ID != orgID {
+	return r.org(orgID)
+}
+
+// orgCols are the columns an orgRow scans, of the org aliased o.
+const orgCols = `o.id, o.name, o.plan_name, o.member_limit, o.features, o.roster_version, o.active_members, o.active_admins, o.invite_verified_domains_only, o.created_at, o.updated_at, o.event_seq`
+
+// orgRow receives the columns of orgCols.
+type orgRow struct {
+	o                     membership.Org
+	features              string
+	created, updated, seq int64
+}
+
+func (r *orgRow) dest() []any {
+	o := &r.o
+	return []any{&o.ID, &o.Name, &o.Plan.Name, &o.Plan.MemberLimit, &r.features, &o.RosterVersion, &o.ActiveMembers, &o.ActiveAdmins, &o.InviteVerifiedDomainsOnly, &r.created, &r.updated, &r.seq}
+}
+
+// org returns the org scanned and the Seq of its last event; ErrNotFound
+// when its ID is not orgID exactly.
+func (r *orgRow) org(orgID string) (membership.Org, int64, error) {
+	if r.o.ID != orgID {
 		// A collation that ignores trailing spaces (MySQL's PAD SPACE)
 		// matched another spelling: IDs compare exactly.
 		return membership.Org{}, 0, fmt.Errorf("org %q: %w", orgID, store.ErrNotFound)
 	}
-	o.Features = splitFeatures(features)
-	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return o, seq, nil
+	o := r.o
+	o.Features = splitFeatures(r.features)
+	o.CreatedAt, o.UpdatedAt = fromMicros(r.created), fromMicros(r.updated)
+	return o, r.seq, nil
 }
 
 // Update runs fn in a transaction holding the org's lock; see the package
 // documentation.
 func (s *Store) Update(ctx context.Context, orgID string, fn func(tx store.Tx) error) error {
-	return s.retry(ctx, "org", orgID, func() error { return s.update(ctx, orgID, fn) })
+	return s.retry(ctx, "org", orgID, func() error { return s.update(ctx, orgID, store.Preload{}, fn) })
+}
+
+// UpdatePreloaded is Update with the members p names read in the
+// statement that locks the org (see [store.Preloader]).
+func (s *Store) UpdatePreloaded(ctx context.Context, orgID string, p store.Preload, fn func(tx store.Tx) error) error {
+	return s.retry(ctx, "org", orgID, func() error { return s.update(ctx, orgID, p, fn) })
 }
 
 // retry runs write until it succeeds, fails for good, or has been retried
@@ -323,32 +351,33 @@ func (s *Store) retry(ctx context.Context, what, id string, write func() error) 
 	}
 }
 
-func (s *Store) update(ctx context.Context, orgID string, fn func(tx store.Tx) error) error {
+func (s *Store) update(ctx context.Context, orgID string, p store.Preload, fn func(tx store.Tx) error) error {
 	return s.d.writeTx(ctx, s, func(q querier) error {
-		t := &tx{s: s, q: q, orgID: orgID}
+		t := newTx(s, q, orgID, false)
 		defer t.close()
 		token, err := s.d.lockOrg(ctx, s, q, orgID)
 		if err != nil {
 			return err
 		}
-		_, seq, err := readOrgSeq(ctx, s.d, q, orgID, s.d.lockRow())
-		if err != nil {
+		if err := t.lockAndPreload(ctx, p); err != nil {
 			return err
 		}
-		t.seq, t.seqRead = seq, seq
-		if err := fn(t); err != nil {
+		err = fn(t)
+		if err == nil {
+			// What the transaction deferred (see preload.go), with the
+			// org's last event Seq.
+			err = t.flush(ctx, true)
+		}
+		if t.broken != nil {
+			err = t.broken
+		}
+		if err != nil {
 			// What fn met may come from a transaction the cluster already
 			// aborted (see owned): run it again rather than return that.
 			if lost := s.d.owned(ctx, s, q, orgID, token); lost != nil && s.d.isRetryable(lost) {
 				return lost
 			}
 			return err
-		}
-		if t.seq != t.seqRead {
-			// The events appended took the numbers after the org's last.
-			if _, err := q.ExecContext(ctx, s.d.rebind(`UPDATE memberkit_orgs SET event_seq = ? WHERE id = ?`), t.seq, orgID); err != nil {
-				return ctxErr(ctx, fmt.Errorf("sqlstore: event seq: %w", err))
-			}
 		}
 		if err := s.d.owned(ctx, s, q, orgID, token); err != nil {
 			return err
@@ -368,11 +397,13 @@ func (s *Store) View(ctx context.Context, orgID string, fn func(tx store.Tx) err
 		return ctxErr(ctx, fmt.Errorf("sqlstore: begin: %w", err))
 	}
 	defer func() { _ = sqlTx.Rollback() }()
-	t := &tx{s: s, q: sqlTx, orgID: orgID, readOnly: true}
+	t := newTx(s, sqlTx, orgID, true)
 	defer t.close()
-	if _, err := readOrg(ctx, s.d, sqlTx, orgID, ""); err != nil {
+	org, _, err := readOrgSeq(ctx, s.d, sqlTx, orgID, "")
+	if err != nil {
 		return err
 	}
+	t.org = &org
 	return fn(t)
 }
 

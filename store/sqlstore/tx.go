@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 
 	"github.com/memberkit/memberkit/membership"
@@ -31,15 +32,36 @@ var (
 )
 
 type tx struct {
-	s        *Store
-	q        querier
+	s *Store
+	// q is what the methods send statements through: it writes what the
+	// transaction deferred first (see preload.go); raw is the
+	// transaction itself.
+	q, raw   querier
 	orgID    string
 	readOnly bool
 	done     bool
 	// seq is the Seq of the org's last event, moved by AppendEvents;
-	// seqRead what it was when the transaction began.
-	seq, seqRead int64
-	stmts        map[string]*sql.Stmt
+	// seqStored what the org's row holds.
+	seq, seqStored int64
+	stmts          map[string]*sql.Stmt
+
+	// org is the org as read when the transaction began (under its lock
+	// in an Update) and as PutOrg left it.
+	org *membership.Org
+	// known are the members read with the org's lock, as this
+	// transaction left them, by ID; byUser maps their user IDs.
+	known  map[string]membership.Member
+	byUser map[string]string
+	// pend are the writes deferred to the next statement or the commit.
+	pend pending
+	// broken is the error of a deferred write: the transaction's outcome.
+	broken error
+}
+
+func newTx(s *Store, q querier, orgID string, readOnly bool) *tx {
+	t := &tx{s: s, raw: q, orgID: orgID, readOnly: readOnly}
+	t.q = flushing{t}
+	return t
 }
 
 func (t *tx) close() {
@@ -57,6 +79,9 @@ func (t *tx) check(ctx context.Context, write bool) error {
 	if t.done {
 		return errors.New("sqlstore: transaction used after it ended")
 	}
+	if t.broken != nil {
+		return t.broken
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -66,8 +91,12 @@ func (t *tx) check(ctx context.Context, write bool) error {
 	return nil
 }
 
-// stmt returns a statement prepared once per transaction.
+// stmt returns a statement prepared once per transaction, after writing
+// what the transaction deferred.
 func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if err := t.flush(ctx, false); err != nil {
+		return nil, err
+	}
 	if st, ok := t.stmts[query]; ok {
 		return st, nil
 	}
@@ -92,9 +121,16 @@ func (t *tx) Org(ctx context.Context) (membership.Org, error) {
 	if err := t.check(ctx, false); err != nil {
 		return membership.Org{}, err
 	}
+	if t.org != nil {
+		o := *t.org
+		o.Features = slices.Clone(o.Features)
+		return o, nil
+	}
 	return readOrg(ctx, t.s.d, t.q, t.orgID, "")
 }
 
+// PutOrg checks org and defers its write to the next statement or the
+// commit, where it goes with the org's last event Seq.
 func (t *tx) PutOrg(ctx context.Context, org membership.Org) error {
 	if err := t.check(ctx, true); err != nil {
 		return err
@@ -105,11 +141,9 @@ func (t *tx) PutOrg(ctx context.Context, org membership.Org) error {
 	if err := membership.ValidateOrg(&org); err != nil {
 		return err
 	}
-	_, err := t.q.ExecContext(ctx, t.s.d.rebind(`UPDATE memberkit_orgs SET name = ?, plan_name = ?, member_limit = ?, features = ?, roster_version = ?, active_members = ?, active_admins = ?, invite_verified_domains_only = ?, updated_at = ? WHERE id = ?`),
-		org.Name, org.Plan.Name, org.Plan.MemberLimit, joinFeatures(org.Features), org.RosterVersion, org.ActiveMembers, org.ActiveAdmins, org.InviteVerifiedDomainsOnly, micros(org.UpdatedAt), t.orgID)
-	if err != nil {
-		return t.fail(ctx, "update org", err)
-	}
+	org.Features = slices.Clone(org.Features)
+	t.org = &org
+	t.pend.org = true
 	return nil
 }
 

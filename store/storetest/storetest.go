@@ -105,6 +105,8 @@ var cases = []testCase{
 	{name: "InvitationQueries", fn: testInvitationQueries},
 	{name: "Events", fn: testEvents},
 	{name: "ConcurrentIncrementsAreExact", fn: testConcurrentIncrement},
+	{name: "Preload", fn: testPreload},
+	{name: "PreloadConcurrentIncrements", fn: testPreloadConcurrentIncrements},
 	{name: "ViewSeesWholeUpdatesOnly", fn: testViewConsistency},
 	{name: "WriteInViewFails", fn: testWriteInView},
 	{name: "CanceledContext", fn: testCanceledContext},

@@ -112,7 +112,7 @@ func samples(t *testing.T) map[string]any {
 		"store.MemberSummary": store.MemberSummary{}, "store.MemberPatch": store.MemberPatch{PasswordHash: markHash},
 		"store.MemberFilter": store.MemberFilter{}, "store.MemberQuery": store.MemberQuery{}, "store.InvitationQuery": store.InvitationQuery{},
 		"store.EventQuery": store.EventQuery{}, "store.FeedPosition": store.FeedPosition{}, "store.FeedCursor": store.FeedCursor{}, "store.SubscriberState": store.SubscriberState{},
-		"store.Membership": store.Membership{Org: org, Member: member}, "store.Access": store.Access{},
+		"store.Membership": store.Membership{Org: org, Member: member}, "store.Access": store.Access{}, "store.Preload": store.Preload{},
 		"membership.Domain": membership.Domain{Name: "exemple.fr", Token: "tok"}, "membership.Group": membership.Group{Name: "Ventes"}, "membership.DirectoryToken": membership.DirectoryToken{Name: "Okta", Hint: "mkd_abcd"}, "membership.PermissionDef": membership.PermissionDef{},
 		"membership.Catalog": membership.Catalog{},
 		"membership.Labels":  membership.Labels{}, "csvsync.MassDeactivationError": csvsync.MassDeactivationError{}, "roster.Notice": roster.Notice{},
