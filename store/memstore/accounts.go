@@ -38,10 +38,9 @@ func (s *Store) Memberships(ctx context.Context, userID string) ([]store.Members
 			continue
 		}
 		st.mu.RLock()
-		if id, ok := st.byUser[userID]; ok {
-			if m, ok := st.members[id]; ok {
-				out = append(out, store.Membership{Org: cloneOrg(st.org), Member: m.Clone()})
-			}
+		if slot, ok := st.ms.user.find(userID, st.ms.userKey); ok {
+			m := st.ms.member(st.ms.rec(slot), st.org.ID)
+			out = append(out, store.Membership{Org: cloneOrg(st.org), Member: m.Clone()})
 		}
 		st.mu.RUnlock()
 	}
@@ -79,16 +78,21 @@ func (s *Store) Access(ctx context.Context, orgID string, actor membership.Actor
 	}
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	id := actor.MemberID
-	if id == "" && actor.UserID != "" {
-		id = st.byUser[actor.UserID]
+	var slot uint32
+	ok := false
+	switch {
+	case actor.MemberID != "":
+		slot, ok = st.ms.byID.find(actor.MemberID, st.ms.idKey)
+	case actor.UserID != "":
+		slot, ok = st.ms.user.find(actor.UserID, st.ms.userKey)
 	}
-	m, ok := st.members[id]
-	if !ok || id == "" {
+	if !ok {
 		return store.Access{}, fmt.Errorf("member of %s: %w", actor, store.ErrNotFound)
 	}
-	a := store.Access{MemberID: m.ID, UserID: m.UserID, RoleID: m.RoleID, Status: m.Status, MustChangePassword: m.MustChangePassword}
-	if r, ok := st.roles[m.RoleID]; ok {
+	r := st.ms.rec(slot)
+	p := &st.ms.profiles[r.profile]
+	a := store.Access{MemberID: r.id, UserID: r.userID(), RoleID: p.role, Status: p.status, MustChangePassword: p.mustChange}
+	if r, ok := st.roles[a.RoleID]; ok {
 		r = cloneRole(r)
 		a.Role = &r
 	}

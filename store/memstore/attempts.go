@@ -20,11 +20,13 @@ func (s *Store) SessionState(ctx context.Context, orgID, memberID string) (membe
 	}
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	m, ok := st.members[memberID]
+	slot, ok := st.ms.byID.find(memberID, st.ms.idKey)
 	if !ok {
 		return membership.SessionState{}, fmt.Errorf("member %q: %w", memberID, store.ErrNotFound)
 	}
-	return membership.SessionState{SecurityStamp: m.SecurityStamp, Status: m.Status, MustChangePassword: m.MustChangePassword}, nil
+	r := st.ms.rec(slot)
+	p := &st.ms.profiles[r.profile]
+	return membership.SessionState{SecurityStamp: r.stamp, Status: p.status, MustChangePassword: p.mustChange}, nil
 }
 
 // Attempts returns the throttle record under key.

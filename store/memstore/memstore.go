@@ -7,10 +7,11 @@
 // one org are serialised (an Update waits for the org's writer under its
 // context); Updates of different orgs run in parallel.
 //
-// The package is in three parts: the transaction engine (this file: the
+// The package is in four parts: the transaction engine (this file: the
 // store, Update and View, and commit, which publishes an overlay), the
-// sorted indexes of members (index.go), and a transaction's overlay of
-// reads and writes (read.go, write.go).
+// compact records of committed members and their key indexes (records.go,
+// slots.go), the sorted indexes of members (index.go), and a
+// transaction's overlay of reads and writes (read.go, write.go).
 package memstore
 
 import (
@@ -64,10 +65,7 @@ type orgState struct {
 	mu     sync.RWMutex  // guards the fields below; written only at commit
 
 	org     membership.Org
-	members map[string]*membership.Member
-	byLogin map[string]string
-	byEmail map[string]string
-	byUser  map[string]string // user ID → member ID
+	ms      members // the members and their indexes by ID, login, email and user ID
 	roles   map[string]membership.Role
 	domains map[string]membership.Domain // by name
 	invs    map[string]membership.Invitation
@@ -80,11 +78,11 @@ type orgState struct {
 	used    map[string]time.Time                 // directory token ID → last use (TouchDirectoryToken)
 
 	sortMu sync.Mutex
-	sorted []sortedEntry // by login key; nil when it must be rebuilt
-	// groups lists, per group key, the members carrying that group by
-	// login key, so that a filtered page reads only its own members;
-	// nil when it must be rebuilt.
-	groups map[string][]sortedEntry
+	sorted []uint32 // the members' slots by login key; nil when it must be rebuilt
+	// groups lists, per group key, the slots of the members carrying
+	// that group by login key, so that a filtered page reads only its
+	// own members; nil when it must be rebuilt.
+	groups map[string][]uint32
 }
 
 // CreateOrg stores a new org.
@@ -104,14 +102,11 @@ func (s *Store) CreateOrg(ctx context.Context, org membership.Org) error {
 	}
 	s.orgs[org.ID] = &orgState{
 		org:     org,
-		members: make(map[string]*membership.Member),
-		byLogin: make(map[string]string),
-		byEmail: make(map[string]string),
-		byUser:  make(map[string]string),
+		ms:      newMembers(),
 		roles:   make(map[string]membership.Role),
 		domains: make(map[string]membership.Domain),
 		invs:    make(map[string]membership.Invitation),
-		sorted:  []sortedEntry{},
+		sorted:  []uint32{},
 		writer:  make(chan struct{}, 1),
 	}
 	return nil
@@ -223,27 +218,8 @@ func (s *Store) commit(st *orgState, t *tx) {
 	if t.org != nil {
 		st.org = *t.org
 	}
-	for k, id := range t.login {
-		if id == "" {
-			delete(st.byLogin, k)
-		} else {
-			st.byLogin[k] = id
-		}
-	}
-	for k, id := range t.email {
-		if id == "" {
-			delete(st.byEmail, k)
-		} else {
-			st.byEmail[k] = id
-		}
-	}
 	var users map[string]bool // user ID → whether the org still has a member of it
 	for k, id := range t.user {
-		if id == "" {
-			delete(st.byUser, k)
-		} else {
-			st.byUser[k] = id
-		}
 		if users == nil {
 			users = make(map[string]bool, len(t.user))
 		}
@@ -251,59 +227,7 @@ func (s *Store) commit(st *orgState, t *tx) {
 	}
 	unverified := st.commitDomains(t)
 	dirHashes, dirIDs := st.commitDirectory(t)
-	st.sortMu.Lock()
-	// The indexes hold each member's pointer, so that a page reads its
-	// members without a lookup in the org's map. Entries whose key moves
-	// are moved (or the index is dropped when many move); every changed
-	// member then gets its new pointer in place.
-	if st.sorted != nil && len(t.sortChanges) <= 256 {
-		for _, c := range t.sortChanges {
-			if c.oldKey != "" {
-				st.sorted = removeEntry(st.sorted, c.oldKey, c.id)
-			}
-			st.sorted = insertEntry(st.sorted, sortedEntry{key: c.newKey, id: c.id})
-		}
-	} else if len(t.sortChanges) > 0 {
-		st.sorted = nil
-	}
-	if st.groups != nil {
-		moves := 0
-		for id, m := range t.members {
-			if movesInGroups(st.members[id], m) {
-				moves++
-			}
-		}
-		if moves > 256 {
-			st.groups = nil // rebuilt when next needed
-		}
-	}
-	for id, m := range t.members {
-		nk := membership.LoginKey(m.Login)
-		if st.sorted != nil {
-			setEntry(st.sorted, nk, id, m)
-		}
-		if st.groups == nil {
-			continue
-		}
-		if old := st.members[id]; movesInGroups(old, m) {
-			if old != nil {
-				for _, g := range groupKeys(old) {
-					st.groups[g] = removeEntry(st.groups[g], membership.LoginKey(old.Login), id)
-				}
-			}
-			for _, g := range groupKeys(m) {
-				st.groups[g] = insertEntry(st.groups[g], sortedEntry{key: nk, id: id, m: m})
-			}
-			continue
-		}
-		for _, g := range groupKeys(m) {
-			setEntry(st.groups[g], nk, id, m)
-		}
-	}
-	st.sortMu.Unlock()
-	for id, m := range t.members {
-		st.members[id] = m
-	}
+	st.commitMembers(t)
 	for id, r := range t.roles {
 		if r == nil {
 			delete(st.roles, id)
@@ -353,6 +277,121 @@ func (s *Store) commit(st *orgState, t *tx) {
 		}
 		s.mu.Unlock()
 	}
+}
+
+// commitMembers publishes the overlay's members: their records, their
+// keys in the indexes by ID, login, email and user ID, and their places
+// in the sorted indexes. Keys and places that move are taken out while
+// every record is still as committed, and put in once every record is
+// written, since an index reads its keys from the records. New members
+// take the next slots in the order they were inserted. The caller holds
+// st.mu.
+func (st *orgState) commitMembers(t *tx) {
+	if len(t.members) == 0 {
+		return
+	}
+	ms := &st.ms
+	type write struct {
+		m     *membership.Member
+		slot  uint32
+		fresh bool
+		old   membership.Member // the committed member, unless fresh
+	}
+	ws := make([]write, 0, len(t.members))
+	for _, c := range t.sortChanges {
+		if c.oldKey == "" { // an insert
+			ws = append(ws, write{m: t.members[c.id], fresh: true})
+		}
+	}
+	for id, m := range t.members {
+		if s, ok := ms.byID.find(id, ms.idKey); ok {
+			ws = append(ws, write{m: m, slot: s, old: ms.member(ms.rec(s), "")})
+		}
+	}
+	moves := func(w *write) (login, groups bool) {
+		if w.fresh {
+			return true, true
+		}
+		login = membership.LoginKey(w.old.Login) != membership.LoginKey(w.m.Login)
+		return login, login || !slices.Equal(w.old.Groups, w.m.Groups)
+	}
+	st.sortMu.Lock()
+	defer st.sortMu.Unlock()
+	// A sorted index that many members move in is dropped, and rebuilt
+	// when next read.
+	loginMoves, groupMoves := 0, 0
+	for i := range ws {
+		l, g := moves(&ws[i])
+		loginMoves, groupMoves = loginMoves+b2i(l), groupMoves+b2i(g)
+	}
+	if loginMoves > 256 {
+		st.sorted = nil
+	}
+	if groupMoves > 256 {
+		st.groups = nil
+	}
+	for i := range ws { // out
+		w := &ws[i]
+		if w.fresh {
+			continue
+		}
+		lk := membership.LoginKey(w.old.Login)
+		login, groups := moves(w)
+		if login {
+			ms.login.remove(lk, w.slot)
+			if st.sorted != nil {
+				st.sorted = ms.removeSlot(st.sorted, lk, w.slot)
+			}
+		}
+		if groups && st.groups != nil {
+			for _, g := range groupKeys(w.old.Groups) {
+				st.groups[g] = ms.removeSlot(st.groups[g], lk, w.slot)
+			}
+		}
+		if k := membership.EmailKey(w.old.Email); k != "" && k != membership.EmailKey(w.m.Email) {
+			ms.email.remove(k, w.slot)
+		}
+		if k := w.old.UserID; k != "" && k != w.m.UserID {
+			ms.user.remove(k, w.slot)
+		}
+	}
+	for i := range ws { // the records
+		if w := &ws[i]; w.fresh {
+			w.slot = ms.add(w.m)
+			ms.byID.insert(w.m.ID, w.slot)
+		} else {
+			ms.write(ms.rec(w.slot), w.m, false)
+		}
+	}
+	for i := range ws { // in
+		w := &ws[i]
+		lk := membership.LoginKey(w.m.Login)
+		login, groups := moves(w)
+		if login {
+			ms.login.insert(lk, w.slot)
+			if st.sorted != nil {
+				st.sorted = ms.insertSlot(st.sorted, lk, w.slot)
+			}
+		}
+		if groups && st.groups != nil {
+			for _, g := range groupKeys(w.m.Groups) {
+				st.groups[g] = ms.insertSlot(st.groups[g], lk, w.slot)
+			}
+		}
+		if k := membership.EmailKey(w.m.Email); k != "" && (w.fresh || k != membership.EmailKey(w.old.Email)) {
+			ms.email.insert(k, w.slot)
+		}
+		if k := w.m.UserID; k != "" && (w.fresh || k != w.old.UserID) {
+			ms.user.insert(k, w.slot)
+		}
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func cloneOrg(o membership.Org) membership.Org {

@@ -75,34 +75,51 @@ func (t *tx) Org(ctx context.Context) (membership.Org, error) {
 	return cloneOrg(t.st.org), nil
 }
 
-// lookup returns the current version of a member (overlay first).
-func (t *tx) lookup(id string) (*membership.Member, bool) {
+// lookup returns the current version of a member (overlay first). Its
+// Groups and Attributes may be the store's own (see members.member):
+// it is cloned before it leaves the store.
+func (t *tx) lookup(id string) (membership.Member, bool) {
 	if m, ok := t.members[id]; ok {
-		return m, true
+		return *m, true
 	}
-	m, ok := t.st.members[id]
-	return m, ok
+	ms := &t.st.ms
+	if s, ok := ms.byID.find(id, ms.idKey); ok {
+		return ms.member(ms.rec(s), t.st.org.ID), true
+	}
+	return membership.Member{}, false
 }
 
-// entryMember returns the current record of an index entry: this
-// transaction's own write, else the entry's pointer, else a lookup.
-func (t *tx) entryMember(e sortedEntry) (*membership.Member, bool) {
-	if m, ok := t.members[e.id]; ok {
-		return m, true
+// owner returns the ID of the committed member holding key in one of
+// the org's key indexes.
+func (ms *members) owner(x *slotIndex, keyOf keyFunc, key string) (string, bool) {
+	if s, ok := x.find(key, keyOf); ok {
+		return ms.rec(s).id, true
 	}
-	if e.m != nil {
-		return e.m, true
-	}
-	m, ok := t.st.members[e.id]
-	return m, ok
+	return "", false
 }
 
-func (t *tx) ownerOf(idx map[string]string, base map[string]string, key string) (string, bool) {
+// ownerOf returns the ID of the member holding key, in this
+// transaction's overlay of an index (where "" is a released key) or
+// else in the committed index.
+func (t *tx) ownerOf(idx map[string]string, base func(st *orgState, key string) (string, bool), key string) (string, bool) {
 	if id, ok := idx[key]; ok {
 		return id, id != ""
 	}
-	id, ok := base[key]
-	return id, ok
+	return base(t.st, key)
+}
+
+// byLogin, byEmail and byUser look a key up in the committed indexes,
+// for ownerOf.
+func byLogin(st *orgState, k string) (string, bool) {
+	return st.ms.owner(&st.ms.login, st.ms.loginKey, k)
+}
+
+func byEmail(st *orgState, k string) (string, bool) {
+	return st.ms.owner(&st.ms.email, st.ms.emailKey, k)
+}
+
+func byUser(st *orgState, k string) (string, bool) {
+	return st.ms.owner(&st.ms.user, st.ms.userKey, k)
 }
 
 func (t *tx) Member(ctx context.Context, id string) (membership.Member, error) {
@@ -119,7 +136,7 @@ func (t *tx) MemberByLogin(ctx context.Context, login string) (membership.Member
 	if err := t.check(ctx, false); err != nil {
 		return membership.Member{}, err
 	}
-	if id, ok := t.ownerOf(t.login, t.st.byLogin, membership.LoginKey(login)); ok {
+	if id, ok := t.ownerOf(t.login, byLogin, membership.LoginKey(login)); ok {
 		if m, ok := t.lookup(id); ok {
 			return m.Clone(), nil
 		}
@@ -133,7 +150,7 @@ func (t *tx) MemberByEmail(ctx context.Context, email string) (membership.Member
 	}
 	k := membership.EmailKey(email)
 	if k != "" {
-		if id, ok := t.ownerOf(t.email, t.st.byEmail, k); ok {
+		if id, ok := t.ownerOf(t.email, byEmail, k); ok {
 			if m, ok := t.lookup(id); ok {
 				return m.Clone(), nil
 			}
@@ -147,7 +164,7 @@ func (t *tx) MemberByUserID(ctx context.Context, userID string) (membership.Memb
 		return membership.Member{}, err
 	}
 	if userID != "" {
-		if id, ok := t.ownerOf(t.user, t.st.byUser, userID); ok {
+		if id, ok := t.ownerOf(t.user, byUser, userID); ok {
 			if m, ok := t.lookup(id); ok {
 				return m.Clone(), nil
 			}
@@ -162,22 +179,22 @@ func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[members
 			yield(membership.Member{}, err)
 			return
 		}
-		entries := t.candidates(q)
+		l := t.candidates(q)
 		after := membership.LoginKey(q.After)
 		start := 0
 		if after != "" {
-			start = sort.Search(len(entries), func(i int) bool { return entries[i].key > after })
+			start = sort.Search(l.len(), func(i int) bool { return t.listKey(&l, i) > after })
 		}
 		n := 0
-		for i := start; i < len(entries); i++ {
+		for i := start; i < l.len(); i++ {
 			if i%1024 == 0 {
 				if err := t.check(ctx, false); err != nil {
 					yield(membership.Member{}, err)
 					return
 				}
 			}
-			m, ok := t.entryMember(entries[i])
-			if !ok || !q.Matches(*m) {
+			m := t.listMember(&l, i)
+			if !q.Matches(m) {
 				continue
 			}
 			if !yield(m.Clone(), nil) {
@@ -197,19 +214,15 @@ func (t *tx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary,
 			yield(store.MemberSummary{}, err)
 			return
 		}
-		for i, e := range t.candidates(store.MemberQuery{}) {
+		l := t.candidates(store.MemberQuery{})
+		for i := range l.len() {
 			if i%1024 == 0 {
 				if err := t.check(ctx, false); err != nil {
 					yield(store.MemberSummary{}, err)
 					return
 				}
 			}
-			m, ok := t.entryMember(e)
-			if !ok {
-				continue
-			}
-			if !yield(store.MemberSummary{ID: m.ID, Login: m.Login, Email: m.Email, FirstName: m.FirstName, LastName: m.LastName,
-				RoleID: m.RoleID, Status: m.Status, Version: m.Version}, nil) {
+			if !yield(store.Summary(t.listMember(&l, i)), nil) {
 				return
 			}
 		}

@@ -49,16 +49,16 @@ type uniqueKey struct {
 	of      func(m *membership.Member) string
 	value   func(m *membership.Member) string
 	overlay func(t *tx) map[string]string
-	base    func(st *orgState) map[string]string
+	base    func(st *orgState, key string) (string, bool)
 }
 
 var uniqueKeys = []uniqueKey{
 	{"login", func(m *membership.Member) string { return membership.LoginKey(m.Login) }, func(m *membership.Member) string { return m.Login },
-		func(t *tx) map[string]string { return t.login }, func(st *orgState) map[string]string { return st.byLogin }},
+		func(t *tx) map[string]string { return t.login }, byLogin},
 	{"email", func(m *membership.Member) string { return membership.EmailKey(m.Email) }, func(m *membership.Member) string { return m.Email },
-		func(t *tx) map[string]string { return t.email }, func(st *orgState) map[string]string { return st.byEmail }},
+		func(t *tx) map[string]string { return t.email }, byEmail},
 	{"user_id", func(m *membership.Member) string { return m.UserID }, func(m *membership.Member) string { return m.UserID },
-		func(t *tx) map[string]string { return t.user }, func(st *orgState) map[string]string { return st.byUser }},
+		func(t *tx) map[string]string { return t.user }, byUser},
 }
 
 func (t *tx) InsertMembers(ctx context.Context, ms []membership.Member) error {
@@ -87,7 +87,7 @@ func (t *tx) InsertMembers(ctx context.Context, ms []membership.Member) error {
 				}
 				continue
 			}
-			if _, taken := t.ownerOf(u.overlay(t), u.base(t.st), k); taken || claimed[j][k] {
+			if _, taken := t.ownerOf(u.overlay(t), u.base, k); taken || claimed[j][k] {
 				return &membership.DuplicateError{Key: u.name, Value: u.value(m)}
 			}
 			claimed[j][k] = true
@@ -112,7 +112,7 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 	if err := t.check(ctx, true); err != nil {
 		return err
 	}
-	olds := make([]*membership.Member, len(ms))
+	olds := make([]membership.Member, len(ms))
 	inBatch := make(map[string]bool, len(ms))
 	released := make([]map[string]string, len(uniqueKeys)) // per key kind: released key → its owner
 	claimed := make([]map[string]string, len(uniqueKeys))
@@ -134,7 +134,7 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 		inBatch[m.ID] = true
 		olds[i] = old
 		for j, u := range uniqueKeys {
-			if ok, nk := u.of(old), u.of(m); ok != nk && ok != "" {
+			if ok, nk := u.of(&old), u.of(m); ok != nk && ok != "" {
 				released[j][ok] = m.ID
 			}
 		}
@@ -146,14 +146,14 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 		}
 		for j, u := range uniqueKeys {
 			k := u.of(m)
-			if k == "" || k == u.of(olds[i]) {
+			if k == "" || k == u.of(&olds[i]) {
 				continue
 			}
 			if c, ok := claimed[j][k]; ok && c != m.ID {
 				return &membership.DuplicateError{Key: u.name, Value: u.value(m)}
 			}
 			claimed[j][k] = m.ID
-			if owner, taken := t.ownerOf(u.overlay(t), u.base(t.st), k); taken && owner != m.ID && released[j][k] != owner {
+			if owner, taken := t.ownerOf(u.overlay(t), u.base, k); taken && owner != m.ID && released[j][k] != owner {
 				return &membership.DuplicateError{Key: u.name, Value: u.value(m)}
 			}
 		}
@@ -172,7 +172,7 @@ func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
 		nm.Version = old.Version + 1
 		t.members[nm.ID] = nm
 		for _, u := range uniqueKeys {
-			if k := u.of(nm); k != "" && k != u.of(old) {
+			if k := u.of(nm); k != "" && k != u.of(&old) {
 				u.overlay(t)[k] = nm.ID
 			}
 		}
@@ -196,7 +196,7 @@ func (t *tx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
 		if old.Version != p.Version || membership.LoginKey(old.Login) != membership.LoginKey(p.Login) {
 			return fmt.Errorf("member %q changed since version %d: %w", p.ID, p.Version, store.ErrConflict)
 		}
-		ms[i] = p.Apply(*old)
+		ms[i] = p.Apply(old)
 	}
 	return t.UpdateMembers(ctx, ms)
 }
