@@ -196,7 +196,9 @@ func (s *Service) Accept(ctx context.Context, token string, d Details) (membersh
 	}
 	var out membership.Member
 	var refused error
-	err = s.update(ctx, found.OrgID, func(tx store.Tx, emit func(...membership.Event)) error {
+	// The sender and the account joining are read with the org's lock.
+	pre := store.Preload{MemberIDs: []string{membership.ParseActor(found.InvitedBy).MemberID}, UserIDs: []string{d.UserID}}
+	err = svc.UpdatePreloaded(ctx, s.st, found.OrgID, pre, s.hook, func(tx store.Tx, emit func(...membership.Event)) error {
 		out, refused = membership.Member{}, nil
 		inv, err := tx.Invitation(ctx, found.ID)
 		if errors.Is(err, store.ErrNotFound) {

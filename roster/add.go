@@ -85,22 +85,6 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 	if err := membership.ValidateMember(&cand); err != nil {
 		return Added{}, err
 	}
-	// Check the actor before spending a hash on its behalf, then hash
-	// before taking the org's lock (the check is made again under it).
-	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
-		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersManage)
-		if err != nil {
-			return err
-		}
-		role, err := svc.NewRoles(tx, s.cat).Get(ctx, cand.RoleID)
-		if err != nil {
-			return err
-		}
-		return a.CanGrant(role)
-	})
-	if err != nil {
-		return Added{}, err
-	}
 	var res Added
 	pw := n.Password
 	switch {
@@ -118,6 +102,11 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 		}
 	}
 	if pw != "" {
+		// Check the actor before spending a hash on its behalf, then hash
+		// before taking the org's lock (the check is made again under it).
+		if err := s.mayGrant(ctx, orgID, actor, cand.RoleID); err != nil {
+			return Added{}, err
+		}
 		hash, err := s.hasher.HashContext(ctx, pw)
 		if err != nil {
 			return Added{}, err
@@ -126,7 +115,8 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 	}
 	cand.SecurityStamp = membership.NewSecurityStamp()
 
-	err = s.update(ctx, orgID, func(tx store.Tx, emit func(...membership.Event)) error {
+	pre := store.Preload{MemberIDs: []string{actor.MemberID}, UserIDs: []string{actor.UserID}}
+	err := svc.UpdatePreloaded(ctx, s.st, orgID, pre, s.hook, func(tx store.Tx, emit func(...membership.Event)) error {
 		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersManage)
 		if err != nil {
 			return err
@@ -186,6 +176,39 @@ func (s *Service) Add(ctx context.Context, actor membership.Actor, orgID string,
 		return Added{}, err
 	}
 	return res, nil
+}
+
+// mayGrant checks, outside any write, that the actor may add a member
+// with that role: by the store's one-read fast path for a built-in role,
+// in a View otherwise. The system actor may; the write checks again.
+func (s *Service) mayGrant(ctx context.Context, orgID string, actor membership.Actor, roleID string) error {
+	if actor.IsSystem() {
+		return nil
+	}
+	if role, ok := s.cat.BuiltinRole(roleID); ok {
+		a, err := s.access(ctx, orgID, actor)
+		if err == nil {
+			if err := a.Require(membership.PermMembersManage); err != nil {
+				return err
+			}
+			return a.CanGrant(role)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		// No such org or actor: the View says which.
+	}
+	return s.st.View(ctx, orgID, func(tx store.Tx) error {
+		a, err := svc.Authorize(ctx, tx, s.cat, actor, membership.PermMembersManage)
+		if err != nil {
+			return err
+		}
+		role, err := svc.NewRoles(tx, s.cat).Get(ctx, roleID)
+		if err != nil {
+			return err
+		}
+		return a.CanGrant(role)
+	})
 }
 
 // placeMember finds where a new member goes: a removed record to bring
