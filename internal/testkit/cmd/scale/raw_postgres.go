@@ -23,9 +23,6 @@ type pgWriter struct {
 	copy bool
 }
 
-// pgChunk is the rows per array statement.
-const pgChunk = 5000
-
 func (w *pgWriter) technique() string {
 	ins := "COPY"
 	if !w.copy {
@@ -35,7 +32,7 @@ func (w *pgWriter) technique() string {
 }
 
 func (w *pgWriter) write(ctx context.Context, c *sql.Conn, p *rawPlan) error {
-	for part := range slices.Chunk(p.updates, pgChunk) {
+	for part := range slices.Chunk(p.updates, *pgChunkFlag) {
 		n := len(part)
 		ids, first, last, email, emailKey, status, search, groups, stamp := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		for i, u := range part {
@@ -106,7 +103,7 @@ func (w *pgWriter) copyAll(ctx context.Context, c *sql.Conn, p *rawPlan) error {
 }
 
 func (w *pgWriter) unnestAll(ctx context.Context, c *sql.Conn, p *rawPlan) error {
-	for part := range slices.Chunk(p.adds, pgChunk) {
+	for part := range slices.Chunk(p.adds, *pgChunkFlag) {
 		n := len(part)
 		cols := make([][]string, 14)
 		for j := range cols {
@@ -140,7 +137,7 @@ func (w *pgWriter) unnestAll(ctx context.Context, c *sql.Conn, p *rawPlan) error
 		}
 	}
 	p.step("members inserted")
-	for part := range slices.Chunk(p.groupRows, pgChunk) {
+	for part := range slices.Chunk(p.groupRows, *pgChunkFlag) {
 		keys, logins, ids := make([]string, len(part)), make([]string, len(part)), make([]string, len(part))
 		for i, g := range part {
 			keys[i], logins[i], ids[i] = g[0], g[1], g[2]
@@ -151,8 +148,8 @@ func (w *pgWriter) unnestAll(ctx context.Context, c *sql.Conn, p *rawPlan) error
 		}
 	}
 	p.step("group rows inserted")
-	for start := 0; start < len(p.events); start += pgChunk {
-		part := p.events[start:min(start+pgChunk, len(p.events))]
+	for start := 0; start < len(p.events); start += *pgChunkFlag {
+		part := p.events[start:min(start+*pgChunkFlag, len(p.events))]
 		n := len(part)
 		ids, at, typ, actor, subject, rb, ra, sb, sa, detail := make([]string, n), make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		for i := range part {
