@@ -226,3 +226,41 @@ func (s *Store) UpdateSubscriber(ctx context.Context, name string, fn func(st *s
 	s.subs[name] = st
 	return nil
 }
+
+// orderEvents keeps the events by ID after log[n:] was appended: each
+// event is kept once, in log, and byID orders it by ID (stably, so that
+// equal IDs stay in commit order) only once IDs stop coming in order.
+// The caller holds st.mu.
+func (st *orgState) orderEvents(n int) {
+	if st.byID == nil {
+		inOrder := true
+		for i := max(n, 1); i < len(st.log) && inOrder; i++ {
+			inOrder = st.log[i-1].ID <= st.log[i].ID
+		}
+		if inOrder {
+			return
+		}
+		st.byID = make([]uint32, n, len(st.log))
+		for i := range st.byID {
+			st.byID[i] = uint32(i)
+		}
+	}
+	for i := n; i < len(st.log); i++ {
+		st.byID = append(st.byID, uint32(i))
+	}
+	inOrder := true
+	for i := max(n, 1); i < len(st.byID) && inOrder; i++ {
+		inOrder = st.log[st.byID[i-1]].ID <= st.log[st.byID[i]].ID
+	}
+	if !inOrder {
+		slices.SortStableFunc(st.byID, func(a, b uint32) int { return cmp.Compare(st.log[a].ID, st.log[b].ID) })
+	}
+}
+
+// eventByID returns the i-th committed event in ID order.
+func (st *orgState) eventByID(i int) membership.Event {
+	if st.byID == nil {
+		return st.log[i]
+	}
+	return st.log[st.byID[i]]
+}

@@ -16,7 +16,6 @@ package memstore
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -69,8 +68,8 @@ type orgState struct {
 	roles   map[string]membership.Role
 	domains map[string]membership.Domain // by name
 	invs    map[string]membership.Invitation
-	events  []membership.Event                   // by ID
 	log     []membership.Event                   // by Seq: log[i].Seq == i+1
+	byID    []uint32                             // positions in log by event ID; nil while log is in ID order
 	seq     int64                                // the Seq of the last event
 	dtokens map[string]membership.DirectoryToken // directory tokens by ID
 	dgroups map[string]membership.Group          // directory groups by ID
@@ -248,13 +247,10 @@ func (s *Store) commit(st *orgState, t *tx) {
 		}
 	}
 	if len(t.events) > 0 {
+		n := len(st.log)
 		st.log = append(st.log, t.events...)
 		st.seq += int64(len(t.events))
-		n := len(st.events)
-		st.events = append(st.events, t.events...)
-		if n > 0 && st.events[n].ID < st.events[n-1].ID {
-			slices.SortStableFunc(st.events, func(a, b membership.Event) int { return cmp.Compare(a.ID, b.ID) })
-		}
+		st.orderEvents(n)
 	}
 	orgID := st.org.ID
 	st.mu.Unlock()

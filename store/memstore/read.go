@@ -364,10 +364,10 @@ func (t *tx) Events(ctx context.Context, q store.EventQuery) iter.Seq2[membershi
 			yield(membership.Event{}, err)
 			return
 		}
-		base := t.st.events
+		st := t.st
 		start := 0
 		if q.After != "" {
-			start = sort.Search(len(base), func(i int) bool { return base[i].ID > q.After })
+			start = sort.Search(len(st.log), func(i int) bool { return st.eventByID(i).ID > q.After })
 		}
 		n := 0
 		emit := func(e membership.Event) bool {
@@ -386,8 +386,8 @@ func (t *tx) Events(ctx context.Context, q store.EventQuery) iter.Seq2[membershi
 			n++
 			return q.Limit <= 0 || n < q.Limit
 		}
-		for _, e := range base[start:] {
-			if !emit(e) {
+		for i := start; i < len(st.log); i++ {
+			if !emit(st.eventByID(i)) {
 				return
 			}
 		}

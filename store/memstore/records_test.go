@@ -245,3 +245,53 @@ func (m model) check(t *testing.T, s *Store, round int) {
 		t.Fatal(err)
 	}
 }
+
+// Events kept once serve both orders: by ID, however they came (across
+// and within batches, equal IDs in commit order), and by Seq.
+func TestEventsByIDAndBySeq(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	if err := s.CreateOrg(ctx, membership.Org{ID: "o", Name: "O"}); err != nil {
+		t.Fatal(err)
+	}
+	batches := [][]string{{"c", "b"}, {"d"}, {"e", "a"}, {"c"}, {"f"}}
+	for i, ids := range batches {
+		err := s.Update(ctx, "o", func(tx store.Tx) error {
+			evs := make([]membership.Event, len(ids))
+			for j, id := range ids {
+				evs[j] = membership.Event{ID: id, Type: membership.EventMemberAdded, Detail: fmt.Sprint(i)}
+			}
+			return tx.AppendEvents(ctx, evs)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var byID []string
+	err := s.View(ctx, "o", func(tx store.Tx) error {
+		for e, err := range tx.Events(ctx, store.EventQuery{After: "a"}) {
+			if err != nil {
+				return err
+			}
+			byID = append(byID, e.ID+e.Detail)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"b0", "c0", "c3", "d1", "e2", "f4"}; !slices.Equal(byID, want) {
+		t.Errorf("by ID after a: %v, want %v", byID, want)
+	}
+	log, err := s.EventsAfter(ctx, "o", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bySeq []string
+	for _, e := range log {
+		bySeq = append(bySeq, fmt.Sprint(e.ID, e.Seq))
+	}
+	if want := []string{"c1", "b2", "d3", "e4", "a5", "c6", "f7"}; !slices.Equal(bySeq, want) {
+		t.Errorf("by Seq: %v, want %v", bySeq, want)
+	}
+}
