@@ -17,6 +17,7 @@ import (
 	"runtime/metrics"
 	"runtime/pprof"
 	"testing"
+	"time"
 
 	"github.com/memberkit/memberkit/internal/testkit/gen"
 	"github.com/memberkit/memberkit/membership"
@@ -49,19 +50,54 @@ type result struct {
 	served float64 // after a listing and a group-filtered page built the lazy indexes
 }
 
+// loadWithEvents loads n generated members as gen.Org does, each with
+// the event a service writes when it adds a member.
+func loadWithEvents(ctx context.Context, st store.Store, n int, hash membership.PasswordHash) (membership.Org, error) {
+	now := time.Now().UTC()
+	org := membership.Org{ID: membership.NewID(), Name: "Generated", Plan: membership.PremiumPlan(0), CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateOrg(ctx, org); err != nil {
+		return org, err
+	}
+	actor := membership.SystemActor("import").String()
+	for start := 0; start < n; start += 5000 {
+		var ms []membership.Member
+		var evs []membership.Event
+		for i := start; i < min(start+5000, n); i++ {
+			m := gen.Member(org.ID, i, now, hash)
+			ms = append(ms, m)
+			evs = append(evs, membership.Event{ID: membership.NewID(), At: now, Type: membership.EventMemberAdded, Actor: actor,
+				SubjectID: m.ID, RoleAfter: m.RoleID, StatusAfter: m.Status})
+		}
+		err := st.Update(ctx, org.ID, func(tx store.Tx) error {
+			if err := tx.InsertMembers(ctx, ms); err != nil {
+				return err
+			}
+			return tx.AppendEvents(ctx, evs)
+		})
+		if err != nil {
+			return org, err
+		}
+	}
+	return org, nil
+}
+
 // measure loads n generated members into a new memstore and returns the
 // live heap they cost. The generated input is garbage by the time the
 // heap is read: gen.Org builds each batch of 5,000, inserts it and drops it.
-func measure(tb testing.TB, n int) result {
+func measure(tb testing.TB, n int, events bool) result {
 	tb.Helper()
 	ctx := context.Background()
 	hash, err := membership.NewArgon2Hasher(nil).Hash("shared-password") // one hash for all, as the scale program
 	if err != nil {
 		tb.Fatal(err)
 	}
+	load := gen.Org
+	if events {
+		load = loadWithEvents
+	}
 	before := liveHeap()
 	st := memstore.New()
-	org, err := gen.Org(ctx, st, n, hash)
+	org, err := load(ctx, st, n, hash)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -104,16 +140,26 @@ func measure(tb testing.TB, n int) result {
 }
 
 // BenchmarkMemberBytes reports the live heap per member of a generated
-// org of 100,000 members (1,000,000 with MEMBERKIT_MEMSTORE_1M=1).
+// org of 100,000 members (1,000,000 with MEMBERKIT_MEMSTORE_1M=1):
+// "members" as gen.Org loads them, "with-events" each also with the
+// member.added event a service writes (the event costs apart).
 func BenchmarkMemberBytes(b *testing.B) {
 	n := size()
-	var r result
-	for b.Loop() {
-		r = measure(b, n)
+	for _, events := range []bool{false, true} {
+		name := "members"
+		if events {
+			name = "with-events"
+		}
+		b.Run(name, func(b *testing.B) {
+			var r result
+			for b.Loop() {
+				r = measure(b, n, events)
+			}
+			b.ReportMetric(r.served, "B/member")
+			b.ReportMetric(r.loaded, "loaded-B/member")
+			b.ReportMetric(float64(n), "members")
+		})
 	}
-	b.ReportMetric(r.served, "B/member")
-	b.ReportMetric(r.loaded, "loaded-B/member")
-	b.ReportMetric(float64(n), "members")
 }
 
 // TestMemberBytes1M checks the bound at 1,000,000 members; it runs only
@@ -122,7 +168,7 @@ func TestMemberBytes1M(t *testing.T) {
 	if os.Getenv("MEMBERKIT_MEMSTORE_1M") == "" {
 		t.Skip("MEMBERKIT_MEMSTORE_1M=1 runs the 1,000,000-member measurement")
 	}
-	r := measure(t, 1_000_000)
+	r := measure(t, 1_000_000, false)
 	t.Logf("1,000,000 members: %.0f B/member served, %.0f B/member loaded", r.served, r.loaded)
 	if r.served >= bound {
 		t.Errorf("%.0f B/member, want under %d", r.served, bound)
