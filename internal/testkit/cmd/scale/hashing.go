@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -30,18 +29,18 @@ func hashing(ctx context.Context, n int) {
 		svc := must(roster.New(st, nil))
 		org, err := svc.CreateOrg(ctx, roster.NewOrg{Name: "Hash", Plan: membership.PremiumPlan(0), Features: []membership.Feature{membership.FeatureCSV}})
 		if err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		hasher := &countingHasher{Hasher: membership.NewArgon2Hasher(nil)}
 		files := must(csvsync.New(st, &csvsync.Options{HashWorkers: workers, Hasher: hasher}))
 		f, err := csvsync.Parse(strings.NewReader(data), nil)
 		if err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		t0 := time.Now()
 		p, err := files.Plan(ctx, sys, org.ID, f, nil)
 		if err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		d := time.Since(t0)
 		_ = p

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -39,10 +38,10 @@ func orgMembers(ctx context.Context, st store.Store, orgID string) (admin member
 		return nil
 	})
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	if admin.id == "" {
-		log.Fatal("no active admin in the generated org")
+		fatal("no active admin in the generated org")
 	}
 	return admin, others
 }
@@ -112,7 +111,7 @@ func latency(ctx context.Context, kind string, n int) {
 			}
 		}
 		if len(out) < k {
-			log.Fatalf("latency: %d members of side %s fit, %d needed: use a larger -sizes", len(out), sideNames[side], k)
+			fatalf("latency: %d members of side %s fit, %d needed: use a larger -sizes", len(out), sideNames[side], k)
 		}
 		return out
 	}
@@ -247,7 +246,7 @@ func latency(ctx context.Context, kind string, n int) {
 				case sideMK:
 					t := time.Now()
 					if err := k.mk(i, m); err != nil {
-						log.Fatalf("latency: %s: %v", k.name, err)
+						fatalf("latency: %s: %v", k.name, err)
 					}
 					d = time.Since(t)
 				case sideRaw:
@@ -293,7 +292,7 @@ func checkSameWrites(ctx context.Context, tg target, orgID string, mk, raw map[s
 	for rows.Next() {
 		var id, g, l string
 		if err := rows.Scan(&id, &g, &l); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		groups[id] = append(groups[id], g+"@"+l)
 	}
@@ -308,7 +307,7 @@ func checkSameWrites(ctx context.Context, tg target, orgID string, mk, raw map[s
 		var mustChange, noUserKey, noLogin int
 		if err := rows.Scan(&id, &login, &loginKey, &email, &emailKey, &first, &last, &status, &role, &version, &stamp, &created, &updated,
 			&groupsText, &search, &mustChange, &hash, &attrs, &user, &noUserKey, &noLogin); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		if !mk[id] && !raw[id] {
 			continue
@@ -341,7 +340,7 @@ func checkSameWrites(ctx context.Context, tg target, orgID string, mk, raw map[s
 	for rows.Next() {
 		var f [9]string
 		if err := rows.Scan(&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8]); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		e := strings.Join(f[1:], " | ")
 		switch {
@@ -365,7 +364,7 @@ func checkSameWrites(ctx context.Context, tg target, orgID string, mk, raw map[s
 					break
 				}
 			}
-			log.Fatalf("check: the raw transactions' %s differ from memberkit's (%d against %d)", part.name, len(part.raw), len(part.mk))
+			fatalf("check: the raw transactions' %s differ from memberkit's (%d against %d)", part.name, len(part.raw), len(part.mk))
 		}
 	}
 	fmt.Printf("check: the raw transactions wrote what memberkit wrote (%d members' rows, %d events alike)\n", len(mkRows), len(mkEvents))
@@ -379,10 +378,10 @@ func checkEventSeq(ctx context.Context, tg target, orgID string) int64 {
 	err := tg.db.QueryRowContext(ctx, rebind(tg.d, `SELECT o.event_seq, COUNT(e.seq), COUNT(DISTINCT e.seq), COALESCE(MAX(e.seq), 0) FROM memberkit_orgs o `+
 		`LEFT JOIN memberkit_events e ON e.org_id = o.id WHERE o.id = ? GROUP BY o.event_seq`), orgID).Scan(&seq, &count, &distinct, &last)
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	if seq != count || count != distinct || last != count {
-		log.Fatalf("check: the org's event_seq is %d, its events %d (%d distinct seq, the last %d)", seq, count, distinct, last)
+		fatalf("check: the org's event_seq is %d, its events %d (%d distinct seq, the last %d)", seq, count, distinct, last)
 	}
 	return count
 }

@@ -147,7 +147,7 @@ func main() {
 	for _, sz := range strings.Split(*sizesFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(sz))
 		if err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		sizes = append(sizes, n)
 	}
@@ -181,7 +181,7 @@ func main() {
 			}
 		}
 	default:
-		log.Fatalf("unknown mode %q (want reconcile, latency or mixed)", *modeFlag)
+		fatalf("unknown mode %q (want reconcile, latency or mixed)", *modeFlag)
 	}
 }
 
@@ -207,7 +207,7 @@ func open(ctx context.Context, kind string) target {
 		if dir == "" {
 			var err error
 			if dir, err = os.MkdirTemp("", "memberkit-scale-"); err != nil {
-				log.Fatal(err)
+				fatal(err)
 			}
 		}
 		path := filepath.Join(dir, fmt.Sprintf("scale-%d.db", time.Now().UnixNano()))
@@ -225,12 +225,12 @@ func open(ctx context.Context, kind string) target {
 	case "postgres":
 		dsn := os.Getenv("MEMBERKIT_POSTGRES_DSN")
 		if dsn == "" {
-			log.Fatal("postgres: set MEMBERKIT_POSTGRES_DSN")
+			fatal("postgres: set MEMBERKIT_POSTGRES_DSN")
 		}
 		admin := must(sql.Open("pgx", dsn))
 		schema := fmt.Sprintf("mk_scale_%d", time.Now().UnixNano())
 		if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		u := must(url.Parse(dsn))
 		q := u.Query()
@@ -246,13 +246,13 @@ func open(ctx context.Context, kind string) target {
 	case "mysql":
 		dsn := os.Getenv("MEMBERKIT_MYSQL_DSN")
 		if dsn == "" {
-			log.Fatal("mysql: set MEMBERKIT_MYSQL_DSN")
+			fatal("mysql: set MEMBERKIT_MYSQL_DSN")
 		}
 		cfg := must(mysql.ParseDSN(dsn))
 		admin := must(sql.Open("mysql", cfg.FormatDSN()))
 		name := fmt.Sprintf("mk_scale_%d", time.Now().UnixNano())
 		if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		cfg.DBName = name
 		db = must(sql.Open("mysql", cfg.FormatDSN()))
@@ -263,16 +263,16 @@ func open(ctx context.Context, kind string) target {
 			admin.Close()
 		}
 	default:
-		log.Fatalf("unknown store %q (want memstore, sqlite, postgres or mysql)", kind)
+		fatalf("unknown store %q (want memstore, sqlite, postgres or mysql)", kind)
 	}
+	unregister := atExit(done)
 	db.SetMaxOpenConns(*connsFlag)
 	db.SetMaxIdleConns(*connsFlag)
 	st := must(sqlstore.New(db, d, nil))
 	if err := st.Migrate(ctx); err != nil {
-		done()
-		log.Fatal(err)
+		fatal(err)
 	}
-	return target{kind: kind, st: st, db: db, d: d, done: done}
+	return target{kind: kind, st: st, db: db, d: d, done: func() { unregister(); done() }}
 }
 
 // analyze refreshes the planner's statistics after a bulk load, as
@@ -366,10 +366,38 @@ func percentile(ds []time.Duration, q float64) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
+// cleanups are the stores to drop if the program ends on an error: a
+// PostgreSQL schema or a MySQL database left behind would stay on a
+// shared server.
+var cleanups = map[int]func(){}
+
+// atExit registers fn to run if the program ends on an error, and
+// returns the func that unregisters it.
+func atExit(fn func()) func() {
+	k := len(cleanups)
+	for cleanups[k] != nil {
+		k++
+	}
+	cleanups[k] = fn
+	return func() { delete(cleanups, k) }
+}
+
+// fatal runs the cleanups and ends the program, as log.Fatal.
+func fatal(v ...any) {
+	for k, fn := range cleanups {
+		delete(cleanups, k)
+		fn()
+	}
+	log.Fatal(v...)
+}
+
+// fatalf runs the cleanups and ends the program, as log.Fatalf.
+func fatalf(format string, v ...any) { fatal(fmt.Sprintf(format, v...)) }
+
 // must returns v, or ends the program on err.
 func must[T any](v T, err error) T {
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	return v
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -325,10 +324,10 @@ func checkOrgs(ctx context.Context, tg target, orgs ...membership.Org) {
 			`(SELECT COUNT(*) FROM memberkit_members m WHERE m.org_id = o.id AND m.status = 'active' AND m.role_id = 'admin') `+
 			`FROM memberkit_orgs o WHERE o.id = ?`), o.ID).Scan(&active, &admins, &countedActive, &countedAdmins)
 		if err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		if active != countedActive || admins != countedAdmins {
-			log.Fatalf("check: org %s counts %d active members and %d admins, its rows %d and %d", o.ID, active, admins, countedActive, countedAdmins)
+			fatalf("check: org %s counts %d active members and %d admins, its rows %d and %d", o.ID, active, admins, countedActive, countedAdmins)
 		}
 		checkEventSeq(ctx, tg, o.ID)
 	}

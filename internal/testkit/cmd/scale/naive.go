@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"errors"
-	"log"
 	"strings"
 	"time"
 
@@ -25,7 +24,7 @@ func naiveReconcile(ctx context.Context, tg target, orgID string, data []byte) t
 	r.FieldsPerRecord = -1
 	rows, err := r.ReadAll()
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	rows = rows[1:]
 	seen := map[string]bool{}
@@ -45,19 +44,19 @@ func naiveReconcile(ctx context.Context, tg target, orgID string, data []byte) t
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if _, err := tg.db.ExecContext(ctx, ins, orgID, membership.NewID(), login, login, rec[3], rec[3], rec[2], rec[1], status); err != nil {
-				log.Fatal(err)
+				fatal(err)
 			}
 		case err != nil:
-			log.Fatal(err)
+			fatal(err)
 		default:
 			if _, err := tg.db.ExecContext(ctx, upd, rec[1], rec[2], rec[3], strings.ToLower(rec[3]), status, id, orgID); err != nil {
-				log.Fatal(err)
+				fatal(err)
 			}
 		}
 	}
 	all, err := tg.db.QueryContext(ctx, `SELECT login FROM memberkit_members WHERE org_id = $1`, orgID)
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	var absent []string
 	for all.Next() {
@@ -70,7 +69,7 @@ func naiveReconcile(ctx context.Context, tg target, orgID string, data []byte) t
 	all.Close()
 	for _, l := range absent {
 		if _, err := tg.db.ExecContext(ctx, `UPDATE memberkit_members SET status = 'deactivated' WHERE org_id = $1 AND login_key = $2`, orgID, l); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 	}
 	return time.Since(t0)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"slices"
 	"strings"
 	"time"
@@ -165,7 +164,7 @@ func rawReconcile(ctx context.Context, tg target, orgID string, data []byte, has
 			break
 		}
 		if err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		if i == 0 {
 			continue // the header
@@ -184,7 +183,7 @@ func rawReconcile(ctx context.Context, tg target, orgID string, data []byte, has
 	c := must(tg.db.Conn(ctx))
 	defer c.Close()
 	if err := beginRaw(ctx, c, tg.d); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	committed := false
 	defer func() {
@@ -198,7 +197,7 @@ func rawReconcile(ctx context.Context, tg target, orgID string, data []byte, has
 	}
 	var seq int64
 	if err := c.QueryRowContext(ctx, rebind(tg.d, lock), orgID).Scan(&seq); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	// The fastest bare read we found per database: PostgreSQL scans the
 	// table (bitmap heap scan); SQLite reads in ID order, which is the
@@ -210,20 +209,20 @@ func rawReconcile(ctx context.Context, tg target, orgID string, data []byte, has
 	}
 	q, err := c.QueryContext(ctx, rebind(tg.d, read), orgID)
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	var members []rawMember
 	byLogin := make(map[string]int32, len(rows))
 	for q.Next() {
 		var m rawMember
 		if err := q.Scan(&m.id, &m.login, &m.first, &m.last, &m.email, &m.status, &m.role, &m.groups); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		byLogin[membership.LoginKey(m.login)] = int32(len(members))
 		members = append(members, m)
 	}
 	if err := q.Err(); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	q.Close()
 
@@ -267,7 +266,7 @@ func rawReconcile(ctx context.Context, tg target, orgID string, data []byte, has
 		if len(rec) > 7 {
 			var err error
 			if newGroups, err = membership.ValidateGroups(splitGroupsCell(cell(rec, 7))); err != nil {
-				log.Fatal(err)
+				fatal(err)
 			}
 			if !sameGroups(splitStored(m.groups), newGroups) {
 				fields = append(fields, "groups")
@@ -317,7 +316,7 @@ func rawReconcile(ctx context.Context, tg target, orgID string, data []byte, has
 	}
 	h := <-hashc
 	if h.err != nil {
-		log.Fatal(h.err)
+		fatal(h.err)
 	}
 	for _, rw := range addRows {
 		rec := rw.cells
@@ -331,7 +330,7 @@ func rawReconcile(ctx context.Context, tg target, orgID string, data []byte, has
 		if len(rec) > 7 {
 			var err error
 			if m.Groups, err = membership.ValidateGroups(splitGroupsCell(cell(rec, 7))); err != nil {
-				log.Fatal(err)
+				fatal(err)
 			}
 			p.groupRows = appendGroupRows(p.groupRows, m.Login, m.ID, m.Groups)
 		}
@@ -351,17 +350,17 @@ func rawReconcile(ctx context.Context, tg target, orgID string, data []byte, has
 	p.mark = tWrite
 	if len(p.events) > 0 {
 		if err := w.write(ctx, c, p); err != nil {
-			log.Fatalf("raw %s: %v", tg.kind, err)
+			fatalf("raw %s: %v", tg.kind, err)
 		}
 		if _, err := c.ExecContext(ctx, rebind(tg.d, "UPDATE memberkit_orgs SET roster_version = roster_version + 1, active_members = active_members + ?, active_admins = active_admins + ?, event_seq = ? WHERE id = ?"),
 			p.tally.Active, p.tally.Admins, seq+int64(len(p.events)), orgID); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		p.step("org")
 	}
 	tCommit := time.Now()
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	committed = true
 	end := time.Now()

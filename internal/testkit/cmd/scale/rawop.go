@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"log"
 	"strings"
 	"time"
 
@@ -52,7 +51,7 @@ func (r *rawOps) stmt(ctx context.Context, q string) *sql.Stmt {
 	}
 	st, err := r.c.PrepareContext(ctx, rebind(r.d, q))
 	if err != nil {
-		log.Fatalf("raw op: prepare %s: %v", q, err)
+		fatalf("raw op: prepare %s: %v", q, err)
 	}
 	r.stmts[q] = st
 	return st
@@ -103,12 +102,12 @@ func (r *rawOps) run(ctx context.Context, op rawSingle, rowOnly bool) time.Durat
 	}
 	t0 := time.Now()
 	if _, err := r.c.ExecContext(ctx, begin); err != nil {
-		log.Fatalf("raw op: begin: %v", err)
+		fatalf("raw op: begin: %v", err)
 	}
 	exec := func(q string, args ...any) {
 		if _, err := r.stmt(ctx, q).ExecContext(ctx, args...); err != nil {
 			_, _ = r.c.ExecContext(ctx, "ROLLBACK")
-			log.Fatalf("raw op: %s: %v", q, err)
+			fatalf("raw op: %s: %v", q, err)
 		}
 	}
 	switch {
@@ -137,7 +136,7 @@ func (r *rawOps) run(ctx context.Context, op rawSingle, rowOnly bool) time.Durat
 		exec(`INSERT INTO memberkit_events (`+eventCols+`) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', event_seq FROM memberkit_orgs WHERE id = ?`, append(evArgs, r.orgID)...)
 	}
 	if _, err := r.c.ExecContext(ctx, "COMMIT"); err != nil {
-		log.Fatalf("raw op: commit: %v", err)
+		fatalf("raw op: commit: %v", err)
 	}
 	return time.Since(t0)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -55,12 +54,12 @@ func reconcile(ctx context.Context, kind string, n, rep int) {
 	files := must(csvsync.New(tg.st, &csvsync.Options{Hasher: hasher}))
 	var exp bytes.Buffer
 	if _, err := files.Export(ctx, sys, orgs[0].ID, &exp, nil); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	var edited bytes.Buffer
 	changed, added, dropped, err := gen.Edit(&edited, exp.String(), 10, 2, 2)
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	exp = bytes.Buffer{}
 	data := edited.Bytes()
@@ -197,17 +196,17 @@ func mkReconcile(ctx context.Context, tg target, files *csvsync.Service, orgID s
 	t0 := time.Now()
 	file, err := csvsync.Parse(bytes.NewReader(data), nil)
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	tParse := time.Since(t0)
 	plan, err := files.Plan(ctx, sys, orgID, file, &csvsync.PlanOptions{TemporaryPassword: tempPassword})
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	tPlan := time.Since(t0) - tParse
 	res, err := files.Apply(ctx, sys, orgID, plan, nil)
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	total := time.Since(t0)
 	p := peak()
@@ -252,7 +251,7 @@ func pageTime(ctx context.Context, st store.Store, orgID string) time.Duration {
 	svc := must(roster.New(st, nil))
 	q := roster.ListQuery{Group: "Lyon", Limit: 50}
 	if _, err := svc.List(ctx, sys, orgID, q); err != nil { // warm up
-		log.Fatal(err)
+		fatal(err)
 	}
 	const rounds = 50
 	best := time.Duration(1<<63 - 1)
@@ -262,7 +261,7 @@ func pageTime(ctx context.Context, st store.Store, orgID string) time.Duration {
 		for range rounds {
 			p, err := svc.List(ctx, sys, orgID, q)
 			if err != nil || len(p.Members) != 50 {
-				log.Fatalf("page: %v (%d members)", err, len(p.Members))
+				fatalf("page: %v (%d members)", err, len(p.Members))
 			}
 		}
 		best = min(best, time.Since(t0)/rounds)

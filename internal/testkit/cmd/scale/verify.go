@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 	"slices"
 	"strings"
 )
@@ -43,7 +42,7 @@ func verifyTwins(ctx context.Context, tg target, mkOrg, rawOrg string) {
 					}
 				}
 			}
-			log.Fatalf("verify: the raw bound's %s differ from memberkit's (%d against %d; compared: %s)", part.name, len(part.raw), len(part.mk), part.describe)
+			fatalf("verify: the raw bound's %s differ from memberkit's (%d against %d; compared: %s)", part.name, len(part.raw), len(part.mk), part.describe)
 		}
 	}
 	fmt.Printf("verify: the twin orgs hold the same data (%d members, %d group rows, %d events, org %s)\n", len(mk.members), len(mk.groups), len(mk.events), strings.Join(mk.org, " "))
@@ -58,7 +57,7 @@ func snapshot(ctx context.Context, tg target, orgID string) orgSnapshot {
 	rows := func(q string, n int) []string {
 		r, err := tg.db.QueryContext(ctx, rebind(tg.d, q), orgID)
 		if err != nil {
-			log.Fatalf("verify: %v", err)
+			fatalf("verify: %v", err)
 		}
 		defer r.Close()
 		var out []string
@@ -69,7 +68,7 @@ func snapshot(ctx context.Context, tg target, orgID string) orgSnapshot {
 		}
 		for r.Next() {
 			if err := r.Scan(ptrs...); err != nil {
-				log.Fatalf("verify: %v", err)
+				fatalf("verify: %v", err)
 			}
 			parts := make([]string, n)
 			for i, v := range vals {
@@ -81,7 +80,7 @@ func snapshot(ctx context.Context, tg target, orgID string) orgSnapshot {
 			out = append(out, strings.Join(parts, " | "))
 		}
 		if err := r.Err(); err != nil {
-			log.Fatalf("verify: %v", err)
+			fatalf("verify: %v", err)
 		}
 		return out
 	}
