@@ -15,7 +15,8 @@ import (
 
 // postgresDialect: PostgreSQL 12+. Writers lock rows in READ COMMITTED
 // transactions; every batch write (insert, update, patch) sends one array
-// per column and unnests it (postgres_bulk.go).
+// per column and unnests it (postgres_bulk.go), or, with a Copier, sends
+// a large one by COPY (copier.go).
 type postgresDialect struct{}
 
 func (postgresDialect) name() Dialect { return Postgres }
@@ -41,7 +42,12 @@ func (postgresDialect) rebind(q string) string {
 	return b.String()
 }
 
+// writeTx runs on a connection the store holds when a Copier may send
+// batches through it (see copier.go).
 func (postgresDialect) writeTx(ctx context.Context, s *Store, fn func(q querier) error) error {
+	if s.cp.c != nil {
+		return copyTx(ctx, s, fn)
+	}
 	return readCommitted(ctx, s, fn)
 }
 
@@ -59,7 +65,17 @@ func (postgresDialect) updateMembers(ctx context.Context, t *tx, ms []membership
 	return updateMembersPostgres(ctx, t, ms)
 }
 
+// flush sends, when the Copier takes them, the events beyond the last
+// batch by COPY first, and the rest in one statement (flushPostgres).
 func (postgresDialect) flush(ctx context.Context, t *tx, w *pending, org *membership.Org, seq int64) error {
+	if n := len(w.events) - pgArrayBatch; n > 0 && t.copier(n) != nil {
+		if err := t.insertEvents(ctx, w.events[:n], w.firstSeq); err != nil {
+			return err
+		}
+		rest := *w
+		rest.events, rest.firstSeq = w.events[n:], w.firstSeq+int64(n)
+		w = &rest
+	}
 	return flushPostgres(ctx, t, w, org, seq)
 }
 

@@ -67,6 +67,12 @@ type Options struct {
 	MaxRetries int
 	// Logger receives retries at debug level. Default: silent.
 	Logger *slog.Logger
+	// Copier, on PostgreSQL, writes large batches by COPY (see [Copier];
+	// store/sqlstore/pgxcopy is one for pgx). Default: none.
+	Copier Copier
+	// CopyThreshold is the fewest rows of a batch the Copier writes.
+	// Default 1000.
+	CopyThreshold int
 }
 
 // Store is a database/sql store. It is safe for concurrent use.
@@ -80,6 +86,8 @@ type Store struct {
 	prepared map[string]*sql.Stmt // the hot reads outside transactions, prepared once
 
 	cluster atomic.Int32 // 0: not asked yet; 1: a single server; 2: a Galera node
+
+	cp copying // COPY of large batches (copier.go)
 }
 
 // galera reports whether the MySQL server is a node of a Galera cluster
@@ -158,7 +166,7 @@ func New(db *sql.DB, d Dialect, opts *Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: db, d: dl, maxRetries: o.MaxRetries, log: o.Logger}, nil
+	return &Store{db: db, d: dl, maxRetries: o.MaxRetries, log: o.Logger, cp: newCopying(d, o.Copier, o.CopyThreshold)}, nil
 }
 
 // DB returns the database the store works on.
