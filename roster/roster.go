@@ -135,9 +135,17 @@ func (s *Service) Get(ctx context.Context, actor membership.Actor, orgID, member
 // change) and its detail.
 func (s *Service) change(ctx context.Context, actor membership.Actor, orgID, memberID string, perm membership.Permission,
 	apply func(tx store.Tx, a membership.Authority, roles *svc.Roles, m *membership.Member) (membership.EventType, string, error)) (membership.Member, error) {
+	return s.changeOn(ctx, s.st, false, actor, orgID, memberID, perm, apply)
+}
+
+// changeOn is change on st: the store itself, or with edits (see
+// svc.Editing), where the actor's and the member's roles are built in
+// (a custom role may change meanwhile: that needs the org's lock).
+func (s *Service) changeOn(ctx context.Context, st store.Store, edits bool, actor membership.Actor, orgID, memberID string, perm membership.Permission,
+	apply func(tx store.Tx, a membership.Authority, roles *svc.Roles, m *membership.Member) (membership.EventType, string, error)) (membership.Member, error) {
 	var out membership.Member
 	pre := store.Preload{MemberIDs: []string{actor.MemberID, memberID}, UserIDs: []string{actor.UserID}}
-	err := svc.UpdatePreloaded(ctx, s.st, orgID, pre, s.hook, func(tx store.Tx, emit func(...membership.Event)) error {
+	err := svc.UpdatePreloaded(ctx, st, orgID, pre, s.hook, func(tx store.Tx, emit func(...membership.Event)) error {
 		a, err := svc.Authorize(ctx, tx, s.cat, actor, perm)
 		if err != nil {
 			return err
@@ -145,6 +153,9 @@ func (s *Service) change(ctx context.Context, actor membership.Actor, orgID, mem
 		before, err := tx.Member(ctx, memberID)
 		if err != nil {
 			return err
+		}
+		if edits && !(s.builtin(before.RoleID) && (a.Member == nil || s.builtin(a.Member.RoleID))) {
+			return store.ErrNeedsLock
 		}
 		roles := svc.NewRoles(tx, s.cat)
 		role, err := roles.Get(ctx, before.RoleID)
@@ -182,6 +193,11 @@ func (s *Service) change(ctx context.Context, actor membership.Actor, orgID, mem
 		return nil
 	})
 	return svc.Public(out), err
+}
+
+func (s *Service) builtin(roleID string) bool {
+	_, ok := s.cat.BuiltinRole(roleID)
+	return ok
 }
 
 func removedErr(m *membership.Member) error {
@@ -303,8 +319,23 @@ type Patch struct {
 // which their account is recovered, needs an actor that outranks them
 // ([membership.Authority.CanSetCredentials]). Changing UserID, the link to
 // a host account, is the system actor's alone.
+//
+// An edit of names or attributes alone can break no rule of the org: on a
+// store that is a [store.MemberEditor] it does not hold the org's lock
+// while it reads and checks, only the member's version.
 func (s *Service) Edit(ctx context.Context, actor membership.Actor, orgID, memberID string, p Patch) (membership.Member, error) {
-	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, func(tx store.Tx, a membership.Authority, roles *svc.Roles, m *membership.Member) (membership.EventType, string, error) {
+	if ed, ok := svc.Editing(s.st); ok && p.Email == nil && p.Login == nil && p.UserID == nil && p.Groups == nil && p.Status == nil {
+		m, err := s.changeOn(ctx, ed, true, actor, orgID, memberID, membership.PermMembersManage, s.edit(ctx, actor, p))
+		if !errors.Is(err, store.ErrNeedsLock) {
+			return m, err
+		}
+	}
+	return s.change(ctx, actor, orgID, memberID, membership.PermMembersManage, s.edit(ctx, actor, p))
+}
+
+// edit applies p to a member.
+func (s *Service) edit(ctx context.Context, actor membership.Actor, p Patch) func(tx store.Tx, a membership.Authority, roles *svc.Roles, m *membership.Member) (membership.EventType, string, error) {
+	return func(tx store.Tx, a membership.Authority, roles *svc.Roles, m *membership.Member) (membership.EventType, string, error) {
 		if m.Status == membership.StatusRemoved {
 			return "", "", removedErr(m)
 		}
@@ -379,5 +410,5 @@ func (s *Service) Edit(ctx context.Context, actor membership.Actor, orgID, membe
 			return typ, "", nil
 		}
 		return typ, "changed: " + strings.Join(changed, ", "), nil
-	})
+	}
 }

@@ -44,6 +44,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"slices"
 	"time"
@@ -133,6 +134,37 @@ type Preloader interface {
 	// UpdatePreloaded runs fn as Update does, with the members p names
 	// read under the org's lock.
 	UpdatePreloaded(ctx context.Context, orgID string, p Preload, fn func(tx Tx) error) error
+}
+
+// MemberEditor is an optional ability a [Store] may offer: a write that
+// can change no invariant (a member's names or attributes, and its
+// event) without holding the org's lock while it reads and checks. The
+// members p names are read without a lock; at commit the store checks
+// that each is still at the version read (the actor too) and runs fn
+// again when one is not; the org's row is taken only by the last
+// statement, which numbers the events and moves the roster version.
+//
+// Inside fn the Tx accepts, as writes, only [Tx.UpdateMembers] of
+// members p named that keep their login, email, user ID, groups, role and
+// status, [Tx.AppendEvents] and [RosterBumper.BumpRoster]; any other
+// write returns [ErrNeedsLock], as does EditMembers itself when it cannot
+// do without the lock: the caller then runs the same work in
+// [Store.Update]. A store may implement EditMembers as an Update.
+type MemberEditor interface {
+	// EditMembers runs fn as described above.
+	EditMembers(ctx context.Context, orgID string, p Preload, fn func(tx Tx) error) error
+}
+
+// ErrNeedsLock is returned by a [MemberEditor] for work it cannot do
+// without the org's lock: run it in [Store.Update].
+var ErrNeedsLock = errors.New("store: this write needs the org's lock")
+
+// RosterBumper is an optional fast path of a [Tx]: moving the org's
+// RosterVersion by one without writing the org read (the only way to move
+// it inside [MemberEditor.EditMembers]).
+type RosterBumper interface {
+	// BumpRoster adds one to the org's RosterVersion at commit.
+	BumpRoster(ctx context.Context) error
 }
 
 // Preload names the members a [Preloader] reads with the org's lock:

@@ -227,6 +227,23 @@ func FreeLogin(ctx context.Context, tx store.Tx, base string, reuse func(m membe
 	return "", nil, &membership.DuplicateError{Key: "login", Value: base}
 }
 
+// Editing wraps a store for [UpdatePreloaded] to run fn in its
+// [store.MemberEditor.EditMembers]: a change that can break no invariant.
+// The caller runs fn again in an Update when it returns
+// [store.ErrNeedsLock].
+func Editing(st store.Store) (store.Store, bool) {
+	ed, ok := st.(store.MemberEditor)
+	if !ok {
+		return st, false
+	}
+	return editing{st, ed}, true
+}
+
+type editing struct {
+	store.Store
+	store.MemberEditor
+}
+
 // Commit appends the events a transaction made and writes the org once
 // with what they changed: its counters of active members and admins move
 // by the events' tally (membership.Tally), and its RosterVersion moves
@@ -247,6 +264,9 @@ func Commit(ctx context.Context, tx store.Tx, events []membership.Event) error {
 	}
 	if !roster && t.IsZero() {
 		return nil
+	}
+	if rb, ok := tx.(store.RosterBumper); ok && t.IsZero() {
+		return rb.BumpRoster(ctx)
 	}
 	org, err := tx.Org(ctx)
 	if err != nil {
@@ -281,7 +301,9 @@ func UpdatePreloaded(ctx context.Context, st store.Store, orgID string, p store.
 		return Commit(ctx, tx, events)
 	}
 	var err error
-	if pl, ok := st.(store.Preloader); ok && !p.IsZero() {
+	if ed, ok := st.(editing); ok {
+		err = ed.MemberEditor.EditMembers(ctx, orgID, p, run)
+	} else if pl, ok := st.(store.Preloader); ok && !p.IsZero() {
 		err = pl.UpdatePreloaded(ctx, orgID, p, run)
 	} else {
 		err = st.Update(ctx, orgID, run)

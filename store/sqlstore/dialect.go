@@ -64,6 +64,9 @@ type dialect interface {
 	// preloadUsers reports whether the statement that locks the org may
 	// also find members by user ID (an OR of two indexes), not only by ID.
 	preloadUsers() bool
+	// edits reports whether EditMembers does without the org's lock
+	// (edits.go), rather than run as UpdatePreloaded.
+	edits() bool
 	// migrationLock serialises Migrate across processes on conn; the
 	// returned func releases it (committing on SQLite when ok).
 	migrationLock(ctx context.Context, s *Store, conn *sql.Conn) (func(ok bool), error)

@@ -13,7 +13,7 @@ import (
 // AppendEvents checks evs, numbers them after the org's last event and
 // defers their write to the next statement or the commit.
 func (t *tx) AppendEvents(ctx context.Context, evs []membership.Event) error {
-	if err := t.check(ctx, true); err != nil {
+	if err := t.checkEdit(ctx); err != nil {
 		return err
 	}
 	if err := membership.ValidateEvents(evs); err != nil {

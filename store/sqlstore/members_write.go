@@ -132,6 +132,12 @@ func (t *tx) insertRows(ctx context.Context, table, cols string, ncols, n int, r
 }
 
 func (t *tx) UpdateMembers(ctx context.Context, ms []membership.Member) error {
+	if t.unlocked {
+		if err := t.checkEdit(ctx); err != nil {
+			return err
+		}
+		return t.editMembers(ctx, ms)
+	}
 	if err := t.check(ctx, true); err != nil {
 		return err
 	}

@@ -107,6 +107,10 @@ func (mysqlDialect) flush(ctx context.Context, t *tx, w *pending, org *membershi
 // InnoDB lock more rows than it reads.
 func (mysqlDialect) preloadUsers() bool { return false }
 
+// edits: EditMembers is UpdatePreloaded (the write path of edits.go is
+// PostgreSQL's).
+func (mysqlDialect) edits() bool { return false }
+
 func (mysqlDialect) patchMembers(ctx context.Context, t *tx, ps []store.MemberPatch) error {
 	return patchMembersEach(ctx, t, ps)
 }

@@ -81,6 +81,8 @@ func (postgresDialect) flush(ctx context.Context, t *tx, w *pending, org *member
 
 func (postgresDialect) preloadUsers() bool { return true }
 
+func (postgresDialect) edits() bool { return true }
+
 func (postgresDialect) patchMembers(ctx context.Context, t *tx, ps []store.MemberPatch) error {
 	return patchMembersPostgres(ctx, t, ps)
 }

@@ -25,13 +25,16 @@ import (
 
 // pending are a transaction's deferred writes.
 type pending struct {
-	members  []membership.Member // each with the Version it had
-	events   []membership.Event  // numbered from firstSeq
-	firstSeq int64
-	org      bool // write tx.org
+	members     []membership.Member // each with the Version it had
+	events      []membership.Event  // numbered from firstSeq
+	firstSeq    int64
+	org         bool // write tx.org
+	rosterBumps int  // an edit's moves of the roster version
 }
 
-func (p *pending) empty() bool { return len(p.members) == 0 && len(p.events) == 0 && !p.org }
+func (p *pending) empty() bool {
+	return len(p.members) == 0 && len(p.events) == 0 && !p.org && p.rosterBumps == 0
+}
 
 // flushing is the querier of a tx: it writes what the transaction
 // deferred before sending anything else.
@@ -78,6 +81,14 @@ func (t *tx) flush(ctx context.Context, final bool) error {
 	}
 	w := t.pend
 	t.pend = pending{}
+	if t.unlocked {
+		// An edit writes once, at the end, when it takes the org's row.
+		t.broken = store.ErrNeedsLock
+		if final {
+			t.broken = flushEdit(ctx, t, &w)
+		}
+		return t.broken
+	}
 	var org *membership.Org // nil: the org's row changes only by its Seq, if at all
 	if w.org {
 		org = t.org
@@ -133,17 +144,30 @@ func orgWrite(orgID string, org *membership.Org, seq int64) (string, []any) {
 // statement returns is current). A member not found is left to a later
 // lookup.
 func (t *tx) lockAndPreload(ctx context.Context, p store.Preload) error {
+	if err := t.preload(ctx, p, t.s.d.lockRow()); err != nil {
+		return err
+	}
+	if t.org != nil {
+		return nil
+	}
+	// None of them found (or none named): lock the org alone.
+	org, seq, err := readOrgSeq(ctx, t.s.d, t.raw, t.orgID, t.s.d.lockRow())
+	if err != nil {
+		return err
+	}
+	t.setOrg(org, seq)
+	return nil
+}
+
+// preload reads the org and the members p names in one statement ending
+// with suffix; it sets nothing when it finds none of them.
+func (t *tx) preload(ctx context.Context, p store.Preload, suffix string) error {
 	ids := nonEmpty(p.MemberIDs)
 	users := nonEmpty(p.UserIDs)
 	if !t.s.d.preloadUsers() {
 		users = nil
 	}
 	if len(ids) == 0 && len(users) == 0 {
-		org, seq, err := readOrgSeq(ctx, t.s.d, t.raw, t.orgID, t.s.d.lockRow())
-		if err != nil {
-			return err
-		}
-		t.setOrg(org, seq)
 		return nil
 	}
 	var cond []string
@@ -160,7 +184,7 @@ func (t *tx) lockAndPreload(ctx context.Context, p store.Preload) error {
 			args = append(args, u)
 		}
 	}
-	rows, err := t.raw.QueryContext(ctx, t.s.d.rebind(`SELECT `+orgCols+`, `+memberCols+` FROM memberkit_orgs o JOIN memberkit_members m ON m.org_id = o.id WHERE o.id = ? AND (`+strings.Join(cond, " OR ")+`)`+t.s.d.lockRow()), args...)
+	rows, err := t.raw.QueryContext(ctx, t.s.d.rebind(`SELECT `+orgCols+`, `+memberCols+` FROM memberkit_orgs o JOIN memberkit_members m ON m.org_id = o.id WHERE o.id = ? AND (`+strings.Join(cond, " OR ")+`)`+suffix), args...)
 	if err != nil {
 		return t.fail(ctx, "lock org", err)
 	}
@@ -170,8 +194,7 @@ func (t *tx) lockAndPreload(ctx context.Context, p store.Preload) error {
 		return ctxErr(ctx, err)
 	}
 	if len(ms) == 0 {
-		// None of them (or no org): lock the org alone.
-		return t.lockAndPreload(ctx, store.Preload{})
+		return nil
 	}
 	org, seq, err := r.org(t.orgID)
 	if err != nil {

@@ -103,6 +103,10 @@ func (*sqliteDialect) flush(ctx context.Context, t *tx, w *pending, org *members
 
 func (*sqliteDialect) preloadUsers() bool { return true }
 
+// edits: one writer at a time whatever the locks; EditMembers is
+// UpdatePreloaded.
+func (*sqliteDialect) edits() bool { return false }
+
 func (*sqliteDialect) patchMembers(ctx context.Context, t *tx, ps []store.MemberPatch) error {
 	return patchMembersEach(ctx, t, ps)
 }

@@ -17,6 +17,23 @@
 // ([Options.MaxRetries]). [Store.View] reads a snapshot (REPEATABLE READ on
 // PostgreSQL and MySQL; a deferred transaction in WAL mode on SQLite).
 //
+// A single operation costs few round trips: [Store.UpdatePreloaded]
+// ([store.Preloader]) reads the org and the members the operation names
+// (the actor, the member acted on) in the statement that locks them; the
+// transaction answers later reads of them from what it read, and defers
+// the writes that can fail only by a bug (events, the org's row, member
+// rows whose unique keys do not change) to one statement before COMMIT
+// (data-modifying CTEs on PostgreSQL), sending them first whenever it
+// sends another statement. Deactivate, ChangeRole and Edit thus take
+// BEGIN, one read, one write and COMMIT.
+//
+// [Store.EditMembers] ([store.MemberEditor]) runs, on PostgreSQL, a change
+// that can break no rule (names, attributes) without the org's lock while
+// it reads and checks: its one write statement takes the org's row first,
+// to number its events, and writes nothing if a member it read changed
+// meanwhile, in which case it runs again (then asks for the lock, with
+// [store.ErrNeedsLock]). On SQLite and MySQL it is UpdatePreloaded.
+//
 // # Schema
 //
 // [Store.Migrate] applies the embedded, versioned migrations, one
@@ -86,6 +103,8 @@ type Store struct {
 	prepared map[string]*sql.Stmt // the hot reads outside transactions, prepared once
 
 	cluster atomic.Int32 // 0: not asked yet; 1: a single server; 2: a Galera node
+
+	turns orgQueue // one Update per org at a time waits for its lock (orglock.go)
 
 	cp copying // COPY of large batches (copier.go)
 }
@@ -360,6 +379,11 @@ func (s *Store) retry(ctx context.Context, what, id string, write func() error) 
 }
 
 func (s *Store) update(ctx context.Context, orgID string, p store.Preload, fn func(tx store.Tx) error) error {
+	release, err := s.turns.wait(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	defer release()
 	return s.d.writeTx(ctx, s, func(q querier) error {
 		t := newTx(s, q, orgID, false)
 		defer t.close()

@@ -56,6 +56,8 @@ type tx struct {
 	pend pending
 	// broken is the error of a deferred write: the transaction's outcome.
 	broken error
+	// unlocked: an edit (edits.go), which holds no lock while it reads.
+	unlocked bool
 }
 
 func newTx(s *Store, q querier, orgID string, readOnly bool) *tx {
@@ -87,6 +89,9 @@ func (t *tx) check(ctx context.Context, write bool) error {
 	}
 	if write && t.readOnly {
 		return errors.New("sqlstore: write in a View")
+	}
+	if write && t.unlocked {
+		return store.ErrNeedsLock
 	}
 	return nil
 }

@@ -107,6 +107,8 @@ var cases = []testCase{
 	{name: "ConcurrentIncrementsAreExact", fn: testConcurrentIncrement},
 	{name: "Preload", fn: testPreload},
 	{name: "PreloadConcurrentIncrements", fn: testPreloadConcurrentIncrements},
+	{name: "EditMembers", fn: testEditMembers},
+	{name: "EditMembersConcurrent", fn: testEditMembersConcurrent},
 	{name: "ViewSeesWholeUpdatesOnly", fn: testViewConsistency},
 	{name: "WriteInViewFails", fn: testWriteInView},
 	{name: "CanceledContext", fn: testCanceledContext},

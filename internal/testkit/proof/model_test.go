@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/memberkit/memberkit/internal/testkit"
 
@@ -156,6 +157,20 @@ type modelEnv struct {
 
 type opKey struct{}
 
+// tokenFor is the token of the invitation last mailed to email, as the
+// invitee finds it: an invitation sent by another goroutine of the
+// schedule a moment before is waited for briefly (a few milliseconds),
+// so that accepts are exercised on every store whatever its speed.
+func (e *modelEnv) tokenFor(email string) string {
+	for range 10 {
+		if tok := e.sender.TokenFor(email); tok != "" {
+			return tok
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return ""
+}
+
 func newModelEnv(t testing.TB, st store.Store, orgID string, sender *invite.RecordingSender) *modelEnv {
 	hook := func(ctx context.Context, evs []membership.Event) {
 		if o, ok := ctx.Value(opKey{}).(*modelOp); ok && len(evs) > 0 && o.order == "" {
@@ -254,14 +269,14 @@ func (e *modelEnv) run(ctx context.Context, o *modelOp) error {
 		_, err := e.invites.Send(ctx, sys, e.org, invite.To{Email: email, RoleID: role})
 		return err
 	case opAccept:
-		tok := e.sender.TokenFor(email)
+		tok := e.tokenFor(email)
 		if tok == "" {
 			return errNoToken
 		}
 		_, err := e.invites.Accept(ctx, tok, invite.Details{FirstName: first, LastName: last, Password: "model-password"})
 		return err
 	case opAcceptUser:
-		tok := e.sender.TokenFor(email)
+		tok := e.tokenFor(email)
 		if tok == "" {
 			return errNoToken
 		}
