@@ -88,7 +88,7 @@ type Options struct {
 	// store/sqlstore/pgxcopy is one for pgx). Default: none.
 	Copier Copier
 	// CopyThreshold is the fewest rows of a batch the Copier writes.
-	// Default 1000.
+	// Default 250.
 	CopyThreshold int
 }
 

@@ -12,10 +12,10 @@ import (
 	"github.com/memberkit/memberkit/store/sqlstore/pgxcopy"
 )
 
-// A host on pgx gives the PostgreSQL store its Copier: batches of 1,000
-// rows or more (a CSV reconcile's new members, their group rows, its
-// events) then go by COPY, in the same transaction as the rest of the
-// write.
+// A host on pgx gives the PostgreSQL store its Copier: batches of 250
+// rows or more (a CSV reconcile's changed and new members, their group
+// rows, its events) then go by COPY, in the same transaction as the rest
+// of the write.
 func Example() {
 	ctx := context.Background()
 	db, err := sql.Open("pgx", "postgres://app@db.internal:5432/app")
