@@ -8,6 +8,7 @@ require (
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/memberkit/memberkit v0.0.0
+	github.com/memberkit/memberkit/store/sqlstore/pgxcopy v0.0.0
 	github.com/pb33f/libopenapi v0.41.8
 	github.com/pb33f/libopenapi-validator v0.16.2
 	github.com/stretchr/testify v1.12.1
@@ -46,4 +47,7 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
-replace github.com/memberkit/memberkit => ../..
+replace (
+	github.com/memberkit/memberkit => ../..
+	github.com/memberkit/memberkit/store/sqlstore/pgxcopy => ../../store/sqlstore/pgxcopy
+)
