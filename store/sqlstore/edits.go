@@ -60,12 +60,36 @@ func (s *Store) edit(ctx context.Context, orgID string, p store.Preload, fn func
 		if err := fn(t); err != nil {
 			return err
 		}
+		if t.broken != nil {
+			return t.broken
+		}
 		if err := t.flush(ctx, true); err != nil {
 			return err
+		}
+		// Attribute rows once the org's and the member's rows are held
+		// (the order of every writer): before, two edits of one member
+		// would rewrite them at once, and an edit would hold them while
+		// it waits for the org's row that a locked Update holds.
+		if len(t.editAttrs.ids) > 0 {
+			if err := t.rewriteAttributes(ctx, t.editAttrs.ids, t.editAttrs.rows); err != nil {
+				return err
+			}
 		}
 		t.close()
 		return ctx.Err()
 	})
+}
+
+// batchOnce refuses a batch naming a member twice: a bug of the caller.
+func batchOnce(ms []membership.Member) error {
+	for i := range ms {
+		for j := range i {
+			if ms[i].ID == ms[j].ID {
+				return fmt.Errorf("sqlstore: member %q twice in one batch", ms[i].ID)
+			}
+		}
+	}
+	return nil
 }
 
 // checkEdit is check for the writes an edit may make.
@@ -102,8 +126,9 @@ func (t *tx) BumpRoster(ctx context.Context) error {
 // version read, keeping every key and rule-bearing field; attribute rows
 // are rewritten at once, the member rows at commit.
 func (t *tx) editMembers(ctx context.Context, ms []membership.Member) error {
-	var reattr []string
-	var attrs [][4]string
+	if err := batchOnce(ms); err != nil {
+		return err
+	}
 	for i := range ms {
 		m := &ms[i]
 		c, ok := t.known[m.ID]
@@ -113,13 +138,13 @@ func (t *tx) editMembers(ctx context.Context, ms []membership.Member) error {
 			slices.ContainsFunc(t.pend.members, func(p membership.Member) bool { return p.ID == m.ID }) {
 			return store.ErrNeedsLock
 		}
-		if !c.Attributes.Equal(m.Attributes) {
-			reattr = append(reattr, m.ID)
-			attrs = appendAttributeRows(attrs, m)
-		}
 	}
-	if err := t.rewriteAttributes(ctx, reattr, attrs); err != nil {
-		return err
+	for i := range ms {
+		m := &ms[i]
+		if c := t.known[m.ID]; !c.Attributes.Equal(m.Attributes) {
+			t.editAttrs.ids = append(t.editAttrs.ids, m.ID)
+			t.editAttrs.rows = appendAttributeRows(t.editAttrs.rows, m)
+		}
 	}
 	for _, m := range ms {
 		t.pend.members = append(t.pend.members, m.Clone())

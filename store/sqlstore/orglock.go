@@ -12,6 +12,11 @@ import (
 // the writes. In the queue, goroutines wait their turn in order (a
 // channel's waiters are served first in, first out), and the database
 // sees one waiter per process. The row lock still orders processes.
+//
+// So an Update must not run another Update (of any org) inside its fn:
+// where the database would report two such nested Updates crossing as a
+// deadlock, they would wait for each other until their contexts end.
+// The services never nest them.
 type orgQueue struct {
 	mu sync.Mutex
 	m  map[string]*orgTurn

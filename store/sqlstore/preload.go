@@ -257,8 +257,8 @@ func (t *tx) cached(key string, byUser bool) (membership.Member, bool) {
 // under the lock at the Version it carries and keeps its unique keys,
 // groups and attributes: the write can then fail only by a bug.
 func (t *tx) deferUpdate(ms []membership.Member) bool {
-	if t.known == nil {
-		return false
+	if t.known == nil || len(ms) > 8 || batchOnce(ms) != nil {
+		return false // many members, or a bug the immediate path names
 	}
 	for i := range ms {
 		m := &ms[i]

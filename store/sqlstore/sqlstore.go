@@ -34,6 +34,11 @@
 // meanwhile, in which case it runs again (then asks for the lock, with
 // [store.ErrNeedsLock]). On SQLite and MySQL it is UpdatePreloaded.
 //
+// Within one process, the Updates of one org wait their turn in Go before
+// they wait for the org's row, so fn must not run another Update: two
+// nested Updates that cross would wait for each other until their
+// contexts end.
+//
 // # Schema
 //
 // [Store.Migrate] applies the embedded, versioned migrations, one

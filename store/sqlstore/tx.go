@@ -56,8 +56,13 @@ type tx struct {
 	pend pending
 	// broken is the error of a deferred write: the transaction's outcome.
 	broken error
-	// unlocked: an edit (edits.go), which holds no lock while it reads.
-	unlocked bool
+	// unlocked: an edit (edits.go), which holds no lock while it reads;
+	// editAttrs the attribute rows it rewrites after its write.
+	unlocked  bool
+	editAttrs struct {
+		ids  []string
+		rows [][4]string
+	}
 }
 
 func newTx(s *Store, q querier, orgID string, readOnly bool) *tx {

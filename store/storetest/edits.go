@@ -169,6 +169,9 @@ func testEditMembersConcurrent(t *testing.T, s store.Store) {
 					return err
 				}
 				cur.LastName = strconv.Itoa(v + 1)
+				// Attribute rows too: edits of one member rewrite them
+				// one after the other.
+				cur.Attributes = membership.Attributes{"n": cur.LastName, "team": "t" + strconv.Itoa(i%3)}
 				return nil
 			})
 			if errors.Is(err, store.ErrNeedsLock) {
@@ -200,6 +203,11 @@ func testEditMembersConcurrent(t *testing.T, s store.Store) {
 		}
 	}
 	assert.Equal(t, strconv.Itoa(done-upd), got.LastName, "no edit is lost")
+	if done > upd {
+		assert.Equal(t, got.LastName, got.Attributes["n"], "the attributes are the last edit's")
+		found := all(t, s, o.ID, store.MemberQuery{MemberFilter: store.MemberFilter{Attributes: membership.Attributes{"n": got.LastName}}})
+		assert.Len(t, found, 1, "the attribute rows are the last edit's")
+	}
 	assert.Equal(t, int64(1+done), got.Version, "each write moves the version once")
 	assert.Equal(t, edits, done-upd+skipped)
 	assert.Positive(t, done-upd, "the first of racing edits wins")
