@@ -130,12 +130,8 @@ func (t *tx) editMembers(ctx context.Context, ms []membership.Member) error {
 		return err
 	}
 	for i := range ms {
-		m := &ms[i]
-		c, ok := t.known[m.ID]
-		if !ok || m.OrgID != t.orgID || c.Version != m.Version || membership.LoginKey(c.Login) != membership.LoginKey(m.Login) ||
-			membership.EmailKey(c.Email) != membership.EmailKey(m.Email) || c.UserID != m.UserID ||
-			joinGroups(c.Groups) != joinGroups(m.Groups) || c.RoleID != m.RoleID || c.Status != m.Status ||
-			slices.ContainsFunc(t.pend.members, func(p membership.Member) bool { return p.ID == m.ID }) {
+		c, ok := t.keepsKeys(&ms[i])
+		if !ok || ms[i].OrgID != t.orgID || c.RoleID != ms[i].RoleID || c.Status != ms[i].Status {
 			return store.ErrNeedsLock
 		}
 	}
@@ -205,17 +201,9 @@ func flushEdit(ctx context.Context, t *tx, w *pending) error {
 		ctes = append(ctes, `we AS (INSERT INTO memberkit_events (`+eventInsertCols+`) SELECT `+strings.Join(sel, ", ")+` FROM o, `+unnest+` WITH ORDINALITY AS v(`+eventInsertCols+`, n))`)
 		args = append(args, a...)
 	}
-	got := make([]int64, len(counts))
-	dest := make([]any, len(counts))
-	for i := range got {
-		dest[i] = &got[i]
-	}
-	err := t.raw.QueryRowContext(ctx, t.s.d.rebind(`WITH `+strings.Join(ctes, ", ")+` SELECT `+strings.Join(counts, ", ")), args...).Scan(dest...)
+	got, err := t.runCounts(ctx, ctes, counts, args)
 	if err != nil {
-		if t.s.d.isUnique(err) {
-			return duplicate(err, "id", "")
-		}
-		return t.fail(ctx, "write", err)
+		return err
 	}
 	if got[0] != 1 {
 		return fmt.Errorf("org %q: %w", t.orgID, store.ErrNotFound)

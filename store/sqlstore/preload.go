@@ -261,12 +261,8 @@ func (t *tx) deferUpdate(ms []membership.Member) bool {
 		return false // many members, or a bug the immediate path names
 	}
 	for i := range ms {
-		m := &ms[i]
-		c, ok := t.known[m.ID]
-		if !ok || c.Version != m.Version || membership.LoginKey(c.Login) != membership.LoginKey(m.Login) ||
-			membership.EmailKey(c.Email) != membership.EmailKey(m.Email) || c.UserID != m.UserID ||
-			joinGroups(c.Groups) != joinGroups(m.Groups) || !c.Attributes.Equal(m.Attributes) ||
-			slices.ContainsFunc(t.pend.members, func(p membership.Member) bool { return p.ID == m.ID }) {
+		c, ok := t.keepsKeys(&ms[i])
+		if !ok || !c.Attributes.Equal(ms[i].Attributes) {
 			return false
 		}
 	}
@@ -276,6 +272,34 @@ func (t *tx) deferUpdate(ms []membership.Member) bool {
 		t.remember(m)
 	}
 	return true
+}
+
+// keepsKeys returns the member m was read as, and whether m is a write of
+// it at the version read that keeps its unique keys and groups, not
+// already pending: a write that can fail only by a bug.
+func (t *tx) keepsKeys(m *membership.Member) (membership.Member, bool) {
+	c, ok := t.known[m.ID]
+	return c, ok && c.Version == m.Version && membership.LoginKey(c.Login) == membership.LoginKey(m.Login) &&
+		membership.EmailKey(c.Email) == membership.EmailKey(m.Email) && c.UserID == m.UserID &&
+		joinGroups(c.Groups) == joinGroups(m.Groups) &&
+		!slices.ContainsFunc(t.pend.members, func(p membership.Member) bool { return p.ID == m.ID })
+}
+
+// runCounts runs ctes and returns the counts it selects (one row).
+func (t *tx) runCounts(ctx context.Context, ctes, counts []string, args []any) ([]int64, error) {
+	got := make([]int64, len(counts))
+	dest := make([]any, len(counts))
+	for i := range got {
+		dest[i] = &got[i]
+	}
+	err := t.raw.QueryRowContext(ctx, t.s.d.rebind(`WITH `+strings.Join(ctes, ", ")+` SELECT `+strings.Join(counts, ", ")), args...).Scan(dest...)
+	if err != nil {
+		if t.s.d.isUnique(err) {
+			return nil, duplicate(err, "id", "")
+		}
+		return nil, t.fail(ctx, "write", err)
+	}
+	return got, nil
 }
 
 // known returns, for members all read under the lock, what UpdateMembers
@@ -344,17 +368,9 @@ func flushPostgres(ctx context.Context, t *tx, w *pending, org *membership.Org, 
 	if len(ctes) == 0 {
 		return nil
 	}
-	got := make([]int64, len(counts))
-	dest := make([]any, len(counts))
-	for i := range got {
-		dest[i] = &got[i]
-	}
-	err := t.raw.QueryRowContext(ctx, t.s.d.rebind(`WITH `+strings.Join(ctes, ", ")+` SELECT `+strings.Join(counts, ", ")), args...).Scan(dest...)
+	got, err := t.runCounts(ctx, ctes, counts, args)
 	if err != nil {
-		if t.s.d.isUnique(err) {
-			return duplicate(err, "id", "")
-		}
-		return t.fail(ctx, "write", err)
+		return err
 	}
 	if len(w.members) > 0 && got[0] != int64(len(w.members)) {
 		return fmt.Errorf("%d of %d members changed meanwhile: %w", int64(len(w.members))-got[0], len(w.members), store.ErrConflict)
