@@ -159,11 +159,11 @@ func flushEdit(ctx context.Context, t *tx, w *pending) error {
 	want := []int64{1}
 	written := map[string]bool{}
 	if len(w.members) > 0 {
-		unnest, a, err := pgUnnest(pgMemberCols, len(w.members), func(i int) []any { return pgMemberRow(&w.members[i]) })
+		unnest, a, err := pgUnnest(writeCols, len(w.members), func(i int) []any { return writeRow(&w.members[i]) })
 		if err != nil {
 			return err
 		}
-		ctes = append(ctes, `wm AS (`+pgUpdateMembersFrom(`o, `+unnest+` AS v(`+pgMemberCols+`)`)+` RETURNING 1)`)
+		ctes = append(ctes, `wm AS (`+pgUpdateMembersFrom(`o, `+unnest+` AS v(`+writeCols+`)`)+` RETURNING 1)`)
 		counts = append(counts, `(SELECT count(*) FROM wm)`)
 		want = append(want, int64(len(w.members)))
 		args = append(append(args, a...), t.orgID)

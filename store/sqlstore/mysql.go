@@ -96,7 +96,7 @@ func (mysqlDialect) insertRows(ctx context.Context, t *tx, table, cols string, n
 }
 
 func (mysqlDialect) updateMembers(ctx context.Context, t *tx, ms []membership.Member) error {
-	return updateMembersEach(ctx, t, ms)
+	return updateMembersMySQL(ctx, t, ms)
 }
 
 func (mysqlDialect) flush(ctx context.Context, t *tx, w *pending, org *membership.Org, seq int64) error {
@@ -112,7 +112,7 @@ func (mysqlDialect) preloadUsers() bool { return false }
 func (mysqlDialect) edits() bool { return false }
 
 func (mysqlDialect) patchMembers(ctx context.Context, t *tx, ps []store.MemberPatch) error {
-	return patchMembersEach(ctx, t, ps)
+	return patchMembersMySQL(ctx, t, ps)
 }
 
 // migrationLock takes the lock row (see migratelock.go): Galera has no

@@ -18,7 +18,7 @@ import (
 // large enough for the Copier goes through a temporary table instead.
 func updateMembersPostgres(ctx context.Context, t *tx, ms []membership.Member) error {
 	if ct := t.copier(len(ms)); ct != nil {
-		ok, err := t.copyTemp(ctx, ct, pgTempMembers, pgMemberCols, len(ms), func(i int) []any { return pgMemberRow(&ms[i]) })
+		ok, err := t.copyTemp(ctx, ct, pgTempMembers, writeCols, len(ms), func(i int) []any { return writeRow(&ms[i]) })
 		if err != nil {
 			return t.updateError(ctx, err, batchCulprit(len(ms), ms[0]))
 		}
@@ -72,58 +72,29 @@ const (
 // and 134, with the column 51 and 42; on fresh statistics all within the
 // noise of each other, 60–120 ms).
 
-// pgMemberCols are the columns of pgMemberRow, as UPDATE … FROM reads
-// them.
-const pgMemberCols = `org_id, id, version, user_id, user_key, attributes, login, login_key, email, email_key, first_name, last_name, role_id, status, groups_text, search_text, last_login_at, password_hash, must_change_password, updated_at, security_stamp`
-
-// pgMemberRow is a whole member's write in the order of pgMemberCols.
-func pgMemberRow(m *membership.Member) []any {
-	return []any{m.OrgID, m.ID, m.Version, m.UserID, nullString(m.UserID), encodeAttributes(m.Attributes), m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
-		m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
-		nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.SecurityStamp}
-}
-
 // pgUpdateMembers is the UPDATE … FROM unnest(…) of whole members, with
 // ? placeholders, each member matched at the Version it carries.
 func pgUpdateMembers(orgID string, ms []membership.Member) (string, []any, error) {
-	unnest, args, err := pgUnnest(pgMemberCols, len(ms), func(i int) []any { return pgMemberRow(&ms[i]) })
+	unnest, args, err := pgUnnest(writeCols, len(ms), func(i int) []any { return writeRow(&ms[i]) })
 	if err != nil {
 		return "", nil, err
 	}
-	return pgUpdateMembersFrom(unnest + ` AS v(` + pgMemberCols + `)`), append(args, orgID), nil
+	return pgUpdateMembersFrom(unnest + ` AS v(` + writeCols + `)`), append(args, orgID), nil
 }
 
 // pgUpdateMembersFrom is the UPDATE of whole members from the rows of
-// pgMemberCols that from names v; its last placeholder is the org's ID,
+// writeCols that from names v; its last placeholder is the org's ID,
 // which every row must carry.
 func pgUpdateMembersFrom(from string) string {
-	return `UPDATE memberkit_members AS m SET user_id = v.user_id, user_key = v.user_key, attributes = v.attributes, login = v.login, login_key = v.login_key, email = v.email, email_key = v.email_key, ` +
-		`first_name = v.first_name, last_name = v.last_name, role_id = v.role_id, status = v.status, groups_text = v.groups_text, search_text = v.search_text, ` +
-		`last_login_at = v.last_login_at, password_hash = v.password_hash, must_change_password = v.must_change_password, updated_at = v.updated_at, ` +
-		`security_stamp = v.security_stamp, version = v.version + 1 FROM ` + from + ` ` +
+	return `UPDATE memberkit_members AS m SET ` + setClause("", memberSets) + ` FROM ` + from + ` ` +
 		`WHERE m.org_id = v.org_id AND m.id = v.id AND m.version = v.version AND v.org_id = ?`
 }
 
-// pgPatchCols are the columns of pgPatchRow.
-const pgPatchCols = `org_id, id, version, login_key, email, email_key, first_name, last_name, status, search_text, updated_at, password_hash, security_stamp, set_attributes, attributes, role_id, set_groups, groups_text`
-
-// pgPatchRow is a patch of a member of org orgID in the order of
-// pgPatchCols.
-func pgPatchRow(orgID string, p *store.MemberPatch) []any {
-	return []any{orgID, p.ID, p.Version, membership.LoginKey(p.Login), p.Email, nullString(membership.EmailKey(p.Email)), p.FirstName, p.LastName,
-		string(p.Status), patchSearchText(p), micros(p.UpdatedAt), nullString(string(p.PasswordHash)), nullString(p.SecurityStamp),
-		p.SetAttributes, encodeAttributes(p.Attributes), nullString(p.RoleID), p.SetGroups, joinGroups(p.Groups)}
-}
-
-// pgPatchFrom is the UPDATE of patches from the rows of pgPatchCols that
+// pgPatchFrom is the UPDATE of patches from the rows of patchCols that
 // from names v; its last placeholder is the org's ID, which every row
 // must carry.
 func pgPatchFrom(from string) string {
-	return `UPDATE memberkit_members AS m SET email = v.email, email_key = v.email_key, first_name = v.first_name, last_name = v.last_name, ` +
-		`status = v.status, search_text = v.search_text, updated_at = v.updated_at, password_hash = COALESCE(v.password_hash, m.password_hash), ` +
-		`must_change_password = m.must_change_password AND v.password_hash IS NULL, security_stamp = COALESCE(v.security_stamp, m.security_stamp), ` +
-		`attributes = CASE WHEN v.set_attributes THEN v.attributes ELSE m.attributes END, role_id = COALESCE(v.role_id, m.role_id), ` +
-		`groups_text = CASE WHEN v.set_groups THEN v.groups_text ELSE m.groups_text END, version = m.version + 1 FROM ` + from + ` ` +
+	return `UPDATE memberkit_members AS m SET ` + setClause("", patchSets) + ` FROM ` + from + ` ` +
 		`WHERE m.org_id = v.org_id AND m.id = v.id AND m.version = v.version AND m.login_key = v.login_key AND v.org_id = ?`
 }
 
@@ -135,29 +106,29 @@ func patchMembersPostgres(ctx context.Context, t *tx, ps []store.MemberPatch) er
 		return nil
 	}
 	if ct := t.copier(len(ps)); ct != nil {
-		ok, err := t.copyTemp(ctx, ct, pgTempPatches, pgPatchCols, len(ps), func(i int) []any { return pgPatchRow(t.orgID, &ps[i]) })
+		ok, err := t.copyTemp(ctx, ct, pgTempPatches, patchCols, len(ps), func(i int) []any { return patchRow(t.orgID, &ps[i]) })
 		if err != nil {
 			return t.updateError(ctx, err, batchCulprit(len(ps), membership.Member{Login: ps[0].Login, Email: ps[0].Email}))
 		}
 		if ok {
-			return pgPatch(ctx, t, ps, pgPatchFrom(pgTempPatches+` AS v`), []any{t.orgID})
+			return patchBatch(ctx, t, ps, pgPatchFrom(pgTempPatches+` AS v`), []any{t.orgID})
 		}
 	}
 	for part := range slices.Chunk(ps, pgArrayBatch) {
-		unnest, args, err := pgUnnest(pgPatchCols, len(part), func(i int) []any { return pgPatchRow(t.orgID, &part[i]) })
+		unnest, args, err := pgUnnest(patchCols, len(part), func(i int) []any { return patchRow(t.orgID, &part[i]) })
 		if err != nil {
 			return err
 		}
-		if err := pgPatch(ctx, t, part, pgPatchFrom(unnest+` AS v(`+pgPatchCols+`)`), append(args, t.orgID)); err != nil {
+		if err := patchBatch(ctx, t, part, pgPatchFrom(unnest+` AS v(`+patchCols+`)`), append(args, t.orgID)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// pgPatch runs the UPDATE q of the patches ps and checks that it matched
+// patchBatch runs the UPDATE q of the patches ps and checks that it matched
 // them all.
-func pgPatch(ctx context.Context, t *tx, ps []store.MemberPatch, q string, args []any) error {
+func patchBatch(ctx context.Context, t *tx, ps []store.MemberPatch, q string, args []any) error {
 	res, err := t.q.ExecContext(ctx, t.s.d.rebind(q), args...)
 	if err != nil {
 		return t.updateError(ctx, err, batchCulprit(len(ps), membership.Member{Login: ps[0].Login, Email: ps[0].Email}))

@@ -87,6 +87,7 @@ var cases = []testCase{
 	{name: "SwapLoginsInOneTransaction", fn: testSwapLogins},
 	{name: "MemberSummaries", fn: testMemberSummaries, paths: true},
 	{name: "PatchMembers", fn: testPatchMembers, paths: true},
+	{name: "LargeBatches", fn: testLargeBatches, paths: true},
 	{name: "RollbackOnError", fn: testRollback, paths: true},
 	{name: "RollbackAfterStoreError", fn: testRollbackAfterStoreError},
 	{name: "ReadYourWrites", fn: testReadYourWrites, paths: true},
