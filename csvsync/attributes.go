@@ -73,19 +73,17 @@ type memberExtra struct {
 }
 
 // summariesWithDetails streams the roster as summaries, keeping each
-// member's attributes and groups aside: what a plan reads when the file
-// has attribute or Groupes columns.
-func summariesWithDetails(ctx context.Context, tx store.Tx, extra map[string]memberExtra) iter.Seq2[store.MemberSummary, error] {
+// member's attributes and groups aside, in the same order: what a plan
+// reads when the file has attribute or Groupes columns.
+func summariesWithDetails(ctx context.Context, tx store.Tx, extra *[]memberExtra) iter.Seq2[store.MemberSummary, error] {
 	return func(yield func(store.MemberSummary, error) bool) {
-		for m, err := range tx.Members(ctx, store.MemberQuery{}) {
+		for m, err := range store.Details(ctx, tx) {
 			if err != nil {
 				yield(store.MemberSummary{}, err)
 				return
 			}
-			if len(m.Attributes) > 0 || len(m.Groups) > 0 {
-				extra[m.ID] = memberExtra{attrs: m.Attributes, groups: m.Groups}
-			}
-			if !yield(store.Summary(m), nil) {
+			*extra = append(*extra, memberExtra{attrs: m.Attributes, groups: m.Groups})
+			if !yield(m.MemberSummary, nil) {
 				return
 			}
 		}

@@ -168,7 +168,7 @@ type classified struct {
 // a change to its member (update, reactivate, deactivate), or nothing. A row that would
 // change a member the actor may not act on, or deactivate the actor, is a
 // problem.
-func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *power, extra map[string]memberExtra, probs *problems) classified {
+func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *power, extra []memberExtra, probs *problems) classified {
 	var c classified
 	for i := range f.Rows {
 		r, idx := &f.Rows[i], m.member[i]
@@ -225,11 +225,15 @@ func classify(f *File, ix *rosterIndex, m matching, actor membership.Actor, pw *
 			a.Changes = append(a.Changes, Change{"status", string(mem.Status), string(r.Status)})
 			a.Status = r.Status
 		}
-		if len(f.Attributes) > 0 && !attributeChanges(&a, extra[mem.ID].attrs, r.Attributes) {
+		var x memberExtra
+		if extra != nil {
+			x = extra[idx]
+		}
+		if len(f.Attributes) > 0 && !attributeChanges(&a, x.attrs, r.Attributes) {
 			probs.add(r.Line, "", "too_many_attributes", mem.Login, membership.MaxAttributes)
 			continue
 		}
-		if !roleAndGroups(f, r, &a, &memberRef{id: mem.ID, roleID: mem.RoleID, groups: extra[mem.ID].groups}, pw, probs) {
+		if !roleAndGroups(f, r, &a, &memberRef{id: mem.ID, roleID: mem.RoleID, groups: x.groups}, pw, probs) {
 			continue
 		}
 		password := r.PassKind == PasswordHashed || r.PassKind == PasswordPlain

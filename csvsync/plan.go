@@ -234,7 +234,7 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 
 	// 1. Read the roster into one compact index, and the actor's power.
 	var ix *rosterIndex
-	var extra map[string]memberExtra // by member ID, when the file has attribute or Groupes columns
+	var extra []memberExtra // by index in the roster, when the file has attribute or Groupes columns
 	var limit, pending int
 	var pw *power
 	err := s.st.View(ctx, orgID, func(tx store.Tx) error {
@@ -256,8 +256,8 @@ func (s *Service) Plan(ctx context.Context, actor membership.Actor, orgID string
 		limit, pending, p.active, p.admins, p.version = org.Plan.MemberLimit, c.PendingInvitations, c.ActiveMembers, c.ActiveAdmins, org.RosterVersion
 		seq := store.Summaries(ctx, tx)
 		if len(f.Attributes) > 0 || f.HasGroups {
-			extra = map[string]memberExtra{}
-			seq = summariesWithDetails(ctx, tx, extra)
+			extra = make([]memberExtra, 0, len(f.Rows)+len(f.Rows)/8)
+			seq = summariesWithDetails(ctx, tx, &extra)
 		}
 		ix, err = indexRoster(seq, len(f.Rows))
 		return err

@@ -66,6 +66,21 @@ func Summaries(ctx context.Context, tx Tx) iter.Seq2[MemberSummary, error] {
 	}
 }
 
+// Details streams the org's whole roster as [MemberDetail]s: through
+// [DetailReader] when tx has it, else from its members.
+func Details(ctx context.Context, tx Tx) iter.Seq2[MemberDetail, error] {
+	if r, ok := tx.(DetailReader); ok {
+		return r.MemberDetails(ctx)
+	}
+	return func(yield func(MemberDetail, error) bool) {
+		for m, err := range tx.Members(ctx, MemberQuery{}) {
+			if !yield(Detail(m), err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
 // patchChunk is how many members Patch reads at once without a MemberPatcher.
 const patchChunk = 1000
 

@@ -31,9 +31,9 @@
 // A store writes the nine methods of [Store] and the twenty-two of [Tx];
 // storetest.Run tells whether they keep the contract. A [Tx] may also
 // offer the optional fast paths [MemberCounter], [InvitationCounter],
-// [SummaryReader] and [MemberPatcher], and a Store [SessionReader],
-// [AccessReader] and [AttemptPurger]; storetest checks them where they
-// are. A store keeps what it is given: the rules (permissions, seats, the
+// [SummaryReader], [DetailReader] and [MemberPatcher], and a Store
+// [SessionReader], [AccessReader] and [AttemptPurger]; storetest checks
+// them where they are. A store keeps what it is given: the rules (permissions, seats, the
 // last admin, the org's counters) are the services'.
 //
 // # Times
@@ -204,9 +204,9 @@ type AttemptPurger interface {
 //
 // These methods are what every store must have. A store may also offer
 // the optional fast paths below ([MemberCounter], [InvitationCounter],
-// [SummaryReader], [MemberPatcher]) on its Tx; the helpers of
-// optional.go ([CountMembers], [CountOpenInvitations], [Summaries],
-// [Patch]) use them when they are there and do the same work with these
+// [SummaryReader], [DetailReader], [MemberPatcher]) on its Tx; the
+// helpers of optional.go ([CountMembers], [CountOpenInvitations],
+// [Summaries], [Details], [Patch]) use them when they are there and do the same work with these
 // methods when they are not.
 type Tx interface {
 	// OrgID is the org the transaction is scoped to.
@@ -313,6 +313,15 @@ type SummaryReader interface {
 	MemberSummaries(ctx context.Context) iter.Seq2[MemberSummary, error]
 }
 
+// DetailReader is an optional fast path of a [Tx]: streaming a whole
+// roster with the fields of a [MemberDetail], a summary and the groups
+// and attributes a CSV file may change, without the rest of each member.
+type DetailReader interface {
+	// MemberDetails streams every member of the org (any status), in an
+	// order of the store's choosing.
+	MemberDetails(ctx context.Context) iter.Seq2[MemberDetail, error]
+}
+
 // MemberPatcher is an optional fast path of a [Tx]: writing members'
 // profile and status without reading them first.
 type MemberPatcher interface {
@@ -360,6 +369,25 @@ type MemberSummary struct {
 func Summary(m membership.Member) MemberSummary {
 	return MemberSummary{ID: m.ID, Login: m.Login, Email: m.Email, FirstName: m.FirstName, LastName: m.LastName,
 		RoleID: m.RoleID, Status: m.Status, Version: m.Version}
+}
+
+// MemberDetail is the part of a member that [DetailReader] streams.
+type MemberDetail struct {
+	MemberSummary
+	Groups     []string              // nil for none
+	Attributes membership.Attributes // nil for none
+}
+
+// Detail returns the detail of m.
+func Detail(m membership.Member) MemberDetail {
+	d := MemberDetail{MemberSummary: Summary(m)}
+	if len(m.Groups) > 0 {
+		d.Groups = m.Groups
+	}
+	if len(m.Attributes) > 0 {
+		d.Attributes = m.Attributes
+	}
+	return d
 }
 
 // MemberPatch is one member's write in [MemberPatcher.PatchMembers]: it

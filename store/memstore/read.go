@@ -20,6 +20,7 @@ var (
 	_ store.InvitationCounter = (*tx)(nil)
 	_ store.SummaryReader     = (*tx)(nil)
 	_ store.MemberPatcher     = (*tx)(nil)
+	_ store.DetailReader      = (*tx)(nil)
 )
 
 type tx struct {
@@ -209,20 +210,30 @@ func (t *tx) Members(ctx context.Context, q store.MemberQuery) iter.Seq2[members
 }
 
 func (t *tx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary, error] {
-	return func(yield func(store.MemberSummary, error) bool) {
+	return roster(ctx, t, store.Summary)
+}
+
+func (t *tx) MemberDetails(ctx context.Context) iter.Seq2[store.MemberDetail, error] {
+	return roster(ctx, t, store.Detail)
+}
+
+// roster streams the whole roster, each member as view makes it.
+func roster[T any](ctx context.Context, t *tx, view func(membership.Member) T) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
 		if err := t.check(ctx, false); err != nil {
-			yield(store.MemberSummary{}, err)
+			yield(zero, err)
 			return
 		}
 		l := t.candidates(store.MemberQuery{})
 		for i := range l.len() {
 			if i%1024 == 0 {
 				if err := t.check(ctx, false); err != nil {
-					yield(store.MemberSummary{}, err)
+					yield(zero, err)
 					return
 				}
 			}
-			if !yield(store.Summary(t.listMember(&l, i)), nil) {
+			if !yield(view(t.listMember(&l, i)), nil) {
 				return
 			}
 		}

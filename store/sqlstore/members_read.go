@@ -261,11 +261,30 @@ func (t *tx) CountMembers(ctx context.Context, f store.MemberFilter) (int, error
 }
 
 func (t *tx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary, error] {
-	// Whole-roster reads: big chunks from the start, in ID order, which
-	// is the order rows were stored in (IDs are UUIDv7), so the table is
-	// read front to back rather than in login order.
-	return pages(ctx, t, "", 0, maxChunk, func(after string, size int) ([]store.MemberSummary, string, error) {
-		q := `SELECT id, login, email, first_name, last_name, role_id, status, version FROM memberkit_members WHERE org_id = ?`
+	return func(yield func(store.MemberSummary, error) bool) {
+		for d, err := range t.roster(ctx, false) {
+			if !yield(d.MemberSummary, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (t *tx) MemberDetails(ctx context.Context) iter.Seq2[store.MemberDetail, error] {
+	return t.roster(ctx, true)
+}
+
+// roster reads the whole roster, with groups and attributes when details
+// is set: big chunks from the start, in ID order, which is the order rows
+// were stored in (IDs are UUIDv7), so that the table is read front to
+// back rather than in login order.
+func (t *tx) roster(ctx context.Context, details bool) iter.Seq2[store.MemberDetail, error] {
+	cols := `id, login, email, first_name, last_name, role_id, status, version`
+	if details {
+		cols += `, groups_text, attributes`
+	}
+	return pages(ctx, t, "", 0, maxChunk, func(after string, size int) ([]store.MemberDetail, string, error) {
+		q := `SELECT ` + cols + ` FROM memberkit_members WHERE org_id = ?`
 		args := []any{t.orgID}
 		if after != "" {
 			q += ` AND id > ?`
@@ -276,14 +295,21 @@ func (t *tx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary,
 			return nil, "", t.fail(ctx, "list members", err)
 		}
 		defer rows.Close()
-		out := make([]store.MemberSummary, 0, size)
+		out := make([]store.MemberDetail, 0, size)
 		for rows.Next() {
-			var m store.MemberSummary
-			var status string
-			if err := rows.Scan(&m.ID, &m.Login, &m.Email, &m.FirstName, &m.LastName, &m.RoleID, &status, &m.Version); err != nil {
+			var m store.MemberDetail
+			var status, groups, attrs string
+			dest := []any{&m.ID, &m.Login, &m.Email, &m.FirstName, &m.LastName, &m.RoleID, &status, &m.Version}
+			if details {
+				dest = append(dest, &groups, &attrs)
+			}
+			if err := rows.Scan(dest...); err != nil {
 				return nil, "", ctxErr(ctx, fmt.Errorf("sqlstore: scan member: %w", err))
 			}
-			m.Status = membership.Status(status)
+			m.Status, m.Groups = membership.Status(status), splitGroups(groups)
+			if m.Attributes, err = decodeAttributes(attrs); err != nil {
+				return nil, "", fmt.Errorf("sqlstore: member %s: attributes: %w", m.ID, err)
+			}
 			out = append(out, m)
 		}
 		if err := rows.Err(); err != nil {

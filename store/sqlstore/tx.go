@@ -28,6 +28,7 @@ var (
 	_ store.MemberCounter     = (*tx)(nil)
 	_ store.InvitationCounter = (*tx)(nil)
 	_ store.SummaryReader     = (*tx)(nil)
+	_ store.DetailReader      = (*tx)(nil)
 	_ store.MemberPatcher     = (*tx)(nil)
 )
 

@@ -294,6 +294,13 @@ func testMemberSummaries(t *testing.T, s store.Store) {
 		if i%7 == 0 {
 			m.Status, m.RoleID = membership.StatusDeactivated, membership.RoleAdmin
 		}
+		switch i % 3 {
+		case 1:
+			m.Groups = nil
+		case 2:
+			m.Groups = append(m.Groups, "Équipe B")
+			m.Attributes = membership.Attributes{"site": fmt.Sprint(i), "poste": "Ingénieure"}
+		}
 		want = append(want, m)
 	}
 	want = insert(t, s, o.ID, want...)
@@ -308,6 +315,23 @@ func testMemberSummaries(t *testing.T, s store.Store) {
 		for i, w := range want {                                                                              // inserted in login order
 			assert.Equal(t, store.MemberSummary{ID: w.ID, Login: w.Login, Email: w.Email, FirstName: w.FirstName, LastName: w.LastName,
 				RoleID: w.RoleID, Status: w.Status, Version: 1}, got[i])
+		}
+		// Details: the same, with groups and attributes.
+		var details []store.MemberDetail
+		for m, err := range store.Details(ctx, tx) {
+			require.NoError(t, err)
+			details = append(details, m)
+		}
+		require.Len(t, details, len(want), "details: every member of the org, and no other org's")
+		slices.SortFunc(details, func(a, b store.MemberDetail) int { return strings.Compare(a.Login, b.Login) })
+		for i, w := range want {
+			assert.Equal(t, got[i], details[i].MemberSummary)
+			assert.Equal(t, w.Groups, details[i].Groups, w.Login)
+			if len(w.Attributes) == 0 {
+				assert.Nil(t, details[i].Attributes, w.Login)
+			} else {
+				assert.Equal(t, w.Attributes, details[i].Attributes, w.Login)
+			}
 		}
 		// Breaking early and interleaving other calls are fine.
 		n := 0
