@@ -289,75 +289,11 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 		}
 	}
 
-	nrows := 0
-	var rows rowChunks
-	get := func(rec []string, c column) string {
-		if i := idx[c]; i >= 0 && i < len(rec) {
-			return rec[i]
-		}
-		return ""
-	}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			var ge *guardError
-			if errors.As(err, &pe) && !errors.Is(err, errTooLarge) && !errors.As(err, &ge) {
-				probs.add(pe.StartLine, "", syntaxCode(pe.Err))
-				if len(probs.list) >= probs.max {
-					break
-				}
-				continue
-			}
-			return nil, readFailure(probs, err, o, f)
-		}
-		if blank(rec) {
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		nrows++
-		if nrows > o.MaxRows {
-			probs.list = nil
-			probs.add(line, "", "too_many_rows", o.MaxRows)
-			return nil, probs.err()
-		}
-		for i := len(f.Header); i < len(rec); i++ {
-			if strings.TrimSpace(rec[i]) != "" {
-				probs.add(line, "", "extra_cells")
-				break
-			}
-		}
-		if i := invalidCell(rec); i >= 0 {
-			col := ""
-			if i < len(f.Header) {
-				col = f.Header[i]
-			}
-			probs.add(line, col, "invalid_encoding", "UTF-8")
-			continue
-		}
-		tooLong := false
-		for c := column(0); c < numColumns; c++ {
-			if v := get(rec, c); len(v) > o.MaxFieldLen {
-				probs.add(line, f.colName[c], "field_too_long", len(v), o.MaxFieldLen)
-				tooLong = true
-			}
-		}
-		if tooLong {
-			continue
-		}
-		row := f.readRow(rec, idx, line, o, probs)
-		attributeCells(f, rec, attrIdx, &row, o.MaxFieldLen, probs)
-		if len(probs.list) == 0 {
-			rows.add(row)
-		}
-	}
-	if err := probs.err(); err != nil {
+	rows, err := f.readRecords(cr, idx, attrIdx, o, probs)
+	if err != nil {
 		return nil, err
 	}
-	f.Rows = rows.all()
+	f.Rows = rows
 	return f, nil
 }
 

@@ -188,6 +188,55 @@ func TestParseEnglishMessagesAndLimits(t *testing.T) {
 	assert.True(t, fe.Truncated, "problems are capped")
 }
 
+// A big file is checked by several goroutines, in batches: the rows and
+// the problems still come in file order, and a file over MaxRows is
+// refused as such whatever else is wrong with it.
+func TestParseBigFileInOrder(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Nom;Prénom;Etat\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "Nom%d;Prénom;actif\n", i)
+	}
+	f := parse(t, b.String())
+	require.Len(t, f.Rows, 3000)
+	for i, r := range f.Rows {
+		require.Equal(t, fmt.Sprintf("Nom%d", i), r.LastName)
+		require.Equal(t, i+2, r.Line)
+	}
+
+	// Problems on lines spread over many batches, one of them a quote
+	// encoding/csv refuses, the last one past the cap.
+	b.Reset()
+	b.WriteString("Nom;Prénom;Etat\n")
+	var want []int
+	for i := range 3000 {
+		switch {
+		case i%97 == 5:
+			b.WriteString(";Prénom;actif\n")
+			want = append(want, i+2)
+		case i == 1500:
+			b.WriteString("a\"b;P;actif\n")
+			want = append(want, i+2)
+		default:
+			fmt.Fprintf(&b, "Nom%d;Prénom;actif\n", i)
+		}
+	}
+	_, err := csvsync.Parse(strings.NewReader(b.String()), &csvsync.ParseOptions{MaxProblems: 25})
+	var fe *csvsync.FileError
+	require.ErrorAs(t, err, &fe)
+	require.Len(t, fe.Problems, 25)
+	for i, p := range fe.Problems {
+		assert.Equal(t, want[i], p.Line, "problem %d", i)
+	}
+	assert.True(t, fe.Truncated)
+
+	_, err = csvsync.Parse(strings.NewReader(b.String()), &csvsync.ParseOptions{MaxRows: 2000, MaxProblems: 5})
+	require.ErrorAs(t, err, &fe)
+	require.Len(t, fe.Problems, 1, "over MaxRows, the file is refused for that alone")
+	assert.Equal(t, "too_many_rows", fe.Problems[0].Code)
+	assert.False(t, fe.Truncated)
+}
+
 func TestParsePasswordKinds(t *testing.T) {
 	h, err := membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1}).Hash("x")
 	require.NoError(t, err)

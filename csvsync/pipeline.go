@@ -111,7 +111,7 @@ func matchRows(f *File, ix *rosterIndex, probs *problems) matching {
 // form of another member's email.
 func checkIdentifiers(f *File, ix *rosterIndex, m matching, probs *problems) {
 	colLogin, colEmail := f.columnName(colLogin), f.columnName(colEmail)
-	emailLine := map[string]int{}
+	emailLine := make(map[string]int, len(f.Rows))
 	for i := range f.Rows {
 		r, idx := &f.Rows[i], m.member[i]
 		if r.Email == "" || (idx >= 0 && !f.HasEmail) {

@@ -17,6 +17,15 @@ import (
 // like another's ID or name, stored before such names were refused) is
 // ambiguous: found is true, ambiguous too, and no role is guessed.
 func (pw *power) resolveRole(cell string, labels membership.Labels) (id string, found, ambiguous bool) {
+	if r, ok := pw.resolved[cell]; ok { // a file repeats a few cells
+		return r.id, r.found, r.ambiguous
+	}
+	defer func() {
+		if pw.resolved == nil {
+			pw.resolved = map[string]resolvedRole{}
+		}
+		pw.resolved[cell] = resolvedRole{id, found, ambiguous}
+	}()
 	k := membership.Fold(cell)
 	for rid, r := range pw.roles {
 		match := rid == cell
@@ -64,6 +73,9 @@ func (pw *power) roleName(id string, lang membership.Lang, labels membership.Lab
 // sameGroups reports whether two lists hold the same labels, without
 // regard to order or case.
 func sameGroups(a, b []string) bool {
+	if slices.Equal(a, b) { // the common case: the cell as exported
+		return true
+	}
 	key := func(gs []string) []string {
 		out := make([]string, len(gs))
 		for i, g := range gs {

@@ -96,6 +96,15 @@ type power struct {
 	beyond map[string]membership.Permission // role ID → a permission of it the actor lacks ("" for none)
 	cat    *membership.Catalog              // to name permissions in problems
 	labels membership.Labels                // to name roles in problems (the file's)
+	// resolved remembers resolveRole's answer for each Rôle cell seen,
+	// for the labels of the plan's file.
+	resolved map[string]resolvedRole
+}
+
+// resolvedRole is what resolveRole said of a Rôle cell.
+type resolvedRole struct {
+	id               string
+	found, ambiguous bool
 }
 
 // loadPower reads the org's roles inside tx.
