@@ -108,6 +108,7 @@ import (
 	"github.com/memberkit/memberkit/store"
 	"github.com/memberkit/memberkit/store/memstore"
 	"github.com/memberkit/memberkit/store/sqlstore"
+	"github.com/memberkit/memberkit/store/sqlstore/pgxcopy"
 )
 
 var (
@@ -126,6 +127,7 @@ var (
 	workersFlag  = flag.Int("workers", 16, "mixed: goroutines (and orgs in the many-orgs case)")
 	durationFlag = flag.Duration("duration", 10*time.Second, "mixed: how long each case runs")
 	connsFlag    = flag.Int("conns", 32, "SQL stores: db.SetMaxOpenConns and SetMaxIdleConns")
+	copierFlag   = flag.Bool("copier", false, "postgres: give the store pgxcopy's Copier (COPY for large batches), as a host on pgx may")
 	seedFlag     = flag.Uint64("seed", 1, "seed of the random choices of targets and operations")
 )
 
@@ -268,7 +270,11 @@ func open(ctx context.Context, kind string) target {
 	unregister := atExit(done)
 	db.SetMaxOpenConns(*connsFlag)
 	db.SetMaxIdleConns(*connsFlag)
-	st := must(sqlstore.New(db, d, nil))
+	var opts *sqlstore.Options
+	if *copierFlag && d == sqlstore.Postgres {
+		opts = &sqlstore.Options{Copier: pgxcopy.New()}
+	}
+	st := must(sqlstore.New(db, d, opts))
 	if err := st.Migrate(ctx); err != nil {
 		fatal(err)
 	}
