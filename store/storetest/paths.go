@@ -12,10 +12,10 @@ import (
 // RequiredOnly returns s with its optional fast paths hidden: the store
 // shows only the methods of [store.Store] (no store.SessionReader, no
 // AttemptPurger) and its transactions only those of [store.Tx] (no
-// MemberCounter, InvitationCounter, SummaryReader, MemberPatcher). Run a
-// host's own service tests on it to prove the fallbacks of
-// store/optional.go on the store's required methods; [Run] does so for
-// the behaviours that use a fast path.
+// MemberCounter, InvitationCounter, SummaryReader, DetailReader,
+// MemberPatcher). Run a host's own service tests on it to prove the
+// fallbacks of store/optional.go on the store's required methods; [Run]
+// does so for the behaviours that use a fast path.
 func RequiredOnly(s store.Store) store.Store { return plainStore{s} }
 
 // plainStore is the store RequiredOnly returns.
