@@ -297,36 +297,6 @@ func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 	return f, nil
 }
 
-// rowChunks collects rows in chunks and copies them once into an
-// exact slice at the end: a growing slice of a million rows would copy
-// and clear them many times over.
-type rowChunks struct {
-	full [][]Row
-	cur  []Row
-	n    int
-}
-
-func (c *rowChunks) add(r Row) {
-	if len(c.cur) == cap(c.cur) {
-		if c.cur != nil {
-			c.full = append(c.full, c.cur)
-		}
-		// Chunks grow from 256 rows to 8,192, so that a small file
-		// allocates little and a big one copies each row once.
-		c.cur = make([]Row, 0, min(8192, max(256, c.n)))
-	}
-	c.cur = append(c.cur, r)
-	c.n++
-}
-
-func (c *rowChunks) all() []Row {
-	out := make([]Row, 0, c.n)
-	for _, ch := range c.full {
-		out = append(out, ch...)
-	}
-	return append(out, c.cur...)
-}
-
 func readFailure(p *problems, err error, o ParseOptions, f *File) error {
 	var ge *guardError
 	switch {

@@ -55,7 +55,7 @@ func (f *File) readRecords(cr *csv.Reader, idx [numColumns]int, attrIdx map[stri
 	// Results in file order: the merger takes each batch's channel in
 	// turn and waits for its checks.
 	order := make(chan chan checked, 2*workers)
-	var rows rowChunks
+	var batches [][]Row // checked rows, in file order, until no problem is found
 	merged := make(chan struct{})
 	go func() {
 		defer close(merged)
@@ -70,9 +70,9 @@ func (f *File) readRecords(cr *csv.Reader, idx [numColumns]int, attrIdx map[stri
 			}
 			probs.truncated = probs.truncated || c.probs.truncated
 			if len(probs.list) == 0 {
-				for _, r := range c.rows {
-					rows.add(r)
-				}
+				batches = append(batches, c.rows)
+			} else {
+				batches = nil
 			}
 		}
 	}()
@@ -132,12 +132,20 @@ func (f *File) readRecords(cr *csv.Reader, idx [numColumns]int, attrIdx map[stri
 	if err := probs.err(); err != nil {
 		return nil, err
 	}
-	return rows.all(), nil
+	n := 0
+	for _, b := range batches {
+		n += len(b)
+	}
+	rows := make([]Row, 0, n) // each row copied once, into a slice of the exact size
+	for _, b := range batches {
+		rows = append(rows, b...)
+	}
+	return rows, nil
 }
 
 // checkBatch checks the records of a batch, its problems listed up to max.
 func (f *File) checkBatch(b *recordBatch, idx [numColumns]int, attrIdx map[string]int, o ParseOptions, max int, lang membership.Lang) checked {
-	c := checked{probs: problems{max: max, lang: lang}}
+	c := checked{rows: make([]Row, 0, len(b.lines)), probs: problems{max: max, lang: lang}}
 	start := 0
 	for i, line := range b.lines {
 		rec := b.cells[start:b.ends[i]]

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -86,6 +88,12 @@ func latency(ctx context.Context, kind string, n int) {
 	manager := createManagerRole(ctx, svc, actor, org.ID)
 	raw := newRawOps(ctx, tg, org.ID, actor.String())
 	defer raw.close()
+	if cpu := os.Getenv("MEMBERKIT_SCALE_CPUPROFILE"); cpu != "" { // both sides: tell them apart by function
+		profile := must(os.Create(cpu + ".latency." + kind))
+		defer profile.Close()
+		_ = pprof.StartCPUProfile(profile)
+		defer pprof.StopCPUProfile()
+	}
 
 	// Each side gets its own third of the non-admin members, shuffled, so
 	// that no member is touched by two sides.
