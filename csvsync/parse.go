@@ -301,7 +301,7 @@ func readFailure(p *problems, err error, o ParseOptions, f *File) error {
 	var ge *guardError
 	switch {
 	case errors.Is(err, errTooLarge):
-		p.list = nil
+		p.list, p.truncated = nil, false
 		p.add(0, "", "too_large", o.MaxFileSize)
 	case errors.As(err, &ge) && ge.tooLong:
 		col := ""

@@ -237,6 +237,48 @@ func TestParseBigFileInOrder(t *testing.T) {
 	assert.False(t, fe.Truncated)
 }
 
+// A file of lines encoding/csv refuses is checked and held a batch at a
+// time, not whole: parsing 4 MiB of them allocates a small multiple of
+// the file, and the rows of a batch that follows one are still read.
+func TestParseRefusedLinesAreBatched(t *testing.T) {
+	bad := "Nom;Prénom;Etat\n" + strings.Repeat("a\"b;P;actif\n", 4<<20/len("a\"b;P;actif\n"))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := csvsync.Parse(strings.NewReader(bad), nil)
+	runtime.ReadMemStats(&after)
+	var fe *csvsync.FileError
+	require.ErrorAs(t, err, &fe)
+	assert.Len(t, fe.Problems, 100)
+	assert.True(t, fe.Truncated)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20), "allocated for a 4 MiB file of refused lines")
+
+	// A refused line as the 512th of a batch, then good rows: each keeps
+	// its line.
+	var b strings.Builder
+	b.WriteString("Nom;Prénom;Etat\n")
+	for i := range 2000 {
+		if i == 511 {
+			b.WriteString("a\"b;P;actif\n")
+			continue
+		}
+		fmt.Fprintf(&b, "Nom%d;Prénom;actif\n", i)
+	}
+	_, err = csvsync.Parse(strings.NewReader(b.String()), nil)
+	require.ErrorAs(t, err, &fe)
+	require.Len(t, fe.Problems, 1)
+	assert.Equal(t, 513, fe.Problems[0].Line)
+
+	// Problems before a file found too large are dropped, and so is the
+	// word that more were left out.
+	big := "Nom;Prénom;Etat\n" + strings.Repeat("a\"b;P;actif\n", 5) + strings.Repeat("Nom;Prénom;actif\n", 200)
+	_, err = csvsync.Parse(strings.NewReader(big), &csvsync.ParseOptions{MaxProblems: 2, MaxFileSize: 1000})
+	require.ErrorAs(t, err, &fe)
+	require.Len(t, fe.Problems, 1)
+	assert.Equal(t, "too_large", fe.Problems[0].Code)
+	assert.False(t, fe.Truncated)
+}
+
 func TestParsePasswordKinds(t *testing.T) {
 	h, err := membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1}).Hash("x")
 	require.NoError(t, err)

@@ -28,6 +28,20 @@ type recordBatch struct {
 	syntax []string
 }
 
+// add appends a record (or, with rec nil, the syntax problem found on
+// line) to b; a full batch goes to send and add returns the next one.
+// Refused lines count towards a batch like records, so that a file of
+// nothing else is still checked, and held, a batch at a time.
+func (b *recordBatch) add(rec []string, line int, syntax string, send func(*recordBatch)) *recordBatch {
+	b.cells = append(b.cells, rec...)
+	b.lines, b.syntax, b.ends = append(b.lines, line), append(b.syntax, syntax), append(b.ends, len(b.cells))
+	if len(b.lines) < recordsPerBatch {
+		return b
+	}
+	send(b)
+	return &recordBatch{cells: make([]string, 0, len(b.cells))}
+}
+
 // recordsPerBatch balances the cost of a hand-over against the work each
 // batch carries.
 const recordsPerBatch = 512
@@ -103,7 +117,7 @@ func (f *File) readRecords(cr *csv.Reader, idx [numColumns]int, attrIdx map[stri
 			var pe *csv.ParseError
 			var ge *guardError
 			if errors.As(err, &pe) && !errors.Is(err, errTooLarge) && !errors.As(err, &ge) {
-				b.lines, b.syntax, b.ends = append(b.lines, pe.StartLine), append(b.syntax, syntaxCode(pe.Err)), append(b.ends, len(b.cells))
+				b = b.add(nil, pe.StartLine, syntaxCode(pe.Err), send)
 				continue
 			}
 			send(b)
@@ -120,12 +134,7 @@ func (f *File) readRecords(cr *csv.Reader, idx [numColumns]int, attrIdx map[stri
 			probs.add(line, "", "too_many_rows", o.MaxRows)
 			return nil, probs.err()
 		}
-		b.cells = append(b.cells, rec...)
-		b.lines, b.syntax, b.ends = append(b.lines, line), append(b.syntax, ""), append(b.ends, len(b.cells))
-		if len(b.lines) == recordsPerBatch {
-			send(b)
-			b = &recordBatch{cells: make([]string, 0, len(b.cells))}
-		}
+		b = b.add(rec, line, "", send)
 	}
 	send(b)
 	finish()
@@ -143,9 +152,16 @@ func (f *File) readRecords(cr *csv.Reader, idx [numColumns]int, attrIdx map[stri
 	return rows, nil
 }
 
-// checkBatch checks the records of a batch, its problems listed up to max.
-func (f *File) checkBatch(b *recordBatch, idx [numColumns]int, attrIdx map[string]int, o ParseOptions, max int, lang membership.Lang) checked {
-	c := checked{rows: make([]Row, 0, len(b.lines)), probs: problems{max: max, lang: lang}}
+// checkBatch checks the records of a batch, its problems listed up to
+// maxProblems.
+func (f *File) checkBatch(b *recordBatch, idx [numColumns]int, attrIdx map[string]int, o ParseOptions, maxProblems int, lang membership.Lang) checked {
+	records := 0
+	for _, s := range b.syntax {
+		if s == "" {
+			records++
+		}
+	}
+	c := checked{rows: make([]Row, 0, records), probs: problems{max: maxProblems, lang: lang}}
 	start := 0
 	for i, line := range b.lines {
 		rec := b.cells[start:b.ends[i]]

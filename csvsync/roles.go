@@ -15,8 +15,9 @@ import (
 // resolveRole returns the ID of the role a Rôle cell names: by its ID or
 // one of its names. A cell that names two roles (a custom role named
 // like another's ID or name, stored before such names were refused) is
-// ambiguous: found is true, ambiguous too, and no role is guessed.
-func (pw *power) resolveRole(cell string, labels membership.Labels) (id string, found, ambiguous bool) {
+// ambiguous: found is true, ambiguous too, and no role is guessed. Names
+// are read in pw's labels (the plan's file's).
+func (pw *power) resolveRole(cell string) (id string, found, ambiguous bool) {
 	if r, ok := pw.resolved[cell]; ok { // a file repeats a few cells
 		return r.id, r.found, r.ambiguous
 	}
@@ -24,8 +25,11 @@ func (pw *power) resolveRole(cell string, labels membership.Labels) (id string, 
 		if pw.resolved == nil {
 			pw.resolved = map[string]resolvedRole{}
 		}
-		pw.resolved[cell] = resolvedRole{id, found, ambiguous}
+		if len(pw.resolved) < maxResolved {
+			pw.resolved[cell] = resolvedRole{id, found, ambiguous}
+		}
 	}()
+	labels := pw.labels
 	k := membership.Fold(cell)
 	for rid, r := range pw.roles {
 		match := rid == cell
@@ -43,9 +47,13 @@ func (pw *power) resolveRole(cell string, labels membership.Labels) (id string, 
 	return id, found, false
 }
 
+// maxResolved bounds the Rôle cells a power remembers: a file names a
+// few roles, a hostile one may write a different cell on every row.
+const maxResolved = 256
+
 // roleCell plans a Rôle cell: the role's ID, or false with a problem.
 func (pw *power) roleCell(f *File, r *Row, probs *problems) (string, bool) {
-	id, found, ambiguous := pw.resolveRole(r.Role, f.labels)
+	id, found, ambiguous := pw.resolveRole(r.Role)
 	switch {
 	case ambiguous:
 		probs.add(r.Line, f.columnName(colRole), "role_ambiguous", r.Role)

@@ -96,8 +96,8 @@ type power struct {
 	beyond map[string]membership.Permission // role ID → a permission of it the actor lacks ("" for none)
 	cat    *membership.Catalog              // to name permissions in problems
 	labels membership.Labels                // to name roles in problems (the file's)
-	// resolved remembers resolveRole's answer for each Rôle cell seen,
-	// for the labels of the plan's file.
+	// resolved remembers resolveRole's answer for the Rôle cells seen
+	// (in labels, which are set once for a plan).
 	resolved map[string]resolvedRole
 }
 

@@ -33,8 +33,9 @@
 // offer the optional fast paths [MemberCounter], [InvitationCounter],
 // [SummaryReader], [DetailReader] and [MemberPatcher], and a Store
 // [SessionReader], [AccessReader] and [AttemptPurger]; storetest checks
-// them where they are. A store keeps what it is given: the rules (permissions, seats, the
-// last admin, the org's counters) are the services'.
+// them where they are. A store keeps what it is given: the rules
+// (permissions, seats, the last admin, the org's counters) are the
+// services'.
 //
 // # Times
 //
@@ -206,8 +207,8 @@ type AttemptPurger interface {
 // the optional fast paths below ([MemberCounter], [InvitationCounter],
 // [SummaryReader], [DetailReader], [MemberPatcher]) on its Tx; the
 // helpers of optional.go ([CountMembers], [CountOpenInvitations],
-// [Summaries], [Details], [Patch]) use them when they are there and do the same work with these
-// methods when they are not.
+// [Summaries], [Details], [Patch]) use them when they are there and do
+// the same work with these methods when they are not.
 type Tx interface {
 	// OrgID is the org the transaction is scoped to.
 	OrgID() string
@@ -314,11 +315,13 @@ type SummaryReader interface {
 }
 
 // DetailReader is an optional fast path of a [Tx]: streaming a whole
-// roster with the fields of a [MemberDetail], a summary and the groups
-// and attributes a CSV file may change, without the rest of each member.
+// roster with the fields of a [MemberDetail] (a summary, the groups and
+// the attributes) without the rest of each member, for a reader that
+// compares the whole roster with another list of it.
 type DetailReader interface {
 	// MemberDetails streams every member of the org (any status), in an
-	// order of the store's choosing.
+	// order of the store's choosing. The Groups and Attributes of each
+	// detail are the caller's: changing them changes nothing stored.
 	MemberDetails(ctx context.Context) iter.Seq2[MemberDetail, error]
 }
 
@@ -378,7 +381,8 @@ type MemberDetail struct {
 	Attributes membership.Attributes // nil for none
 }
 
-// Detail returns the detail of m.
+// Detail returns the detail of m, which shares m's Groups and
+// Attributes.
 func Detail(m membership.Member) MemberDetail {
 	d := MemberDetail{MemberSummary: Summary(m)}
 	if len(m.Groups) > 0 {

@@ -214,7 +214,9 @@ func (t *tx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSummary,
 }
 
 func (t *tx) MemberDetails(ctx context.Context) iter.Seq2[store.MemberDetail, error] {
-	return roster(ctx, t, store.Detail)
+	// Members share their group lists in the store: each detail gets
+	// its own, as Members' members do.
+	return roster(ctx, t, func(m membership.Member) store.MemberDetail { return store.Detail(m.Clone()) })
 }
 
 // roster streams the whole roster, each member as view makes it.

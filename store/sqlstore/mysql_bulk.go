@@ -62,7 +62,8 @@ func patchMembersMySQL(ctx context.Context, t *tx, ps []store.MemberPatch) error
 }
 
 // mysqlExec runs q, prepared once per transaction when it writes a
-// full batch of n (a reconcile sends many), unprepared otherwise.
+// full batch of n (a reconcile sends many); a shorter one is prepared,
+// run and closed by the driver, as any statement with parameters.
 func mysqlExec(ctx context.Context, t *tx, q string, n int, args []any) (sql.Result, error) {
 	if n < mysqlUpdateBatch {
 		return t.q.ExecContext(ctx, q, args...)

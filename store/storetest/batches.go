@@ -30,6 +30,7 @@ func testLargeBatches(t *testing.T, s store.Store) {
 	for i := range ms {
 		ms[i] = member(o.ID, "Prénom", fmt.Sprintf("Nom%04d", i))
 		ms[i].Email = fmt.Sprintf("p%04d@example.com", i)
+		ms[i].PasswordHash, ms[i].MustChangePassword = "$argon2id$old", i%2 == 0
 		twins[i] = ms[i]
 		twins[i].OrgID = other.ID
 	}
@@ -81,11 +82,25 @@ func testLargeBatches(t *testing.T, s store.Store) {
 		return nil
 	}))
 
-	// Patches: new emails (looked up by their key) and last names.
+	// Patches: new emails (looked up by their key) and last names, and
+	// in turn each of the fields a patch may keep as stored: a password
+	// hash and a stamp, a role, attributes, groups (cleared on some).
 	ps := make([]store.MemberPatch, len(up))
 	for i, m := range up {
 		ps[i] = store.MemberPatch{ID: m.ID, Version: m.Version, Login: m.Login, FirstName: m.FirstName, LastName: fmt.Sprintf("Martin%d", i),
 			Email: fmt.Sprintf("Q%04d@Example.com", i), Status: m.Status, UpdatedAt: later.Add(time.Minute)}
+		switch i % 5 {
+		case 0:
+			ps[i].PasswordHash, ps[i].SecurityStamp = membership.PasswordHash(fmt.Sprintf("$argon2id$new%d", i)), fmt.Sprintf("stamp-%d", i)
+		case 1:
+			ps[i].RoleID = "custom-role"
+		case 2:
+			ps[i].SetAttributes, ps[i].Attributes = true, membership.Attributes{"poste": fmt.Sprintf("Ingénieure %d", i)}
+		case 3:
+			ps[i].SetGroups, ps[i].Groups = true, []string{"Paris", "Équipe B"}
+		case 4:
+			ps[i].SetGroups, ps[i].SetAttributes = true, true // both cleared
+		}
 	}
 	require.NoError(t, s.Update(ctx, o.ID, func(tx store.Tx) error { return store.Patch(ctx, tx, ps) }))
 	patched := make([]membership.Member, len(up))
@@ -98,6 +113,9 @@ func testLargeBatches(t *testing.T, s store.Store) {
 		m, err := tx.MemberByEmail(ctx, "q1202@example.com")
 		require.NoError(t, err)
 		assert.Equal(t, ms[1202].ID, m.ID)
+		n, err := store.CountMembers(ctx, tx, store.MemberFilter{Group: "équipe b"})
+		require.NoError(t, err)
+		assert.Equal(t, (largeBatch+1)/5, n, "group rows follow the patches")
 		return nil
 	}))
 

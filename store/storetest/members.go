@@ -333,6 +333,17 @@ func testMemberSummaries(t *testing.T, s store.Store) {
 				assert.Equal(t, w.Attributes, details[i].Attributes, w.Login)
 			}
 		}
+		// What a detail carries is the caller's.
+		for _, d := range details {
+			if len(d.Groups) > 0 && len(d.Attributes) > 0 {
+				d.Groups[0], d.Attributes["site"] = "Changé", "changé"
+				m, err := tx.Member(ctx, d.ID)
+				require.NoError(t, err)
+				assert.Equal(t, "Lyon", m.Groups[0], "a detail's groups are a copy")
+				assert.NotEqual(t, "changé", m.Attributes["site"], "a detail's attributes are a copy")
+				break
+			}
+		}
 		// Breaking early and interleaving other calls are fine.
 		n := 0
 		for _, err := range store.Summaries(ctx, tx) {

@@ -31,9 +31,10 @@ type NewStoreFunc func(t *testing.T) store.Store
 // Run runs every behaviour of the contract against stores made by newStore.
 // The behaviours that read or write through the optional fast paths of a
 // Tx (store.MemberCounter, InvitationCounter, SummaryReader,
-// DetailReader, MemberPatcher) run twice: with the store as it is, and as "…Fallback"
-// with those paths hidden, so that the helpers of store/optional.go, which
-// the services call, are proven on the store's required methods too.
+// DetailReader, MemberPatcher) run twice: with the store as it is, and
+// as "…Fallback" with those paths hidden, so that the helpers of
+// store/optional.go, which the services call, are proven on the store's
+// required methods too.
 func Run(t *testing.T, newStore NewStoreFunc) { RunExcept(t, newStore, nil) }
 
 // RunExcept runs the contract as Run does, but for the behaviours named in

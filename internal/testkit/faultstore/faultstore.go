@@ -263,6 +263,10 @@ func (t *faultTx) MemberSummaries(ctx context.Context) iter.Seq2[store.MemberSum
 	return seq(t.s, "Tx.MemberSummaries", store.Summaries(ctx, t.tx))
 }
 
+func (t *faultTx) MemberDetails(ctx context.Context) iter.Seq2[store.MemberDetail, error] {
+	return seq(t.s, "Tx.MemberDetails", store.Details(ctx, t.tx))
+}
+
 func (t *faultTx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
 	if err := t.s.hit("Tx.PatchMembers"); err != nil {
 		return err
