@@ -184,8 +184,11 @@ func detectComma(head []byte) rune {
 
 // Parse reads an import file. Every problem found is reported in one
 // [*FileError] (up to ParseOptions.MaxProblems), each with its line and
-// column; a file with any problem yields no rows. Parse does no I/O but
-// reading r, and never panics on hostile input.
+// column; a file with any problem yields no rows, and a file over
+// MaxRows is refused for that alone. Records are checked on other
+// goroutines than the one reading r (about as many as GOMAXPROCS), in
+// batches; what Parse returns is the same as a single loop's. Parse does
+// no I/O but reading r, and never panics on hostile input.
 func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
 	var o ParseOptions
 	if opts != nil {
