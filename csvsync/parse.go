@@ -186,7 +186,7 @@ func detectComma(head []byte) rune {
 // [*FileError] (up to ParseOptions.MaxProblems), each with its line and
 // column; a file with any problem yields no rows, and a file over
 // MaxRows is refused for that alone. Records are checked on other
-// goroutines than the one reading r (about as many as GOMAXPROCS), in
+// goroutines than the one reading r (GOMAXPROCS-1 of them, 1 to 4), in
 // batches; what Parse returns is the same as a single loop's. Parse does
 // no I/O but reading r, and never panics on hostile input.
 func Parse(r io.Reader, opts *ParseOptions) (*File, error) {
