@@ -28,11 +28,11 @@ type recordBatch struct {
 	syntax []string
 }
 
-// add appends a record (or, with rec nil, the syntax problem found on
-// line) to b; a full batch goes to send and add returns the next one.
+// push appends a record (or, with rec nil, the syntax problem found on
+// line) to b; a full batch goes to send and push returns the next one.
 // Refused lines count towards a batch like records, so that a file of
 // nothing else is still checked, and held, a batch at a time.
-func (b *recordBatch) add(rec []string, line int, syntax string, send func(*recordBatch)) *recordBatch {
+func (b *recordBatch) push(rec []string, line int, syntax string, send func(*recordBatch)) *recordBatch {
 	b.cells = append(b.cells, rec...)
 	b.lines, b.syntax, b.ends = append(b.lines, line), append(b.syntax, syntax), append(b.ends, len(b.cells))
 	if len(b.lines) < recordsPerBatch {
@@ -117,7 +117,7 @@ func (f *File) readRecords(cr *csv.Reader, idx [numColumns]int, attrIdx map[stri
 			var pe *csv.ParseError
 			var ge *guardError
 			if errors.As(err, &pe) && !errors.Is(err, errTooLarge) && !errors.As(err, &ge) {
-				b = b.add(nil, pe.StartLine, syntaxCode(pe.Err), send)
+				b = b.push(nil, pe.StartLine, syntaxCode(pe.Err), send)
 				continue
 			}
 			send(b)
@@ -134,7 +134,7 @@ func (f *File) readRecords(cr *csv.Reader, idx [numColumns]int, attrIdx map[stri
 			probs.add(line, "", "too_many_rows", o.MaxRows)
 			return nil, probs.err()
 		}
-		b = b.add(rec, line, "", send)
+		b = b.push(rec, line, "", send)
 	}
 	send(b)
 	finish()
