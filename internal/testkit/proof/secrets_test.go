@@ -109,7 +109,7 @@ func samples(t *testing.T) map[string]any {
 		"membership.Authority": membership.Authority{Member: &member}, "membership.Role": membership.Role{},
 		"membership.SessionState": membership.SessionState{}, "membership.Attempts": membership.Attempts{},
 		"membership.ThrottlePolicy": membership.ThrottlePolicy{}, "membership.Tally": membership.Tally{},
-		"store.MemberSummary": store.MemberSummary{}, "store.MemberPatch": store.MemberPatch{PasswordHash: markHash},
+		"store.MemberSummary": store.MemberSummary{}, "store.MemberDetail": store.MemberDetail{}, "store.MemberPatch": store.MemberPatch{PasswordHash: markHash},
 		"store.MemberFilter": store.MemberFilter{}, "store.MemberQuery": store.MemberQuery{}, "store.InvitationQuery": store.InvitationQuery{},
 		"store.EventQuery": store.EventQuery{}, "store.FeedPosition": store.FeedPosition{}, "store.FeedCursor": store.FeedCursor{}, "store.SubscriberState": store.SubscriberState{},
 		"store.Membership": store.Membership{Org: org, Member: member}, "store.Access": store.Access{}, "store.Preload": store.Preload{},
