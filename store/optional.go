@@ -66,6 +66,37 @@ func Summaries(ctx context.Context, tx Tx) iter.Seq2[MemberSummary, error] {
 	}
 }
 
+// DetailReader is an optional fast path of a [Tx]: streaming a whole
+// roster with the fields of a [MemberDetail] (a summary, the groups and
+// the attributes) without the rest of each member, for a reader that
+// compares the whole roster with another list of it.
+type DetailReader interface {
+	// MemberDetails streams every member of the org (any status), in an
+	// order of the store's choosing. The Groups and Attributes of each
+	// detail are the caller's: changing them changes nothing stored.
+	MemberDetails(ctx context.Context) iter.Seq2[MemberDetail, error]
+}
+
+// MemberDetail is the part of a member that [DetailReader] streams.
+type MemberDetail struct {
+	MemberSummary
+	Groups     []string              // nil for none
+	Attributes membership.Attributes // nil for none
+}
+
+// Detail returns the detail of m, which shares m's Groups and
+// Attributes.
+func Detail(m membership.Member) MemberDetail {
+	d := MemberDetail{MemberSummary: Summary(m)}
+	if len(m.Groups) > 0 {
+		d.Groups = m.Groups
+	}
+	if len(m.Attributes) > 0 {
+		d.Attributes = m.Attributes
+	}
+	return d
+}
+
 // Details streams the org's whole roster as [MemberDetail]s: through
 // [DetailReader] when tx has it, else from its members.
 func Details(ctx context.Context, tx Tx) iter.Seq2[MemberDetail, error] {

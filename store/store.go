@@ -314,17 +314,6 @@ type SummaryReader interface {
 	MemberSummaries(ctx context.Context) iter.Seq2[MemberSummary, error]
 }
 
-// DetailReader is an optional fast path of a [Tx]: streaming a whole
-// roster with the fields of a [MemberDetail] (a summary, the groups and
-// the attributes) without the rest of each member, for a reader that
-// compares the whole roster with another list of it.
-type DetailReader interface {
-	// MemberDetails streams every member of the org (any status), in an
-	// order of the store's choosing. The Groups and Attributes of each
-	// detail are the caller's: changing them changes nothing stored.
-	MemberDetails(ctx context.Context) iter.Seq2[MemberDetail, error]
-}
-
 // MemberPatcher is an optional fast path of a [Tx]: writing members'
 // profile and status without reading them first.
 type MemberPatcher interface {
@@ -372,26 +361,6 @@ type MemberSummary struct {
 func Summary(m membership.Member) MemberSummary {
 	return MemberSummary{ID: m.ID, Login: m.Login, Email: m.Email, FirstName: m.FirstName, LastName: m.LastName,
 		RoleID: m.RoleID, Status: m.Status, Version: m.Version}
-}
-
-// MemberDetail is the part of a member that [DetailReader] streams.
-type MemberDetail struct {
-	MemberSummary
-	Groups     []string              // nil for none
-	Attributes membership.Attributes // nil for none
-}
-
-// Detail returns the detail of m, which shares m's Groups and
-// Attributes.
-func Detail(m membership.Member) MemberDetail {
-	d := MemberDetail{MemberSummary: Summary(m)}
-	if len(m.Groups) > 0 {
-		d.Groups = m.Groups
-	}
-	if len(m.Attributes) > 0 {
-		d.Attributes = m.Attributes
-	}
-	return d
 }
 
 // MemberPatch is one member's write in [MemberPatcher.PatchMembers]: it
