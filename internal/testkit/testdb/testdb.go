@@ -17,8 +17,11 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
-	_ "modernc.org/sqlite"             // SQLite driver "sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	_ "modernc.org/sqlite"           // SQLite driver "sqlite"
 
 	"github.com/memberkit/memberkit/store"
 	"github.com/memberkit/memberkit/store/memstore"
@@ -177,6 +180,38 @@ func MySQLDB(t testing.TB) (*sql.DB, string) {
 	return scratch(t, "mysql", admin, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin", "DROP DATABASE IF EXISTS "+name, sdsn), sdsn
 }
 
+// openSQL opens a pool of driver at dsn. A pgx pool through the PgBouncer
+// of MEMBERKIT_PGBOUNCER_DSN cancels a query by closing its connection
+// (pgconn.DeadlineContextWatcherHandler) instead of sending PostgreSQL a
+// cancel request: PgBouncer before 1.20.1, Debian 12's 1.18 among them,
+// exits with "server_proto: server in bad state: 11" when a cancel
+// request's answer reaches a server whose client has gone
+// (pgbouncer/pgbouncer#822, fixed by #927). README says the same to hosts.
+func openSQL(driver, dsn string) (*sql.DB, error) {
+	if driver != "pgx" || !throughBouncer(dsn) {
+		return sql.Open(driver, dsn)
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
+	return stdlib.OpenDB(*cfg), nil
+}
+
+// throughBouncer reports whether dsn names the host and port of
+// MEMBERKIT_PGBOUNCER_DSN.
+func throughBouncer(dsn string) bool {
+	b, err := url.Parse(os.Getenv(PgBouncerEnv))
+	if err != nil || b.Host == "" {
+		return false
+	}
+	u, err := url.Parse(dsn)
+	return err == nil && u.Host == b.Host
+}
+
 // scratch runs create on a pool of driver at adminDSN, opens a pool of
 // driver at dsn (the scratch database or schema), and at cleanup closes
 // it and runs drop.
@@ -190,7 +225,7 @@ func scratch(t testing.TB, driver, adminDSN, create, drop, dsn string) *sql.DB {
 		admin.Close()
 		t.Fatalf("%s: %s: %v", driver, create, err)
 	}
-	db, err := sql.Open(driver, dsn)
+	db, err := openSQL(driver, dsn)
 	if err != nil {
 		admin.Close()
 		t.Fatal(err)
@@ -275,7 +310,7 @@ func Open(t testing.TB, d sqlstore.Dialect, dsn string) *sqlstore.Store {
 func OpenWith(t testing.TB, d sqlstore.Dialect, dsn string, opts *sqlstore.Options) *sqlstore.Store {
 	t.Helper()
 	driver := map[sqlstore.Dialect]string{sqlstore.Postgres: "pgx", sqlstore.MySQL: "mysql", sqlstore.SQLite: "sqlite"}[d]
-	db, err := sql.Open(driver, dsn)
+	db, err := openSQL(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
