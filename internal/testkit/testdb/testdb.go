@@ -17,11 +17,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
-	"github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
-	_ "modernc.org/sqlite"           // SQLite driver "sqlite"
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	_ "modernc.org/sqlite"             // SQLite driver "sqlite"
 
 	"github.com/memberkit/memberkit/store"
 	"github.com/memberkit/memberkit/store/memstore"
@@ -150,7 +147,46 @@ func PgBouncerDB(t testing.TB) (*sql.DB, string) {
 	}
 	u.Path = "/" + name
 	sdsn := u.String()
-	return scratch(t, "pgx", direct, "CREATE DATABASE "+name, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)", sdsn), sdsn
+	db := scratch(t, "pgx", direct, "CREATE DATABASE "+name, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)", sdsn)
+	// Cleanups run last in, first out: this one runs before scratch's.
+	t.Cleanup(func() { dropPaused(t, u, direct, name) })
+	return db, sdsn
+}
+
+// dropPaused asks the PgBouncer of u, on its console, to close its server
+// connections to the database name (PAUSE waits for their transactions
+// and cancel requests to end), drops the database, and resumes it. A DROP
+// … WITH (FORCE) alone ends those connections from the server's side, and
+// PgBouncer 1.18 exits when such an end reaches a server connection that
+// a cancel request still holds (pgbouncer/pgbouncer#822, fixed in 1.20.1
+// by #927), which pgx sends whenever a context ends mid-query. Where the console is closed
+// to the test's user, scratch's DROP does it alone.
+func dropPaused(t testing.TB, u *url.URL, direct, name string) {
+	c := *u
+	c.Path = "/pgbouncer"
+	q := c.Query()
+	q.Set("default_query_exec_mode", "simple_protocol")
+	c.RawQuery = q.Encode()
+	console, err := sql.Open("pgx", c.String())
+	if err != nil {
+		return
+	}
+	defer console.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := console.ExecContext(ctx, "PAUSE "+name); err != nil {
+		t.Logf("testdb: PgBouncer console: PAUSE %s: %v (the DROP ends its connections)", name, err)
+		return
+	}
+	if admin, err := sql.Open("pgx", direct); err == nil {
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Logf("testdb: DROP DATABASE %s: %v", name, err)
+		}
+		admin.Close()
+	}
+	if _, err := console.ExecContext(ctx, "RESUME "+name); err != nil {
+		t.Logf("testdb: PgBouncer console: RESUME %s: %v", name, err)
+	}
 }
 
 // PgBouncer returns a store, migrated through PgBouncer, in a new
@@ -180,38 +216,6 @@ func MySQLDB(t testing.TB) (*sql.DB, string) {
 	return scratch(t, "mysql", admin, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin", "DROP DATABASE IF EXISTS "+name, sdsn), sdsn
 }
 
-// openSQL opens a pool of driver at dsn. A pgx pool through the PgBouncer
-// of MEMBERKIT_PGBOUNCER_DSN cancels a query by closing its connection
-// (pgconn.DeadlineContextWatcherHandler) instead of sending PostgreSQL a
-// cancel request: PgBouncer before 1.20.1, Debian 12's 1.18 among them,
-// exits with "server_proto: server in bad state: 11" when a cancel
-// request's answer reaches a server whose client has gone
-// (pgbouncer/pgbouncer#822, fixed by #927). README says the same to hosts.
-func openSQL(driver, dsn string) (*sql.DB, error) {
-	if driver != "pgx" || !throughBouncer(dsn) {
-		return sql.Open(driver, dsn)
-	}
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		return nil, err
-	}
-	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
-		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
-	}
-	return stdlib.OpenDB(*cfg), nil
-}
-
-// throughBouncer reports whether dsn names the host and port of
-// MEMBERKIT_PGBOUNCER_DSN.
-func throughBouncer(dsn string) bool {
-	b, err := url.Parse(os.Getenv(PgBouncerEnv))
-	if err != nil || b.Host == "" {
-		return false
-	}
-	u, err := url.Parse(dsn)
-	return err == nil && u.Host == b.Host
-}
-
 // scratch runs create on a pool of driver at adminDSN, opens a pool of
 // driver at dsn (the scratch database or schema), and at cleanup closes
 // it and runs drop.
@@ -225,7 +229,7 @@ func scratch(t testing.TB, driver, adminDSN, create, drop, dsn string) *sql.DB {
 		admin.Close()
 		t.Fatalf("%s: %s: %v", driver, create, err)
 	}
-	db, err := openSQL(driver, dsn)
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		admin.Close()
 		t.Fatal(err)
@@ -310,7 +314,7 @@ func Open(t testing.TB, d sqlstore.Dialect, dsn string) *sqlstore.Store {
 func OpenWith(t testing.TB, d sqlstore.Dialect, dsn string, opts *sqlstore.Options) *sqlstore.Store {
 	t.Helper()
 	driver := map[sqlstore.Dialect]string{sqlstore.Postgres: "pgx", sqlstore.MySQL: "mysql", sqlstore.SQLite: "sqlite"}[d]
-	db, err := openSQL(driver, dsn)
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
