@@ -80,7 +80,7 @@
 //	/tmp/scale -sizes 0 -stores memstore -hashrows 1000
 //	/tmp/scale -mode latency -sizes 100000 -stores sqlite,postgres,mysql -ops 300
 //	/tmp/scale -mode mixed -sizes 100000 -stores postgres -workers 16 -duration 10s
-//	MEMBERKIT_SCALE_CPUPROFILE=/tmp/prof /tmp/scale …   # CPU profile of each reconcile
+//	MEMBERKIT_SCALE_CPUPROFILE=/tmp/prof /tmp/scale …   # CPU profile of each reconcile, latency run and mixed case (a)
 package main
 
 import (

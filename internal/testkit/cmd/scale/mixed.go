@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -79,7 +81,13 @@ func mixed(ctx context.Context, kind string, n int) {
 		}
 	}
 	settle(ctx, tg)
+	if cpu := os.Getenv("MEMBERKIT_SCALE_CPUPROFILE"); cpu != "" { // case (a) only
+		profile := must(os.Create(cpu + ".mixed." + kind))
+		_ = pprof.StartCPUProfile(profile)
+		defer profile.Close()
+	}
 	st, el := runMixed(ctx, svc, ws)
+	pprof.StopCPUProfile()
 	report(fmt.Sprintf("(a) one org of %d members, %d goroutines", n, workers), st, el)
 	checkOrgs(ctx, tg, one)
 
