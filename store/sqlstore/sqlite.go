@@ -16,10 +16,12 @@ import (
 // each other in Go (writer), so that a context ends the wait, then take
 // the database with BEGIN IMMEDIATE, retried while another process
 // writes. Single-row prepared statements reused in one transaction are
-// SQLite's fastest batch write.
+// SQLite's fastest batch write; the writer's connection keeps the
+// statements it prepared while writes keep coming (sqlite_conn.go).
 type sqliteDialect struct {
 	questionMarks
 	writer chan struct{}
+	held   held // the writer's connection, kept while writes come (sqlite_conn.go)
 }
 
 func (*sqliteDialect) name() Dialect { return SQLite }
@@ -31,22 +33,28 @@ func (d *sqliteDialect) writeTx(ctx context.Context, s *Store, fn func(q querier
 		return ctx.Err()
 	}
 	defer func() { <-d.writer }()
-	conn, err := s.db.Conn(ctx)
+	c, giveBack, err := d.writerConn(ctx, s)
 	if err != nil {
 		return ctxErr(ctx, fmt.Errorf("sqlstore: connection: %w", err))
 	}
-	defer conn.Close()
-	if err := d.beginImmediate(ctx, conn); err != nil {
+	defer giveBack()
+	if err := d.beginImmediate(ctx, c.conn); err != nil {
+		c.bad = true
 		return err
 	}
-	if err := fn(conn); err != nil {
-		// Roll back even when ctx is done: the connection returns to the
-		// pool and must not keep an open transaction.
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	// Roll back even when ctx is done: the connection is kept or returns
+	// to the pool, and must not keep an open transaction.
+	rollback := func() {
+		if _, err := c.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
+			c.bad = true
+		}
+	}
+	if err := fn(c); err != nil {
+		rollback()
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	if _, err := c.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		rollback()
 		return commitErr(ctx, err)
 	}
 	return nil

@@ -55,7 +55,11 @@
 // connections opening at the same moment must wait for); an in-memory SQLite
 // database is private to one connection and needs db.SetMaxOpenConns(1).
 // Writers wait for each other inside the process and retry BEGIN IMMEDIATE
-// while another process writes, until the context ends.
+// while another process writes, until the context ends. The writer keeps
+// its connection, and the statements it prepared on it, from one
+// transaction to the next while writes keep coming (SQLite parses every
+// statement sent unprepared); after two idle seconds the connection goes
+// back to the pool. A pool of one connection is never kept.
 package sqlstore
 
 import (

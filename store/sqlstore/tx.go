@@ -111,6 +111,11 @@ func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[query]; ok {
 		return st, nil
 	}
+	if c, ok := t.raw.(*heldConn); ok { // kept beyond the transaction
+		if st, err := c.stmt(ctx, t.s.d.rebind(query)); err != nil || st != nil {
+			return st, err
+		}
+	}
 	st, err := t.q.PrepareContext(ctx, t.s.d.rebind(query))
 	if err != nil {
 		return nil, err

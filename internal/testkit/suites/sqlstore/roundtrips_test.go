@@ -29,7 +29,7 @@ func TestStatementsPerOperation(t *testing.T) {
 	}
 	var n atomic.Int64
 	var log statementLog
-	db := sql.OpenDB(countingConnector{connector, &n, &log})
+	db := sql.OpenDB(countingConnector{connector, &n, &log, nil})
 	t.Cleanup(func() { db.Close() })
 	ctx := context.Background()
 	st, err := sqlstore.New(db, sqlstore.Postgres, nil)
@@ -137,11 +137,13 @@ func (l *statementLog) String() string {
 	return "\t" + strings.Join(l.qs, "\n\t")
 }
 
-// countingConnector counts what a connection sends.
+// countingConnector counts what a connection sends, and the statements
+// it prepares when prepares is set.
 type countingConnector struct {
 	driver.Connector
-	n   *atomic.Int64
-	log *statementLog
+	n        *atomic.Int64
+	log      *statementLog
+	prepares *atomic.Int64
 }
 
 func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -149,13 +151,14 @@ func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingConn{conn, c.n, c.log}, nil
+	return &countingConn{conn, c.n, c.log, c.prepares}, nil
 }
 
 type countingConn struct {
 	driver.Conn
-	n   *atomic.Int64
-	log *statementLog
+	n        *atomic.Int64
+	log      *statementLog
+	prepares *atomic.Int64
 }
 
 func (c *countingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
@@ -171,6 +174,10 @@ func (c *countingConn) QueryContext(ctx context.Context, q string, args []driver
 }
 
 func (c *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	if c.prepares != nil {
+		c.prepares.Add(1)
+		c.log.add("PREPARE " + q)
+	}
 	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
 }
 
