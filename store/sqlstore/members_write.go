@@ -272,6 +272,32 @@ func updateMembersEach(ctx context.Context, t *tx, ms []membership.Member) error
 	return nil
 }
 
+// updateKeptEach writes members whose keys the transaction read and keeps
+// (its deferred writes: see keepsKeys) without setting their key columns:
+// SQLite rewrites the entries of every index on a column an UPDATE sets,
+// changed or not, and the three unique keys were most of a Deactivate's
+// write.
+func updateKeptEach(ctx context.Context, t *tx, ms []membership.Member) error {
+	st, err := t.stmt(ctx, `UPDATE memberkit_members SET user_id = ?, attributes = ?, login = ?, email = ?, first_name = ?, last_name = ?, role_id = ?, status = ?, groups_text = ?, search_text = ?, last_login_at = ?, password_hash = ?, must_change_password = ?, updated_at = ?, version = ?, security_stamp = ? WHERE org_id = ? AND id = ? AND version = ?`)
+	if err != nil {
+		return t.fail(ctx, "update members", err)
+	}
+	for i := range ms {
+		m := &ms[i]
+		res, err := st.ExecContext(ctx, m.UserID, encodeAttributes(m.Attributes), m.Login, m.Email,
+			m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
+			nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.Version+1, m.SecurityStamp,
+			t.orgID, m.ID, m.Version)
+		if err != nil {
+			return t.updateError(ctx, err, m)
+		}
+		if n, err := res.RowsAffected(); err == nil && n != 1 {
+			return fmt.Errorf("member %q changed meanwhile: %w", m.ID, store.ErrConflict)
+		}
+	}
+	return nil
+}
+
 func (t *tx) PatchMembers(ctx context.Context, ps []store.MemberPatch) error {
 	if err := t.check(ctx, true); err != nil {
 		return err

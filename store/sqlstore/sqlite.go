@@ -105,7 +105,17 @@ func (*sqliteDialect) updateMembers(ctx context.Context, t *tx, ms []membership.
 	return updateMembersEach(ctx, t, ms)
 }
 
+// flush writes the deferred members without their key columns
+// (updateKeptEach), then the rest statement by statement.
 func (*sqliteDialect) flush(ctx context.Context, t *tx, w *pending, org *membership.Org, seq int64) error {
+	if len(w.members) > 0 {
+		if err := updateKeptEach(ctx, t, w.members); err != nil {
+			return err
+		}
+		rest := *w
+		rest.members = nil
+		w = &rest
+	}
 	return flushEach(ctx, t, w, org, seq)
 }
 
