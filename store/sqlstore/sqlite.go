@@ -42,13 +42,20 @@ func (d *sqliteDialect) writeTx(ctx context.Context, s *Store, fn func(q querier
 		c.bad = true
 		return err
 	}
-	// Roll back even when ctx is done: the connection is kept or returns
-	// to the pool, and must not keep an open transaction.
+	// Roll back even when ctx is done, or fn panicked: the connection is
+	// kept or returns to the pool, and must not keep an open transaction.
+	ended := false
 	rollback := func() {
+		ended = true
 		if _, err := c.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
 			c.bad = true
 		}
 	}
+	defer func() {
+		if !ended {
+			rollback()
+		}
+	}()
 	if err := fn(c); err != nil {
 		rollback()
 		return err
@@ -57,6 +64,7 @@ func (d *sqliteDialect) writeTx(ctx context.Context, s *Store, fn func(q querier
 		rollback()
 		return commitErr(ctx, err)
 	}
+	ended = true
 	return nil
 }
 

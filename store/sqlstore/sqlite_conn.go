@@ -3,6 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"strings"
 	"sync"
 	"time"
 )
@@ -11,13 +14,16 @@ import (
 // statements are long (every column of a member, an org joined to its
 // members): parsing was a quarter of the CPU of a single Deactivate. So
 // the process's writer keeps its connection between transactions, with
-// the statements it has prepared on it, while writes keep coming; a
-// connection idle for heldIdle goes back to the pool, and its statements
-// with it. A pool of one connection (an in-memory database) lends it for
-// each transaction instead, since a held one would leave none to read.
+// the statements it has prepared on it, while writes keep coming. It gives
+// the connection back to the pool after heldIdle without a write, as soon
+// as a reader had to wait for a connection, and when the *sql.DB is
+// closed. A pool of fewer than heldMinPool connections lends it for each
+// transaction instead, since a kept one would leave too few to read.
 const (
-	heldIdle  = 2 * time.Second
-	heldStmts = 96 // statements kept per connection; more run unprepared
+	heldIdle    = 2 * time.Second
+	heldStmts   = 96 // statements kept per connection; more run unprepared
+	heldArgs    = 32 // a statement with more placeholders (a long IN list) is not kept
+	heldMinPool = 4
 )
 
 // heldConn is the writer's connection and what it prepared on it. The
@@ -25,29 +31,49 @@ const (
 type heldConn struct {
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt
-	bad   bool // an error that may have broken it: close it after the transaction
+	bad   bool // an error that may have broken it: drop it after the transaction
 }
 
 // held is the state of the kept connection.
 type held struct {
 	mu    sync.Mutex // guards last and timer against the idle release
 	c     *heldConn  // guarded by the writer token
+	waits int64      // the pool's WaitCount when c was last given back
 	last  time.Time
 	timer *time.Timer
 }
+
+// closedCtx is a context already canceled: (*sql.DB).Conn with it fails
+// at once, with "database is closed" when the DB is.
+var closedCtx = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
 
 // writerConn returns the connection for the next write transaction and a
 // func that gives it back, keeping it when it may be kept. The caller
 // holds the writer token.
 func (d *sqliteDialect) writerConn(ctx context.Context, s *Store) (*heldConn, func(), error) {
-	if s.db.Stats().MaxOpenConnections == 1 {
+	h := &d.held
+	stats := s.db.Stats()
+	keep := stats.MaxOpenConnections == 0 || stats.MaxOpenConnections >= heldMinPool
+	if h.c != nil {
+		// A closed DB, a pool made smaller, or a reader that waited for a
+		// connection since the last write: give the kept one back.
+		if _, err := s.db.Conn(closedCtx); !errors.Is(err, context.Canceled) || !keep || stats.WaitCount > h.waits {
+			h.c.close()
+			h.c = nil
+		}
+	}
+	if !keep {
 		conn, err := s.db.Conn(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		return &heldConn{conn: conn}, func() { _ = conn.Close() }, nil
+		c := &heldConn{conn: conn}
+		return c, func() { c.close() }, nil
 	}
-	h := &d.held
 	if h.c == nil {
 		conn, err := s.db.Conn(ctx)
 		if err != nil {
@@ -62,6 +88,7 @@ func (d *sqliteDialect) writerConn(ctx context.Context, s *Store) (*heldConn, fu
 			h.c = nil
 			return
 		}
+		h.waits = s.db.Stats().WaitCount
 		h.mu.Lock()
 		h.last = time.Now()
 		if h.timer == nil {
@@ -92,11 +119,16 @@ func (d *sqliteDialect) releaseIdle() {
 	}
 }
 
+// close closes the statements and gives the connection back to the pool,
+// or has the pool discard it when bad.
 func (c *heldConn) close() {
 	for _, st := range c.stmts {
 		_ = st.Close()
 	}
 	c.stmts = nil
+	if c.bad {
+		_ = c.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
 	_ = c.conn.Close()
 }
 
@@ -106,7 +138,7 @@ func (c *heldConn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := c.stmts[query]; ok {
 		return st, nil
 	}
-	if c.stmts == nil || len(c.stmts) >= heldStmts {
+	if c.stmts == nil || len(c.stmts) >= heldStmts || strings.Count(query, "?") > heldArgs {
 		return nil, nil
 	}
 	st, err := c.conn.PrepareContext(ctx, query)

@@ -58,8 +58,10 @@
 // while another process writes, until the context ends. The writer keeps
 // its connection, and the statements it prepared on it, from one
 // transaction to the next while writes keep coming (SQLite parses every
-// statement sent unprepared); after two idle seconds the connection goes
-// back to the pool. A pool of one connection is never kept.
+// statement sent unprepared). The connection goes back to the pool after
+// two seconds without a write, as soon as a reader had to wait for a
+// connection, and when the *sql.DB is closed; from a pool of fewer than
+// four connections it keeps none.
 package sqlstore
 
 import (

@@ -176,6 +176,7 @@ func dropPaused(t testing.TB, u *url.URL, direct, name string) {
 	defer cancel()
 	if _, err := console.ExecContext(ctx, "PAUSE "+name); err != nil {
 		t.Logf("testdb: PgBouncer console: PAUSE %s: %v (the DROP ends its connections)", name, err)
+		_, _ = console.ExecContext(context.Background(), "RESUME "+name) // a PAUSE that timed out still holds
 		return
 	}
 	if admin, err := sql.Open("pgx", direct); err == nil {

@@ -4,16 +4,21 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"modernc.org/sqlite"
 
 	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"
+	"github.com/memberkit/memberkit/store"
 	"github.com/memberkit/memberkit/store/sqlstore"
 )
 
@@ -140,4 +145,117 @@ func TestSQLitePoolOfOneConnection(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("reads and writes on a pool of one connection wait for each other")
 	}
+}
+
+// sqliteStore opens a migrated SQLite store on a new file and an org in it.
+func sqliteStore(t *testing.T, path string, maxOpen int) (*sql.DB, *sqlstore.Store, string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", testdb.SQLiteDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(maxOpen)
+	st, err := sqlstore.New(db, sqlstore.SQLite, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	org := membership.Org{ID: membership.NewID(), Name: "Kept", Plan: membership.PremiumPlan(10), CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := st.CreateOrg(ctx, org); err != nil && !errors.Is(err, store.ErrConflict) {
+		t.Fatal(err)
+	}
+	return db, st, org.ID
+}
+
+func rename(ctx context.Context, st store.Store, orgID, name string) error {
+	return st.Update(ctx, orgID, func(tx store.Tx) error {
+		o, err := tx.Org(ctx)
+		if err != nil {
+			return err
+		}
+		o.Name = name
+		return tx.PutOrg(ctx, o)
+	})
+}
+
+// A write whose fn panics leaves no transaction open on the connection
+// the writer keeps: the next write of the process, and a write of another
+// process, go through.
+func TestSQLiteWriterAfterPanic(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "panic.db")
+	_, st, orgID := sqliteStore(t, path, 0)
+	ctx := context.Background()
+	require.NoError(t, rename(ctx, st, orgID, "Before"))
+	func() {
+		defer func() { _ = recover() }()
+		_ = st.Update(ctx, orgID, func(tx store.Tx) error {
+			o, _ := tx.Org(ctx)
+			o.Name = "Never"
+			_ = tx.PutOrg(ctx, o)
+			panic("fn panics")
+		})
+	}()
+	require.NoError(t, rename(ctx, st, orgID, "After"), "the next write of the process")
+	other, err := sqlstore.New(func() *sql.DB {
+		db, err := sql.Open("sqlite", testdb.SQLiteDSN(path))
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		return db
+	}(), sqlstore.SQLite, nil)
+	require.NoError(t, err)
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	require.NoError(t, rename(cctx, other, orgID, "Other"), "a write of another process")
+	o, err := st.Org(ctx, orgID)
+	require.NoError(t, err)
+	assert.Equal(t, "Other", o.Name)
+}
+
+// Once the host closes its *sql.DB, writes fail: the connection the
+// writer kept does not outlive it.
+func TestSQLiteWriterAfterClose(t *testing.T) {
+	db, st, orgID := sqliteStore(t, filepath.Join(t.TempDir(), "closed.db"), 0)
+	ctx := context.Background()
+	require.NoError(t, rename(ctx, st, orgID, "Open"))
+	require.NoError(t, db.Close())
+	assert.Error(t, rename(ctx, st, orgID, "Closed"))
+	assert.Equal(t, 0, db.Stats().OpenConnections, "a connection outlived the DB")
+}
+
+// In a small pool the writer keeps no connection: a read that needs a
+// second connection while writes keep coming gets one.
+func TestSQLiteSmallPoolReadsWhileWriting(t *testing.T) {
+	_, st, orgID := sqliteStore(t, filepath.Join(t.TempDir(), "small.db"), 2)
+	ctx := context.Background()
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			if err := rename(ctx, st, orgID, fmt.Sprintf("W%d", i)); err != nil {
+				done <- err
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := st.View(cctx, orgID, func(tx store.Tx) error {
+		_, err := st.Org(cctx, orgID) // a second connection, inside the View
+		return err
+	})
+	close(stop)
+	require.NoError(t, <-done)
+	require.NoError(t, err, "a read waited for a connection the writer kept")
 }
