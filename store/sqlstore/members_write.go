@@ -247,7 +247,34 @@ func (t *tx) updateError(ctx context.Context, err error, m *membership.Member) e
 // updateMembersEach runs one prepared UPDATE per member: the fastest way
 // on SQLite, and the portable one.
 func updateMembersEach(ctx context.Context, t *tx, ms []membership.Member) error {
-	st, err := t.stmt(ctx, `UPDATE memberkit_members SET user_id = ?, user_key = ?, attributes = ?, login = ?, login_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?, role_id = ?, status = ?, groups_text = ?, search_text = ?, last_login_at = ?, password_hash = ?, must_change_password = ?, updated_at = ?, version = ?, security_stamp = ? WHERE org_id = ? AND id = ? AND version = ?`)
+	return updateEach(ctx, t, ms, `UPDATE memberkit_members SET user_id = ?, user_key = ?, attributes = ?, login = ?, login_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?, role_id = ?, status = ?, groups_text = ?, search_text = ?, last_login_at = ?, password_hash = ?, must_change_password = ?, updated_at = ?, version = ?, security_stamp = ? WHERE org_id = ? AND id = ? AND version = ?`,
+		func(m *membership.Member) []any {
+			return []any{m.UserID, nullString(m.UserID), encodeAttributes(m.Attributes), m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
+				m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
+				nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.Version + 1, m.SecurityStamp,
+				t.orgID, m.ID, m.Version}
+		})
+}
+
+// updateKeptEach writes members whose keys the transaction read and keeps
+// (its deferred writes: see keepsKeys) without setting their key columns:
+// SQLite rewrites the entries of every index on a column an UPDATE sets,
+// changed or not, and the three unique keys were most of a Deactivate's
+// write.
+func updateKeptEach(ctx context.Context, t *tx, ms []membership.Member) error {
+	return updateEach(ctx, t, ms, `UPDATE memberkit_members SET user_id = ?, attributes = ?, login = ?, email = ?, first_name = ?, last_name = ?, role_id = ?, status = ?, groups_text = ?, search_text = ?, last_login_at = ?, password_hash = ?, must_change_password = ?, updated_at = ?, version = ?, security_stamp = ? WHERE org_id = ? AND id = ? AND version = ?`,
+		func(m *membership.Member) []any {
+			return []any{m.UserID, encodeAttributes(m.Attributes), m.Login, m.Email,
+				m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
+				nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.Version + 1, m.SecurityStamp,
+				t.orgID, m.ID, m.Version}
+		})
+}
+
+// updateEach runs query, prepared once, for each member with args(m),
+// each at the Version it carries.
+func updateEach(ctx context.Context, t *tx, ms []membership.Member, query string, args func(m *membership.Member) []any) error {
+	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return t.fail(ctx, "update members", err)
 	}
@@ -258,36 +285,7 @@ func updateMembersEach(ctx context.Context, t *tx, ms []membership.Member) error
 				return err
 			}
 		}
-		res, err := st.ExecContext(ctx, m.UserID, nullString(m.UserID), encodeAttributes(m.Attributes), m.Login, membership.LoginKey(m.Login), m.Email, nullString(membership.EmailKey(m.Email)),
-			m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
-			nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.Version+1, m.SecurityStamp,
-			t.orgID, m.ID, m.Version)
-		if err != nil {
-			return t.updateError(ctx, err, m)
-		}
-		if n, err := res.RowsAffected(); err == nil && n != 1 {
-			return fmt.Errorf("member %q changed meanwhile: %w", m.ID, store.ErrConflict)
-		}
-	}
-	return nil
-}
-
-// updateKeptEach writes members whose keys the transaction read and keeps
-// (its deferred writes: see keepsKeys) without setting their key columns:
-// SQLite rewrites the entries of every index on a column an UPDATE sets,
-// changed or not, and the three unique keys were most of a Deactivate's
-// write.
-func updateKeptEach(ctx context.Context, t *tx, ms []membership.Member) error {
-	st, err := t.stmt(ctx, `UPDATE memberkit_members SET user_id = ?, attributes = ?, login = ?, email = ?, first_name = ?, last_name = ?, role_id = ?, status = ?, groups_text = ?, search_text = ?, last_login_at = ?, password_hash = ?, must_change_password = ?, updated_at = ?, version = ?, security_stamp = ? WHERE org_id = ? AND id = ? AND version = ?`)
-	if err != nil {
-		return t.fail(ctx, "update members", err)
-	}
-	for i := range ms {
-		m := &ms[i]
-		res, err := st.ExecContext(ctx, m.UserID, encodeAttributes(m.Attributes), m.Login, m.Email,
-			m.FirstName, m.LastName, m.RoleID, string(m.Status), joinGroups(m.Groups), membership.SearchText(*m),
-			nullMicros(m.LastLoginAt), string(m.PasswordHash), m.MustChangePassword, micros(m.UpdatedAt), m.Version+1, m.SecurityStamp,
-			t.orgID, m.ID, m.Version)
+		res, err := st.ExecContext(ctx, args(m)...)
 		if err != nil {
 			return t.updateError(ctx, err, m)
 		}

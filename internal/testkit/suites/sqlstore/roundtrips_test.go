@@ -14,6 +14,7 @@ import (
 	"github.com/memberkit/memberkit/internal/testkit/testdb"
 	"github.com/memberkit/memberkit/membership"
 	"github.com/memberkit/memberkit/roster"
+	"github.com/memberkit/memberkit/store"
 	"github.com/memberkit/memberkit/store/sqlstore"
 )
 
@@ -32,32 +33,8 @@ func TestStatementsPerOperation(t *testing.T) {
 	db := sql.OpenDB(countingConnector{connector, &n, &log, nil})
 	t.Cleanup(func() { db.Close() })
 	ctx := context.Background()
-	st, err := sqlstore.New(db, sqlstore.Postgres, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r, err := roster.New(st, &roster.Options{Hasher: membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 16})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys := membership.SystemActor("count")
-	org, err := r.CreateOrg(ctx, roster.NewOrg{Name: "Count", Plan: membership.PremiumPlan(100)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := r.Add(ctx, sys, org.ID, roster.NewMember{Login: "admin", FirstName: "A", LastName: "Admin", RoleID: membership.RoleAdmin, NoPassword: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, err := r.Add(ctx, sys, org.ID, roster.NewMember{Login: "target", FirstName: "T", LastName: "Target", NoPassword: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	actor := membership.ActorMember(admin.Member.ID)
-	id := target.Member.ID
+	r, orgID, actor, id := orgWithTarget(t, migrated(t, db, sqlstore.Postgres))
+	org := membership.Org{ID: orgID}
 	name := "Renamed"
 	ops := []struct {
 		name string
@@ -92,6 +69,44 @@ func TestStatementsPerOperation(t *testing.T) {
 			t.Errorf("an edit of names locks rows with FOR UPDATE:\n%s", log.String())
 		}
 	}
+}
+
+// migrated returns a migrated store on db.
+func migrated(t *testing.T, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
+	t.Helper()
+	st, err := sqlstore.New(db, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// orgWithTarget makes, through the roster service on st, an org with an
+// admin (the actor) and a user (the target, id).
+func orgWithTarget(t *testing.T, st store.Store) (r *roster.Service, orgID string, actor membership.Actor, id string) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := roster.New(st, &roster.Options{Hasher: membership.NewArgon2Hasher(&membership.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 16})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := membership.SystemActor("test")
+	org, err := r.CreateOrg(ctx, roster.NewOrg{Name: "Count", Plan: membership.PremiumPlan(100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := r.Add(ctx, sys, org.ID, roster.NewMember{Login: "admin", FirstName: "A", LastName: "Admin", RoleID: membership.RoleAdmin, NoPassword: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := r.Add(ctx, sys, org.ID, roster.NewMember{Login: "target", FirstName: "T", LastName: "Target", NoPassword: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, org.ID, membership.ActorMember(admin.Member.ID), target.Member.ID
 }
 
 // statementBounds: Deactivate, ChangeRole (either way) and Edit take

@@ -36,31 +36,9 @@ func (c dsnConnector) Driver() driver.Driver { return &sqlite.Driver{} }
 func sqliteOps(t *testing.T, db *sql.DB) []func() error {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.New(db, sqlstore.SQLite, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r, err := roster.New(st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys := membership.SystemActor("test")
-	org, err := r.CreateOrg(ctx, roster.NewOrg{Name: "Held", Plan: membership.PremiumPlan(100)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := r.Add(ctx, sys, org.ID, roster.NewMember{Login: "admin", FirstName: "A", LastName: "Admin", RoleID: membership.RoleAdmin, NoPassword: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, err := r.Add(ctx, sys, org.ID, roster.NewMember{Login: "target", FirstName: "T", LastName: "Target", NoPassword: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	actor, id := membership.ActorMember(admin.Member.ID), target.Member.ID
+	st := migrated(t, db, sqlstore.SQLite)
+	r, orgID, actor, id := orgWithTarget(t, st)
+	org := membership.Org{ID: orgID}
 	name := 0
 	return []func() error{
 		func() error { _, err := r.Deactivate(ctx, actor, org.ID, id); return err },
