@@ -159,8 +159,8 @@ func PgBouncerDB(t testing.TB) (*sql.DB, string) {
 // … WITH (FORCE) alone ends those connections from the server's side, and
 // PgBouncer 1.18 exits when such an end reaches a server connection that
 // a cancel request still holds (pgbouncer/pgbouncer#822, fixed in 1.20.1
-// by #927), which pgx sends whenever a context ends mid-query. Where the console is closed
-// to the test's user, scratch's DROP does it alone.
+// by #927); pgx sends one whenever a context ends mid-query. Where the
+// console is closed to the test's user, scratch's DROP does it alone.
 func dropPaused(t testing.TB, u *url.URL, direct, name string) {
 	c := *u
 	c.Path = "/pgbouncer"
